@@ -1,0 +1,85 @@
+"""An OAuth client and the rules that belong to it alone (redirect-URI matching)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Client", "POST_LOGOUT_REDIRECT_URIS", "redirect_uri_matches"]
+
+# Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
+# value "+" stands for "the same as the redirect URIs".
+POST_LOGOUT_REDIRECT_URIS = "post.logout.redirect.uris"
+
+
+@dataclass
+class Client:
+    id: str
+    realm_id: str
+    client_id: str
+    name: str | None = None
+    description: str | None = None
+    enabled: bool = True
+    public_client: bool = False
+    bearer_only: bool = False
+    secret: str | None = None
+    client_authenticator_type: str = "client-secret"
+    redirect_uris: list[str] = field(default_factory=list)
+    web_origins: list[str] = field(default_factory=list)
+    root_url: str | None = None
+    base_url: str | None = None
+    admin_url: str | None = None
+    standard_flow_enabled: bool = True
+    implicit_flow_enabled: bool = False
+    direct_access_grants_enabled: bool = False
+    service_accounts_enabled: bool = False
+    consent_required: bool = False
+    frontchannel_logout: bool = True
+    full_scope_allowed: bool = True
+    protocol: str = "openid-connect"
+    attributes: dict[str, str] = field(default_factory=dict)
+    default_client_scopes: list[str] = field(default_factory=list)
+    optional_client_scopes: list[str] = field(default_factory=list)
+
+    @property
+    def confidential(self) -> bool:
+        return not self.public_client and not self.bearer_only
+
+    def is_valid_redirect_uri(self, uri: str) -> bool:
+        patterns = self._resolved(self.redirect_uris)
+        return any(redirect_uri_matches(pattern, uri) for pattern in patterns)
+
+    def post_logout_redirect_uris(self) -> list[str]:
+        """Values are `##`-separated; a value of `+` stands for all the redirect URIs."""
+        raw = self.attributes.get(POST_LOGOUT_REDIRECT_URIS, "")
+        patterns: list[str] = []
+        for value in (v.strip() for v in raw.split("##")):
+            if value == "+":
+                patterns.extend(self.redirect_uris)
+            elif value:
+                patterns.append(value)
+        return self._resolved(patterns)
+
+    def is_valid_post_logout_redirect_uri(self, uri: str) -> bool:
+        return any(redirect_uri_matches(p, uri) for p in self.post_logout_redirect_uris())
+
+    def _resolved(self, patterns: list[str]) -> list[str]:
+        """Relative patterns are relative to rootUrl, as in Keycloak."""
+        root = (self.root_url or "").rstrip("/")
+        return [root + p if p.startswith("/") and root else p for p in patterns]
+
+
+def redirect_uri_matches(pattern: str, uri: str) -> bool:
+    """Exact match, or Keycloak's single trailing `*` wildcard (prefix match).
+
+    No other wildcard is honoured: `*` in the middle of a pattern, host wildcards and
+    regexes are how open redirects are born (RFC 9700 §4.1.3 asks for exact matching).
+    """
+    if pattern == "*":
+        # Keycloak accepts a bare "*"; we keep it for compatibility, limited to http(s).
+        return uri.startswith(("http://", "https://"))
+    if pattern.endswith("*") and "*" not in pattern[:-1]:
+        prefix = pattern[:-1]
+        if "#" in uri:
+            return False
+        return uri.startswith(prefix)
+    return pattern == uri

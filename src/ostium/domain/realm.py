@@ -1,0 +1,55 @@
+"""A realm: the tenant that owns clients, users, roles, groups and keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Realm"]
+
+
+@dataclass
+class Realm:
+    """Defaults are Keycloak's (RealmRepresentation defaults for a new realm)."""
+
+    id: str
+    name: str
+    enabled: bool = True
+    display_name: str | None = None
+    # Token and session lifetimes, in seconds.
+    access_token_lifespan: int = 300
+    access_token_lifespan_for_implicit_flow: int = 900
+    access_code_lifespan: int = 60
+    access_code_lifespan_user_action: int = 300
+    access_code_lifespan_login: int = 1800
+    sso_session_idle_timeout: int = 1800
+    sso_session_max_lifespan: int = 36000
+    sso_session_idle_timeout_remember_me: int = 0
+    sso_session_max_lifespan_remember_me: int = 0
+    offline_session_idle_timeout: int = 2592000
+    offline_session_max_lifespan_enabled: bool = False
+    offline_session_max_lifespan: int = 5184000
+    client_session_idle_timeout: int = 0
+    client_session_max_lifespan: int = 0
+    revoke_refresh_token: bool = False
+    refresh_token_max_reuse: int = 0
+    not_before: int = 0
+    ssl_required: str = "external"
+    registration_allowed: bool = False
+    login_with_email_allowed: bool = True
+    duplicate_emails_allowed: bool = False
+    remember_me: bool = False
+    verify_email: bool = False
+    reset_password_allowed: bool = False
+    edit_username_allowed: bool = False
+    default_signature_algorithm: str = "RS256"
+    internationalization_enabled: bool = False
+    supported_locales: list[str] = field(default_factory=list)
+    default_locale: str | None = None
+    # Brute-force settings live here now so the sessions work finds them stored.
+    brute_force_protected: bool = False
+    # Everything else in a RealmRepresentation that Ostium keeps but does not act on.
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def default_role_name(self) -> str:
+        return f"default-roles-{self.name}"
