@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Client", "POST_LOGOUT_REDIRECT_URIS", "redirect_uri_matches"]
+__all__ = ["POST_LOGOUT_REDIRECT_URIS", "Client", "redirect_uri_matches"]
 
 # Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
 # value "+" stands for "the same as the redirect URIs".

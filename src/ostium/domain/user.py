@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Credential", "PASSWORD", "User"]
+__all__ = ["PASSWORD", "Credential", "User"]
 
-PASSWORD = "password"
+PASSWORD = "password"  # noqa: S105 - a credential type name, not a secret
 
 
 @dataclass

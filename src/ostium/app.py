@@ -1,0 +1,28 @@
+"""Builds the ASGI applications: the public one (8080) and the management one (9000)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from ostium.web.middleware.body_limit import BodyLimitMiddleware
+from ostium.web.middleware.metrics import MetricsMiddleware
+from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
+from ostium.web.params import MAX_BODY
+from ostium.web.routes import routes
+from ostium.web.runtime import Runtime
+
+__all__ = ["create_app"]
+
+
+def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -> Starlette:
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY),
+    ]
+    if registry is not None:
+        middleware.insert(0, Middleware(MetricsMiddleware, registry=registry))
+    app = Starlette(routes=routes(), middleware=middleware)
+    app.state.runtime = runtime
+    return app

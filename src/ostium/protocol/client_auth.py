@@ -1,0 +1,81 @@
+"""Client authentication at the token, introspection and revocation endpoints.
+
+RFC 6749 §2.3.1 (client_secret_basic, client_secret_post) and §2.1 public clients
+(`none`). A failed authentication is 401 `invalid_client` with a `WWW-Authenticate`
+challenge (§5.2), not Keycloak's `unauthorized_client`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from ostium.domain import Client
+from ostium.errors import InvalidClient, InvalidRequest, UnauthorizedClient
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["AuthenticatedClient", "authenticate_client", "parse_basic"]
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    client: Client
+    method: str  # client_secret_basic | client_secret_post | none
+
+
+def parse_basic(header: str) -> tuple[str, str]:
+    """RFC 6749 §2.3.1: both parts are form-urlencoded before the Base64 step."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        raise InvalidClient("Invalid client authentication header", detail=f"scheme {scheme!r}")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("Malformed Basic authorization header") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep or not client_id:
+        raise InvalidClient("Malformed Basic authorization header")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+async def authenticate_client(
+    repos: Repositories,
+    realm_id: str,
+    form: Mapping[str, str],
+    authorization: str | None,
+) -> AuthenticatedClient:
+    basic = authorization is not None and authorization.strip().lower().startswith("basic")
+    if basic and "client_secret" in form:
+        # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method".
+        raise InvalidRequest("Client used more than one authentication method")
+    if basic and authorization is not None:
+        client_id, basic_secret = parse_basic(authorization)
+        secret = basic_secret
+        if form.get("client_id") not in (None, client_id):
+            raise InvalidRequest("client_id does not match the authenticated client")
+        method = "client_secret_basic"
+    else:
+        client_id = form.get("client_id", "")
+        secret: str | None = form.get("client_secret")
+        method = "client_secret_post" if secret is not None else "none"
+        if not client_id:
+            raise InvalidClient("Missing client credentials", detail="no client_id")
+    client = await repos.clients.get_by_client_id(realm_id, client_id)
+    if client is None:
+        raise InvalidClient("Invalid client or Invalid client credentials", detail="unknown client")
+    if not client.enabled:
+        raise InvalidClient("Invalid client or Invalid client credentials", detail="disabled")
+    if client.bearer_only:
+        raise UnauthorizedClient("Bearer-only clients are not allowed to obtain tokens")
+    if client.public_client:
+        return AuthenticatedClient(client, "none")
+    if secret is None:
+        raise InvalidClient("Invalid client or Invalid client credentials", detail="no secret")
+    expected = (client.secret or "").encode("utf-8")
+    if not expected or not hmac.compare_digest(expected, secret.encode("utf-8")):
+        raise InvalidClient("Invalid client or Invalid client credentials", detail="bad secret")
+    return AuthenticatedClient(client, method)

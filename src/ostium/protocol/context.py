@@ -1,0 +1,47 @@
+"""Everything an endpoint needs about the realm a request is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ostium.clock import Clock
+from ostium.domain import Realm, RealmKey
+from ostium.events import EventLog
+from ostium.sessions.authentication import AuthenticationSessionStore
+from ostium.storage.interfaces import Storage
+
+__all__ = ["RealmContext", "RequestInfo"]
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """The parts of the HTTP request the protocol may look at, already parsed by `web/`."""
+
+    ip_address: str | None
+    cookies: dict[str, str]
+    authorization: str | None = None  # the Authorization header
+    accept_language: str | None = None
+
+
+@dataclass
+class RealmContext:
+    realm: Realm
+    issuer: str  # e.g. http://localhost:8080/realms/acme
+    keys: list[RealmKey]
+    storage: Storage
+    clock: Clock
+    auth_sessions: AuthenticationSessionStore
+    events: EventLog
+    secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
+    node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
+
+    @property
+    def cookie_path(self) -> str:
+        return f"/realms/{self.realm.name}/"
+
+    @property
+    def base_url(self) -> str:
+        return self.issuer.rsplit("/realms/", 1)[0]
+
+    def endpoint(self, name: str) -> str:
+        return f"{self.issuer}/protocol/openid-connect/{name}"

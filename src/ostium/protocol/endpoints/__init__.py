@@ -1,0 +1,1 @@
+"""One module per endpoint, named as the discovery document names it."""

@@ -1,0 +1,82 @@
+"""OpenID Provider metadata (OIDC Discovery 1.0 §3), with Keycloak's fields."""
+
+from __future__ import annotations
+
+from ostium.protocol.context import RealmContext
+from ostium.protocol.grants import GRANTS
+from ostium.protocol.response_modes import RESPONSE_MODES
+from ostium.protocol.results import JsonResult
+from ostium.protocol.scopes import BUILTIN_SCOPES
+
+__all__ = ["discovery"]
+
+SIGNING_ALGORITHMS = ["RS256", "ES256"]
+
+
+def discovery(ctx: RealmContext) -> JsonResult:
+    issuer = ctx.issuer
+    body: dict[str, object] = {
+        "issuer": issuer,
+        "authorization_endpoint": ctx.endpoint("auth"),
+        "token_endpoint": ctx.endpoint("token"),
+        "introspection_endpoint": ctx.endpoint("token/introspect"),
+        "userinfo_endpoint": ctx.endpoint("userinfo"),
+        "end_session_endpoint": ctx.endpoint("logout"),
+        "frontchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "jwks_uri": ctx.endpoint("certs"),
+        "check_session_iframe": ctx.endpoint("login-status-iframe.html"),
+        "grant_types_supported": sorted(GRANTS),
+        "acr_values_supported": ["0", "1"],
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "prompt_values_supported": ["none", "login"],
+        "id_token_signing_alg_values_supported": SIGNING_ALGORITHMS,
+        "userinfo_signing_alg_values_supported": ["none"],
+        "request_object_signing_alg_values_supported": [],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "claims_supported": [
+            "aud",
+            "sub",
+            "iss",
+            "auth_time",
+            "name",
+            "given_name",
+            "family_name",
+            "preferred_username",
+            "email",
+            "email_verified",
+            "acr",
+            "azp",
+            "sid",
+            "nonce",
+            "at_hash",
+        ],
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": False,
+        "scopes_supported": ["openid", *sorted(BUILTIN_SCOPES)],
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "tls_client_certificate_bound_access_tokens": False,
+        "revocation_endpoint": ctx.endpoint("revoke"),
+        "backchannel_logout_supported": False,
+        "backchannel_logout_session_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+    }
+    return JsonResult(body)

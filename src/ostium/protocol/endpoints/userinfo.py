@@ -1,0 +1,42 @@
+"""The UserInfo endpoint (OIDC Core §5.3), bearer token per RFC 6750."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ostium.errors import InvalidRequest, InvalidToken
+from ostium.protocol.claims import user_claims
+from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.results import JsonResult
+from ostium.protocol.tokens import ACCESS, TokenProblem, check_token
+
+__all__ = ["bearer_token", "userinfo"]
+
+
+def bearer_token(info: RequestInfo, form: Mapping[str, str]) -> str:
+    """RFC 6750 §2.1 header or §2.2 form body, never both (§2: "MUST NOT use more than
+    one method")."""
+    header = info.authorization
+    in_form = form.get("access_token")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidToken("Missing or malformed bearer token")
+        if in_form:
+            raise InvalidRequest("Token sent in more than one way")
+        return value.strip()
+    if in_form:
+        return in_form
+    raise InvalidToken("Missing bearer token")
+
+
+async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -> JsonResult:
+    token = bearer_token(info, form)
+    async with ctx.storage.transaction() as repos:
+        try:
+            checked = await check_token(ctx, repos, token, types=frozenset({ACCESS}))
+        except TokenProblem as problem:
+            raise InvalidToken(problem.description, event=problem.reason) from None
+    scopes = str(checked.claims.get("scope", "")).split()
+    body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
+    return JsonResult(body, headers={"Cache-Control": "no-store"})

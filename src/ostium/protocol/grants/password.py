@@ -1,0 +1,56 @@
+"""grant_type=password (RFC 6749 §4.3), only for clients with direct access grants."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ostium.errors import InvalidGrant, UnauthorizedClient
+from ostium.events import Event
+from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.scopes import granted_scopes
+from ostium.protocol.tokens import issue_tokens
+from ostium.services.sessions import attach_client, create_user_session
+from ostium.services.users import authenticate
+
+__all__ = ["PasswordGrant"]
+
+
+class PasswordGrant:
+    GRANT_TYPE: ClassVar[str] = "password"
+
+    async def handle(self, request: GrantRequest) -> GrantResult:
+        ctx, repos, client, form = request.ctx, request.repos, request.client, request.form
+        if not client.direct_access_grants_enabled:
+            raise UnauthorizedClient("Client not allowed for direct access grants")
+        username = required(form, "username")
+        password = required(form, "password")
+        now = ctx.clock.now()
+        user = await authenticate(repos, ctx.realm, username, password)
+        if user is None:
+            ctx.events.record(
+                Event(
+                    "LOGIN_ERROR",
+                    ctx.realm.id,
+                    now,
+                    client_id=client.client_id,
+                    ip_address=request.info.ip_address,
+                    error="invalid_user_credentials",
+                    details={"grant_type": self.GRANT_TYPE, "username": username[:255]},
+                )
+            )
+            raise InvalidGrant("Invalid user credentials", event="invalid_user_credentials")
+        scopes = granted_scopes(client, form.get("scope"))
+        session = await create_user_session(
+            repos,
+            ctx.realm,
+            user,
+            now=now,
+            ip_address=request.info.ip_address,
+            login_username=username,
+        )
+        await attach_client(
+            repos, session, client.id, now=now, redirect_uri=None, scope=" ".join(scopes)
+        )
+        return await issue_tokens(
+            ctx, repos, client=client, user=user, session=session, scopes=scopes, auth_time=now
+        )

@@ -1,0 +1,70 @@
+"""grant_type=refresh_token (RFC 6749 §6), rotating: every refresh returns a new one."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ostium.errors import InvalidGrant, InvalidScope
+from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.tokens import OFFLINE, REFRESH, TokenProblem, issue_tokens, verify_token
+from ostium.services.sessions import auth_time, live_user_session
+
+__all__ = ["RefreshTokenGrant"]
+
+
+class RefreshTokenGrant:
+    GRANT_TYPE: ClassVar[str] = "refresh_token"
+
+    async def handle(self, request: GrantRequest) -> GrantResult:
+        ctx, repos, client, form = request.ctx, request.repos, request.client, request.form
+        token = required(form, "refresh_token")
+        try:
+            claims = verify_token(ctx, token, types=frozenset({REFRESH, OFFLINE}))
+        except TokenProblem as problem:
+            message = (
+                "Token is not active" if problem.reason == "expired" else "Invalid refresh token"
+            )
+            raise InvalidGrant(message, detail=problem.description, event=problem.reason) from None
+        if claims.get("azp") != client.client_id:
+            # §6: "the refresh token was issued to the authenticated client".
+            raise InvalidGrant(
+                "Invalid refresh token. Token client and authorized client don't match",
+                event="invalid_client_credentials",
+            )
+        sid = claims.get("sid")
+        now = ctx.clock.now()
+        session = (
+            await live_user_session(repos, ctx.realm, sid, now=now)
+            if isinstance(sid, str)
+            else None
+        )
+        if session is None:
+            raise InvalidGrant("Session not active", event="session_expired")
+        if await repos.sessions.get_client_session(session.id, client.id) is None:
+            raise InvalidGrant("Session doesn't have required client", event="session_expired")
+        user = await repos.users.get(ctx.realm.id, session.user_id)
+        if user is None or not user.enabled:
+            raise InvalidGrant("User disabled", event="user_disabled")
+        iat = claims.get("iat")
+        if isinstance(iat, int) and iat < user.not_before:
+            raise InvalidGrant("Stale token", event="not_before")
+        granted = str(claims.get("scope", "")).split()
+        requested = form.get("scope")
+        if requested:
+            # §6: the new scope MUST NOT include any scope not originally granted.
+            extra = set(requested.split()) - set(granted)
+            if extra:
+                raise InvalidScope(f"Invalid scopes: {' '.join(sorted(extra))}")
+            wanted = set(requested.split())
+            granted = [s for s in granted if s in wanted or s in client.default_client_scopes]
+        await repos.sessions.touch(session.id, now)
+        session.last_refresh = now
+        return await issue_tokens(
+            ctx,
+            repos,
+            client=client,
+            user=user,
+            session=session,
+            scopes=granted,
+            auth_time=auth_time(session),
+        )

@@ -1,0 +1,167 @@
+"""The login page and its form: the browser half of the authorization endpoint."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from ostium.events import Event
+from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
+from ostium.protocol.codes import respond_with_code
+from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.results import Page, Result
+from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
+from ostium.services.sessions import create_user_session, new_id, new_secret_token
+from ostium.services.users import authenticate
+from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
+
+__all__ = ["authenticate_form", "error_page", "start_login"]
+
+INVALID_USER = "invalidUserMessage"  # "Invalid username or password."
+
+
+def error_page(message_key: str, status_code: int = 400, *, args: list[str] | None = None) -> Page:
+    return Page(
+        "error.html",
+        {
+            "message_key": message_key,
+            "message_args": args or [],
+            "message_text": None,
+            "back_url": None,
+        },
+        status_code=status_code,
+    )
+
+
+def _action_url(ctx: RealmContext, client_id: str, tab_id: str) -> str:
+    query = urlencode({"client_id": client_id, "tab_id": tab_id})
+    return f"{ctx.issuer}/login-actions/authenticate?{query}"
+
+
+def login_page(
+    ctx: RealmContext,
+    client_id: str,
+    tab: AuthenticationTab,
+    *,
+    username: str,
+    error: str | None,
+    root_id: str,
+) -> Page:
+    return Page(
+        "login.html",
+        {
+            "action_url": _action_url(ctx, client_id, tab.tab_id),
+            "username": username,
+            "error": error,
+            "csrf_token": tab.csrf_token,
+            "login_with_email_allowed": ctx.realm.login_with_email_allowed,
+        },
+        cookies=[auth_session_cookie(ctx, root_id)],
+        locale=tab.params.get("ui_locales"),
+    )
+
+
+async def start_login(
+    ctx: RealmContext,
+    request: AuthorizationRequest,
+    pending: PendingAuthorization,
+    info: RequestInfo,
+) -> Result:
+    """Keep the request in a new tab of the browser's authentication session."""
+    assert request.client is not None
+    now = ctx.clock.now()
+    root_id = auth_session_id(info.cookies)
+    root = await ctx.auth_sessions.get(root_id) if root_id else None
+    if root is None or root.realm_id != ctx.realm.id:
+        root = AuthenticationSession(id=new_id(), realm_id=ctx.realm.id, created=now)
+    tab = AuthenticationTab(
+        tab_id=new_secret_token()[:16],
+        client_id=pending.client_id,
+        csrf_token=new_secret_token(),
+        created=now,
+        params=pending.to_params(),
+    )
+    root.tabs[tab.tab_id] = tab
+    await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+    return login_page(
+        ctx,
+        request.client.client_id,
+        tab,
+        username=pending.login_hint or "",
+        error=None,
+        root_id=root.id,
+    )
+
+
+async def authenticate_form(
+    ctx: RealmContext,
+    query: Mapping[str, str],
+    form: Mapping[str, str],
+    info: RequestInfo,
+) -> Result:
+    """The login form's POST: CSRF-checked against the tab, one message for every failure."""
+    root_id = auth_session_id(info.cookies)
+    if root_id is None:
+        return error_page("cookieNotFoundMessage")
+    root = await ctx.auth_sessions.get(root_id)
+    tab = root.tabs.get(query.get("tab_id", "")) if root and root.realm_id == ctx.realm.id else None
+    if root is None or tab is None:
+        return error_page("expiredActionMessage")
+    # The CSRF token lives only in the page we served to this browser's tab; a forged
+    # cross-site POST carries the cookie but cannot know it.
+    if not hmac.compare_digest(form.get("csrf_token", "").encode(), tab.csrf_token.encode()):
+        return error_page("expiredActionMessage")
+    username = form.get("username", "")
+    password = form.get("password", "")
+    now = ctx.clock.now()
+    async with ctx.storage.transaction() as repos:
+        client = await repos.clients.get(ctx.realm.id, tab.client_id)
+        if client is None or not client.enabled:
+            return error_page("clientNotFoundMessage")
+        user = await authenticate(repos, ctx.realm, username, password) if password else None
+        if user is None:
+            ctx.events.record(
+                Event(
+                    "LOGIN_ERROR",
+                    ctx.realm.id,
+                    now,
+                    client_id=client.client_id,
+                    ip_address=info.ip_address,
+                    error="invalid_user_credentials",
+                    details={"username": username[:255]},
+                )
+            )
+            return login_page(
+                ctx, client.client_id, tab, username=username, error=INVALID_USER, root_id=root.id
+            )
+        existing = await sso_session(ctx, repos, info.cookies)
+        if existing is not None and existing[1].id == user.id:
+            session = existing[0]
+            session.notes["auth_time"] = str(now)
+            session.last_refresh = now
+            await repos.sessions.update(session)
+        else:
+            if existing is not None:
+                # Another user signs in on this browser: the previous SSO session ends.
+                await repos.sessions.delete(existing[0].id)
+            session = await create_user_session(
+                repos,
+                ctx.realm,
+                user,
+                now=now,
+                ip_address=info.ip_address,
+                login_username=username,
+                session_id=root.id if await repos.sessions.get(root.id) is None else None,
+            )
+        pending = PendingAuthorization.from_params(tab.client_id, tab.params)
+        result = await respond_with_code(
+            ctx, repos, pending, session, user, info, cookies=sso_cookies(ctx, session, user)
+        )
+    # The tab is spent: a replayed POST of the same form finds nothing to complete.
+    del root.tabs[tab.tab_id]
+    if root.tabs:
+        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+    else:
+        await ctx.auth_sessions.delete(root.id)
+    return result

@@ -1,0 +1,43 @@
+"""What protocol endpoints return; `web/` turns each into an HTTP response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Cookie", "JsonResult", "Page", "Redirect", "Result"]
+
+
+@dataclass
+class Cookie:
+    name: str
+    value: str
+    path: str
+    max_age: int | None = None  # None: a browser-session cookie; 0: delete
+    http_only: bool = True
+
+
+@dataclass
+class Redirect:
+    location: str
+    cookies: list[Cookie] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """An HTML page: a template name and its context."""
+
+    template: str
+    context: dict[str, object] = field(default_factory=dict)
+    status_code: int = 200
+    cookies: list[Cookie] = field(default_factory=list)
+    locale: str | None = None
+
+
+@dataclass
+class JsonResult:
+    body: dict[str, object]
+    status_code: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Result = Redirect | Page | JsonResult

@@ -1,0 +1,183 @@
+"""Start-up: storage, the master realm, imports, then the HTTP listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+
+from ostium import __version__
+from ostium.app import create_app
+from ostium.clock import SystemClock
+from ostium.config import Config, database_url
+from ostium.events import EventLog
+from ostium.services.bootstrap import ensure_master_realm
+from ostium.services.realm_import import RealmImportError, import_directory
+from ostium.sessions.authentication import LocalAuthenticationSessionStore
+from ostium.storage.sql import DatabaseNewerThanCodeError, open_storage
+from ostium.web.management import create_management_app
+from ostium.web.pages import Pages
+from ostium.web.runtime import Runtime
+
+__all__ = ["serve"]
+
+_log = logging.getLogger("ostium")
+
+
+class StartupError(Exception):
+    """A start-up failure the operator can fix; printed as one line, no trace."""
+
+
+def serve(config: Config, mode: str) -> int:
+    try:
+        return asyncio.run(_serve(config, mode))
+    except StartupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+def _log_level(config: Config) -> int:
+    root = str(config.log_level).split(",")[0]
+    if ":" in root:
+        root = "info"
+    return getattr(
+        logging,
+        root.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"),
+        logging.INFO,
+    )
+
+
+async def _serve(config: Config, mode: str) -> int:
+    started = time.perf_counter()
+    logging.basicConfig(
+        level=_log_level(config), format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s"
+    )
+    data_dir = Path(config.data_dir)
+    try:
+        storage = await open_storage(database_url(config))
+    except DatabaseNewerThanCodeError as exc:
+        raise StartupError(str(exc)) from None
+    except OSError as exc:
+        raise StartupError(f"Cannot open the database: {exc}") from None
+    clock = SystemClock()
+    try:
+        await ensure_master_realm(
+            storage,
+            clock,
+            admin_username=config.bootstrap_admin_username,
+            admin_password=config.bootstrap_admin_password,
+        )
+        if config.import_realm:
+            try:
+                imported = await import_directory(
+                    storage, data_dir / "import", now=clock.now(), env=dict(os.environ)
+                )
+            except RealmImportError as exc:
+                raise StartupError(f"Realm import failed: {exc}") from None
+            for name in imported:
+                _log.info("Imported realm '%s'", name)
+        runtime = Runtime(
+            storage=storage,
+            clock=clock,
+            auth_sessions=LocalAuthenticationSessionStore(),
+            events=EventLog(),
+            pages=Pages(),
+            hostname=config.hostname,
+            node_name=config.node_name
+            if config.spi_sticky_session_encoder_infinispan_should_attach_route
+            else None,
+            version=__version__,
+        )
+        registry = CollectorRegistry() if config.metrics_enabled else None
+        servers = [
+            _server(
+                create_app(runtime, registry=registry), config.http_host, config.http_port, config
+            )
+        ]
+        if config.health_enabled or config.metrics_enabled:
+            management = create_management_app(
+                runtime,
+                health_enabled=config.health_enabled,
+                metrics_enabled=config.metrics_enabled,
+                registry=registry,
+            )
+            servers.append(
+                _server(management, config.http_host, config.http_management_port, config)
+            )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _stop, servers)
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        while not all(server.started for server in servers):
+            if any(task.done() for task in tasks):
+                break
+            await asyncio.sleep(0.01)
+        if all(server.started for server in servers):
+            _announce(config, mode, time.perf_counter() - started)
+        await asyncio.gather(*tasks)
+        failed = [server for server in servers if not server.started]
+        return 1 if failed else 0
+    finally:
+        await storage.close()
+
+
+def _stop(servers: list[uvicorn.Server]) -> None:
+    for server in servers:
+        server.should_exit = True
+
+
+def _server(app: object, host: str, port: int, config: Config) -> uvicorn.Server:
+    ssl = {}
+    if config.https_certificate_file and not config.http_enabled:
+        ssl = {
+            "ssl_certfile": str(config.https_certificate_file),
+            "ssl_keyfile": str(config.https_certificate_key_file),
+        }
+    uv_config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port if not ssl else config.https_port,
+        log_config=None,
+        access_log=False,
+        # Forwarded headers are honoured only by our own proxy handling, from the
+        # configured proxies; uvicorn's default would trust them from 127.0.0.1.
+        proxy_headers=False,
+        server_header=False,
+        lifespan="off",
+        **ssl,  # type: ignore[arg-type]
+    )
+    server = uvicorn.Server(uv_config)
+    # One process owns the signals: uvicorn's per-server handlers would fight.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return server
+
+
+def _announce(config: Config, mode: str, seconds: float) -> None:
+    host = "localhost" if config.http_host in ("0.0.0.0", "::") else config.http_host  # noqa: S104
+    base = (
+        config.hostname
+        if config.hostname and "://" in config.hostname
+        else f"http://{host}:{config.http_port}"
+    )
+    lines = [
+        f"Ostium {__version__} started in {seconds:.3f}s ({'development' if mode == 'dev' else 'production'} mode).",
+        f"  Welcome page:      {base}/",
+        f"  Master realm:      {base}/realms/master/.well-known/openid-configuration",
+        f"  Admin API:         {base}/admin/realms",
+    ]
+    if config.health_enabled or config.metrics_enabled:
+        lines.append(
+            f"  Management:        http://{host}:{config.http_management_port}/ (health, metrics)"
+        )
+    if mode == "dev":
+        lines.append("  Development mode: not for production (SQLite, local caches, plain HTTP).")
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,63 @@
+"""A user's effective roles: direct, via groups (and their ancestors), via composites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ostium.domain import Role, User
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["RoleClaims", "effective_roles", "role_claims"]
+
+
+async def effective_roles(repos: Repositories, user: User) -> list[Role]:
+    direct = await repos.roles.user_roles(user.id)
+    groups = await repos.groups.user_groups(user.id)
+    group_ids: set[str] = set()
+    for group in groups:
+        # Members of a subgroup inherit the roles of every group above it, as in Keycloak.
+        current: str | None = group.id
+        while current is not None and current not in group_ids:
+            group_ids.add(current)
+            parent = await repos.groups.get(current)
+            current = parent.parent_id if parent else None
+    inherited = await repos.roles.group_roles(sorted(group_ids)) if group_ids else []
+    return await expand_composites(repos, [*direct, *inherited])
+
+
+async def expand_composites(repos: Repositories, roles: list[Role]) -> list[Role]:
+    """Breadth-first over the composite graph; a cycle is harmless (visited set)."""
+    seen: dict[str, Role] = {}
+    frontier = roles
+    while frontier:
+        new = [r for r in frontier if r.id not in seen]
+        for role in new:
+            seen[role.id] = role
+        composites = [r.id for r in new if r.composite]
+        if not composites:
+            break
+        children = await repos.roles.composites_of(composites)
+        frontier = [child for kids in children.values() for child in kids]
+    return list(seen.values())
+
+
+@dataclass
+class RoleClaims:
+    realm_roles: list[str] = field(default_factory=list)
+    client_roles: dict[str, list[str]] = field(default_factory=dict)  # by clientId
+
+
+async def role_claims(repos: Repositories, realm_id: str, roles: list[Role]) -> RoleClaims:
+    claims = RoleClaims()
+    client_ids: dict[str, str | None] = {}
+    for role in sorted(roles, key=lambda r: r.name):
+        if role.client_id is None:
+            claims.realm_roles.append(role.name)
+            continue
+        if role.client_id not in client_ids:
+            client = await repos.clients.get(realm_id, role.client_id)
+            client_ids[role.client_id] = client.client_id if client else None
+        client_id = client_ids[role.client_id]
+        if client_id is not None:
+            claims.client_roles.setdefault(client_id, []).append(role.name)
+    return claims

@@ -1,0 +1,123 @@
+"""The life of user and client sessions (persistent: the database is their source)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from ostium.domain import ClientSession, Realm, User, UserSession
+from ostium.storage.interfaces import Repositories
+
+__all__ = [
+    "attach_client",
+    "auth_time",
+    "create_user_session",
+    "live_user_session",
+    "new_id",
+    "new_secret_token",
+    "session_expires_at",
+    "session_limits",
+]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_secret_token() -> str:
+    """256 bits of randomness, URL-safe: codes, CSRF tokens, tab ids."""
+    return secrets.token_urlsafe(32)
+
+
+def session_limits(realm: Realm, session: UserSession) -> tuple[int, int]:
+    if session.offline:
+        max_lifespan = (
+            realm.offline_session_max_lifespan
+            if realm.offline_session_max_lifespan_enabled
+            else 10**10
+        )
+        return realm.offline_session_idle_timeout, max_lifespan
+    if session.remember_me and realm.sso_session_idle_timeout_remember_me:
+        return (
+            realm.sso_session_idle_timeout_remember_me,
+            realm.sso_session_max_lifespan_remember_me or realm.sso_session_max_lifespan,
+        )
+    return realm.sso_session_idle_timeout, realm.sso_session_max_lifespan
+
+
+def session_expires_at(realm: Realm, session: UserSession) -> int:
+    """When the session ends if unused from now on: the earlier of idle and max."""
+    idle, max_lifespan = session_limits(realm, session)
+    return min(session.last_refresh + idle, session.started + max_lifespan)
+
+
+async def create_user_session(
+    repos: Repositories,
+    realm: Realm,
+    user: User,
+    *,
+    now: int,
+    ip_address: str | None,
+    login_username: str | None = None,
+    session_id: str | None = None,
+) -> UserSession:
+    """`session_id` is the authentication session's root id when a browser logs in: as
+    in Keycloak, the user session keeps the id the AUTH_SESSION_ID cookie already
+    carries, so a load balancer's stickiness holds across the login."""
+    session = UserSession(
+        id=session_id or new_id(),
+        realm_id=realm.id,
+        user_id=user.id,
+        login_username=login_username or user.username,
+        started=now,
+        last_refresh=now,
+        ip_address=ip_address,
+        notes={"auth_time": str(now)},
+    )
+    await repos.sessions.add(session)
+    return session
+
+
+async def live_user_session(
+    repos: Repositories, realm: Realm, session_id: str, *, now: int
+) -> UserSession | None:
+    """The session if it exists, belongs to the realm and has not expired.
+
+    An expired session found here is deleted, so expiry is enforced even before any
+    background clean-up runs.
+    """
+    session = await repos.sessions.get(session_id)
+    if session is None or session.realm_id != realm.id:
+        return None
+    idle, max_lifespan = session_limits(realm, session)
+    if session.expired(now, idle, max_lifespan):
+        await repos.sessions.delete(session.id)
+        return None
+    return session
+
+
+async def attach_client(
+    repos: Repositories,
+    session: UserSession,
+    client_internal_id: str,
+    *,
+    now: int,
+    redirect_uri: str | None,
+    scope: str,
+) -> ClientSession:
+    client_session = ClientSession(
+        user_session_id=session.id,
+        client_id=client_internal_id,
+        timestamp=now,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        offline=session.offline,
+    )
+    await repos.sessions.add_client_session(client_session)
+    return client_session
+
+
+def auth_time(session: UserSession) -> int:
+    """When the user last proved who they are: a prompt=login re-authentication resets it."""
+    value = session.notes.get("auth_time", "")
+    return int(value) if value.isdigit() else session.started

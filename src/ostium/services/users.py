@@ -1,0 +1,60 @@
+"""Finding and authenticating users."""
+
+from __future__ import annotations
+
+from ostium.services.passwords import hash_password, needs_rehash, verify_password
+
+from ostium.domain import PASSWORD, Realm, User
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["authenticate", "find_login_user"]
+
+# Verified against when the user does not exist, so that "no such user" and "wrong
+# password" take the same time and usernames cannot be enumerated by timing.
+_DUMMY: tuple[str, str] | None = None
+
+
+def _dummy_hash() -> tuple[str, str]:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = hash_password("ostium-timing-equaliser")
+    return _DUMMY
+
+
+async def find_login_user(repos: Repositories, realm: Realm, login: str) -> User | None:
+    """Keycloak's rule: by username, then by email when the realm allows email login."""
+    login = login.strip()
+    if not login:
+        return None
+    user = await repos.users.get_by_username(realm.id, login)
+    if user is None and realm.login_with_email_allowed and "@" in login:
+        matches = await repos.users.get_by_email(realm.id, login)
+        # Ambiguous emails (duplicateEmailsAllowed) cannot identify anyone.
+        user = matches[0] if len(matches) == 1 else None
+    return user
+
+
+async def authenticate(repos: Repositories, realm: Realm, login: str, password: str) -> User | None:
+    """The user if the password is right and the account usable, else None.
+
+    One answer for every failure, so the caller cannot tell (and cannot tell the user)
+    whether the account exists, is disabled or the password was wrong.
+    """
+    user = await find_login_user(repos, realm, login)
+    if user is None or user.service_account_client_id is not None:
+        verify_password(password, *_dummy_hash())
+        return None
+    credentials = await repos.credentials.list_for_user(user.id, PASSWORD)
+    if not credentials:
+        verify_password(password, *_dummy_hash())
+        return None
+    credential = credentials[0]
+    if not verify_password(password, credential.secret_data, credential.credential_data):
+        return None
+    if not user.enabled:
+        return None
+    if needs_rehash(credential.credential_data):
+        # Imported pbkdf2 hashes move to argon2id at the first login, as in Keycloak.
+        credential.secret_data, credential.credential_data = hash_password(password)
+        await repos.credentials.update(credential)
+    return user

@@ -1,0 +1,102 @@
+"""Thin adapters from HTTP to the protocol endpoints: parse, call, nothing else."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ostium.protocol.context import RealmContext
+from ostium.protocol.endpoints.authorization import authorization
+from ostium.protocol.endpoints.discovery import discovery
+from ostium.protocol.endpoints.end_session import (
+    end_session,
+    logout_confirm,
+    logout_with_refresh_token,
+)
+from ostium.protocol.endpoints.introspection import introspection
+from ostium.protocol.endpoints.jwks import jwks
+from ostium.protocol.endpoints.revocation import revocation
+from ostium.protocol.endpoints.token import token
+from ostium.protocol.endpoints.userinfo import userinfo
+from ostium.protocol.login import authenticate_form
+from ostium.protocol.results import JsonResult, Result
+from ostium.web.params import form_params, query_params, request_params
+from ostium.web.runtime import request_info
+
+__all__ = [
+    "authorization_route",
+    "discovery_route",
+    "end_session_route",
+    "introspection_route",
+    "jwks_route",
+    "login_action_route",
+    "logout_confirm_route",
+    "realm_info_route",
+    "revocation_route",
+    "token_route",
+    "userinfo_route",
+]
+
+
+async def discovery_route(ctx: RealmContext, request: Request) -> Result:
+    return discovery(ctx)
+
+
+async def jwks_route(ctx: RealmContext, request: Request) -> Result:
+    return jwks(ctx)
+
+
+async def authorization_route(ctx: RealmContext, request: Request) -> Result:
+    return await authorization(ctx, await request_params(request), request_info(request))
+
+
+async def login_action_route(ctx: RealmContext, request: Request) -> Result:
+    return await authenticate_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def token_route(ctx: RealmContext, request: Request) -> Result:
+    return await token(ctx, await form_params(request), request_info(request))
+
+
+async def userinfo_route(ctx: RealmContext, request: Request) -> Result:
+    form = await form_params(request) if request.method == "POST" else {}
+    return await userinfo(ctx, form, request_info(request))
+
+
+async def introspection_route(ctx: RealmContext, request: Request) -> Result:
+    return await introspection(ctx, await form_params(request), request_info(request))
+
+
+async def revocation_route(ctx: RealmContext, request: Request) -> Result:
+    return await revocation(ctx, await form_params(request), request_info(request))
+
+
+async def end_session_route(ctx: RealmContext, request: Request) -> Result:
+    params = await request_params(request)
+    if request.method == "POST" and "refresh_token" in params:
+        return await logout_with_refresh_token(ctx, params, request_info(request))
+    return await end_session(ctx, params, request_info(request))
+
+
+async def logout_confirm_route(ctx: RealmContext, request: Request) -> Result:
+    return await logout_confirm(ctx, await form_params(request), request_info(request))
+
+
+async def realm_info_route(ctx: RealmContext, request: Request) -> Result:
+    """Keycloak's public realm document at /realms/{realm}."""
+    rsa = next((k for k in ctx.keys if k.algorithm == "RS256" and k.active and k.enabled), None)
+    public_key = ""
+    if rsa is not None and rsa.public_key:
+        public_key = "".join(
+            line for line in rsa.public_key.strip().splitlines() if not line.startswith("-----")
+        )
+    return JsonResult(
+        {
+            "realm": ctx.realm.name,
+            "public_key": public_key,
+            "token-service": f"{ctx.issuer}/protocol/openid-connect",
+            "account-service": f"{ctx.issuer}/account",
+            "tokens-not-before": ctx.realm.not_before,
+        }
+    )

@@ -1,0 +1,85 @@
+"""Turns the protocol's typed results into HTTP responses."""
+
+from __future__ import annotations
+
+import secrets
+
+from ostium.web.pages import negotiate_locale
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
+from ostium.web.runtime import Runtime
+
+__all__ = ["render_page", "render_result"]
+
+STATIC_URL = "/resources/ostium"
+
+
+def _set_cookies(response: Response, cookies: list[Cookie], secure: bool) -> None:
+    for cookie in cookies:
+        response.set_cookie(
+            cookie.name,
+            cookie.value,
+            max_age=cookie.max_age,
+            expires=0 if cookie.max_age == 0 else None,
+            path=cookie.path,
+            secure=secure,
+            httponly=cookie.http_only,
+            # Over HTTPS, None lets the session-status iframe and prompt=none in an
+            # iframe see the cookies; browsers only accept None with Secure, so plain
+            # HTTP (start-dev) gets Lax.
+            samesite="none" if secure else "lax",
+        )
+
+
+def render_page(
+    runtime: Runtime,
+    request: Request,
+    page: Page,
+    *,
+    realm_display_name: str | None = None,
+    secure: bool = False,
+) -> Response:
+    locale = negotiate_locale(
+        page.locale, request.headers.get("accept-language"), runtime.pages.supported_locales
+    )
+    nonce = secrets.token_urlsafe(16)
+    html = runtime.pages.render(
+        page.template,
+        locale=locale,
+        static_url=STATIC_URL,
+        realm_display_name=realm_display_name,
+        csp_nonce=nonce,
+        **page.context,
+    )
+    response = HTMLResponse(html, status_code=page.status_code)
+    response.headers["Cache-Control"] = "no-store, must-revalidate, max-age=0"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+        "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; form-action *;"
+    )
+    _set_cookies(response, page.cookies, secure)
+    return response
+
+
+def render_result(
+    runtime: Runtime,
+    request: Request,
+    result: Result,
+    *,
+    realm_display_name: str | None = None,
+    secure: bool = False,
+) -> Response:
+    if isinstance(result, JsonResult):
+        if result.status_code == 204:
+            return Response(status_code=204, headers=result.headers)
+        return JSONResponse(result.body, status_code=result.status_code, headers=result.headers)
+    if isinstance(result, Redirect):
+        response: Response = RedirectResponse(result.location, status_code=302)
+        response.headers["Cache-Control"] = "no-store"
+        _set_cookies(response, result.cookies, secure)
+        return response
+    return render_page(
+        runtime, request, result, realm_display_name=realm_display_name, secure=secure
+    )

@@ -1,0 +1,88 @@
+"""Every route of the public port, in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ostium.errors import OAuthError
+from ostium.protocol.context import RealmContext
+from ostium.protocol.results import Result
+from ostium.web import oidc, welcome
+from ostium.web.error_handlers import json_error, page_error, unexpected
+from ostium.web.responses import STATIC_URL, render_result
+from ostium.web.runtime import Runtime
+
+__all__ = ["routes"]
+
+RealmHandler = Callable[[RealmContext, Request], Awaitable[Result]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+OIDC = "/realms/{realm}/protocol/openid-connect"
+
+
+def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
+    """Resolve the realm, run the handler, render; errors as JSON or as an error page."""
+
+    async def endpoint(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            ctx = await runtime.realm_context(request)
+            result = await handler(ctx, request)
+            return render_result(
+                runtime,
+                request,
+                result,
+                realm_display_name=ctx.realm.display_name or ctx.realm.name,
+                secure=ctx.secure_cookies,
+            )
+        except OAuthError as error:
+            return page_error(runtime, request, error) if browser else json_error(error)
+        except Exception as exc:
+            error = unexpected(request, exc)
+            return page_error(runtime, request, error) if browser else json_error(error)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+def api(path: str, handler: RealmHandler, methods: list[str], name: str) -> Route:
+    return Route(path, _realm_endpoint(handler, browser=False), methods=methods, name=name)
+
+
+def browser(path: str, handler: RealmHandler, methods: list[str], name: str) -> Route:
+    return Route(path, _realm_endpoint(handler, browser=True), methods=methods, name=name)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", welcome.welcome, methods=["GET", "POST"], name="welcome"),
+        api("/realms/{realm}", oidc.realm_info_route, ["GET"], "realm"),
+        api(
+            "/realms/{realm}/.well-known/openid-configuration",
+            oidc.discovery_route,
+            ["GET"],
+            "discovery",
+        ),
+        browser(f"{OIDC}/auth", oidc.authorization_route, ["GET", "POST"], "authorization"),
+        browser(
+            "/realms/{realm}/login-actions/authenticate",
+            oidc.login_action_route,
+            ["POST"],
+            "login_action",
+        ),
+        api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
+        api(f"{OIDC}/userinfo", oidc.userinfo_route, ["GET", "POST"], "userinfo"),
+        api(f"{OIDC}/token/introspect", oidc.introspection_route, ["POST"], "introspection"),
+        api(f"{OIDC}/revoke", oidc.revocation_route, ["POST"], "revocation"),
+        browser(f"{OIDC}/logout", oidc.end_session_route, ["GET", "POST"], "end_session"),
+        browser(
+            f"{OIDC}/logout/logout-confirm", oidc.logout_confirm_route, ["POST"], "logout_confirm"
+        ),
+        api(f"{OIDC}/certs", oidc.jwks_route, ["GET"], "jwks"),
+        Mount(STATIC_URL, StaticFiles(packages=[("ostium", "static")]), name="static"),
+    ]

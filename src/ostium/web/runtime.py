@@ -1,0 +1,101 @@
+"""What a running server holds: storage, caches, clock, pages; built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ostium.web.pages import Pages
+from starlette.requests import Request
+
+from ostium.clock import Clock
+from ostium.domain import Realm, RealmKey
+from ostium.errors import AccessDenied, NotFound
+from ostium.events import EventLog
+from ostium.keys import default_realm_keys
+from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.sessions.authentication import AuthenticationSessionStore
+from ostium.sessions.local_cache import LocalCache
+from ostium.storage.interfaces import Storage
+
+__all__ = ["RealmNotFound", "Runtime", "request_info"]
+
+
+class RealmNotFound(NotFound):
+    def body(self) -> dict[str, str]:
+        # Keycloak's body for an unknown realm.
+        return {"error": "Realm does not exist", "error_description": self.description}
+
+
+@dataclass
+class Runtime:
+    storage: Storage
+    clock: Clock
+    auth_sessions: AuthenticationSessionStore
+    events: EventLog
+    pages: Pages
+    hostname: str | None = None
+    node_name: str | None = None
+    version: str = ""
+    # Keycloak's `keys` cache: 1000 entries, an hour; a restored database brings its own
+    # keys back, and a restart (or the invalidation channel) reloads them.
+    keys: LocalCache[list[RealmKey]] = field(
+        default_factory=lambda: LocalCache("keys", 1000, 3600.0)
+    )
+
+    def base_url(self, request: Request) -> str:
+        """`--hostname` as a URL wins; a bare host name takes scheme and port from the
+        request; with no hostname (start-dev) the request's Host decides."""
+        if self.hostname:
+            if "://" in self.hostname:
+                return self.hostname.rstrip("/")
+            port = request.url.port
+            default = {"http": 80, "https": 443}.get(request.url.scheme)
+            suffix = f":{port}" if port and port != default else ""
+            return f"{request.url.scheme}://{self.hostname}{suffix}"
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    async def realm_context(self, request: Request) -> RealmContext:
+        name = request.path_params["realm"]
+        async with self.storage.transaction() as repos:
+            realm = await repos.realms.get_by_name(name)
+            if realm is None:
+                raise RealmNotFound(f"Realm '{name[:100]}' does not exist", redirectable=False)
+            if not realm.enabled:
+                raise AccessDenied("Realm not enabled", redirectable=False)
+        base = self.base_url(request)
+        return RealmContext(
+            realm=realm,
+            issuer=f"{base}/realms/{realm.name}",
+            keys=await self.realm_keys(realm),
+            storage=self.storage,
+            clock=self.clock,
+            auth_sessions=self.auth_sessions,
+            events=self.events,
+            secure_cookies=base.startswith("https://"),
+            node_name=self.node_name,
+        )
+
+    async def realm_keys(self, realm: Realm) -> list[RealmKey]:
+        cached = self.keys.get(realm.id)
+        if cached is not None:
+            return cached
+        async with self.storage.transaction() as repos:
+            keys = await repos.keys.list_all(realm.id)
+            if not keys:
+                # A realm written without keys (an old backup, a hand-made import) gets
+                # them now rather than failing every token request.
+                keys = default_realm_keys(realm.id, realm.name, self.clock.now())
+                for key in keys:
+                    await repos.keys.add(key)
+        self.keys.put(realm.id, keys)
+        return keys
+
+
+def request_info(request: Request) -> RequestInfo:
+    client = request.client
+    return RequestInfo(
+        ip_address=client.host if client else None,
+        cookies=dict(request.cookies),
+        authorization=request.headers.get("authorization"),
+        accept_language=request.headers.get("accept-language"),
+    )

@@ -1,0 +1,124 @@
+"""Real `ostium` processes on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import test_realm
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    base_url: str
+    management_url: str
+    data_dir: Path
+    output: list[str]
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def stop(self) -> str:
+        """SIGTERM, as an orchestrator stops it; returns everything it printed."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.text()
+
+
+def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        sink.append(line)
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `ostium …` to completion (for commands that refuse to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ostium.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
+def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
+    port, management = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ostium.cli",
+            "start-dev",
+            f"--http-port={port}",
+            f"--http-management-port={management}",
+            "--http-host=127.0.0.1",
+            f"--data-dir={data_dir}",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    server = RunningServer(
+        process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management}", data_dir, []
+    )
+    # Drain the output in the background so the server never blocks on a full pipe.
+    threading.Thread(target=_drain, args=(process, server.output), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"ostium exited early:\n{server.stop()}")
+        try:
+            if httpx.get(f"{server.base_url}/realms/master", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError(f"ostium did not start in time:\n{server.stop()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir = tmp_path_factory.mktemp("data")
+    (data_dir / "import").mkdir()
+    (data_dir / "import" / "test-realm.json").write_text(json.dumps(test_realm()))
+    running = start_server(
+        data_dir,
+        "--import-realm",
+        "--health-enabled=true",
+        "--metrics-enabled=true",
+        env={
+            "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin",
+            "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
+        },
+    )
+    yield running
+    running.stop()

@@ -1,0 +1,128 @@
+"""What an operator sees: start-up, refusals, restarts, imports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import RunningServer, run_cli, start_server
+from tests.support import SECRET, test_realm
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_for(server: RunningServer, text: str) -> None:
+    deadline = time.monotonic() + 10
+    while text not in server.text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_start_dev_prints_what_a_newcomer_needs_and_restart_keeps_state(tmp_path: Path) -> None:
+    server = start_server(
+        tmp_path, "--bootstrap-admin-username=admin", "--bootstrap-admin-password=pw"
+    )
+    try:
+        _wait_for(server, "Welcome page")
+        output = server.text()
+        assert f"{server.base_url}/" in output or "localhost" in output
+        assert "/realms/master/.well-known/openid-configuration" in output
+        assert (tmp_path / "ostium.db").exists()
+        certs = httpx.get(f"{server.base_url}/realms/master/protocol/openid-connect/certs").json()
+        token = httpx.post(
+            f"{server.base_url}/realms/master/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "admin-cli",
+                "username": "admin",
+                "password": "pw",
+            },
+        ).json()
+    finally:
+        server.stop()
+    again = start_server(tmp_path)
+    try:
+        # Same keys, same session: a restart logs nobody out and breaks no token.
+        assert (
+            httpx.get(f"{again.base_url}/realms/master/protocol/openid-connect/certs").json()
+            == certs
+        )
+        refreshed = httpx.post(
+            f"{again.base_url}/realms/master/protocol/openid-connect/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": "admin-cli",
+                "refresh_token": token["refresh_token"],
+            },
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        userinfo = httpx.get(
+            f"{again.base_url}/realms/master/protocol/openid-connect/userinfo",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        assert userinfo.status_code == 200
+    finally:
+        again.stop()
+
+
+def test_production_start_refuses_unsafe_setups(tmp_path: Path) -> None:
+    no_hostname = run_cli("start", f"--data-dir={tmp_path}", "--http-enabled=true")
+    assert no_hostname.returncode != 0
+    assert "--hostname" in no_hostname.stderr
+    no_tls = run_cli("start", f"--data-dir={tmp_path}", "--hostname=id.example.com")
+    assert no_tls.returncode != 0
+    assert "--https-certificate-file" in no_tls.stderr and "--http-enabled" in no_tls.stderr
+    assert not (tmp_path / "ostium.db").exists()
+
+
+def test_unknown_option_and_bad_value_name_the_option(tmp_path: Path) -> None:
+    unknown = run_cli("start-dev", "--http-prot=1")
+    assert unknown.returncode != 0 and "--http-prot" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    bad = run_cli("start-dev", "--http-port=eighty")
+    assert bad.returncode != 0 and "--http-port" in bad.stderr
+
+
+def test_a_bad_import_file_stops_startup_and_imports_nothing(tmp_path: Path) -> None:
+    (tmp_path / "import").mkdir()
+    broken = test_realm()
+    broken["realm"] = "broken"
+    broken["users"][0]["realmRoles"] = ["no-such-role"]
+    (tmp_path / "import" / "broken-realm.json").write_text(json.dumps(broken))
+    result = run_cli("start-dev", f"--data-dir={tmp_path}", "--import-realm", "--http-port=0")
+    assert result.returncode != 0
+    assert "broken-realm.json" in result.stderr
+    assert "no-such-role" in result.stderr
+    with sqlite3.connect(tmp_path / "ostium.db") as db:
+        assert db.execute("select count(*) from realms where name = 'broken'").fetchone()[0] == 0
+
+
+def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    server.stop()
+    with sqlite3.connect(tmp_path / "ostium.db") as db:
+        db.execute("update alembic_version set version_num = 'ffffffffffff'")
+    result = run_cli("start-dev", f"--data-dir={tmp_path}")
+    assert result.returncode != 0
+    assert "newer" in result.stderr
+
+
+def test_import_is_skipped_for_existing_realms(tmp_path: Path) -> None:
+    (tmp_path / "import").mkdir()
+    (tmp_path / "import" / "test-realm.json").write_text(json.dumps(test_realm()))
+    first = start_server(tmp_path, "--import-realm")
+    first.stop()
+    second = start_server(tmp_path, "--import-realm")
+    try:
+        token = httpx.post(
+            f"{second.base_url}/realms/test/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=("app", SECRET),
+        )
+        assert token.status_code == 200
+    finally:
+        second.stop()

@@ -1,0 +1,278 @@
+"""The authorization endpoint and the login page: negative cases first."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support import CALLBACK, ISSUER, OIDC, OstiumUnderTest, form_of, fragment_of, query_of
+
+
+async def test_unknown_client_gets_an_error_page_not_a_redirect(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(client_id="nobody")
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "Client not found." in response.text
+
+
+async def test_unregistered_redirect_uri_never_redirects(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    for uri in (
+        "https://evil.example/callback",
+        CALLBACK + "/extra",
+        CALLBACK + "?x=1",
+        "http://localhost:3000/callbac",
+        "http://localhost:3000/wild",  # the wildcard needs its prefix "…/wild/"
+    ):
+        response = await browser.authorize(redirect_uri=uri)
+        assert response.status_code == 400, uri
+        assert "location" not in response.headers
+
+
+async def test_missing_redirect_uri_is_an_error_page(ostium: OstiumUnderTest) -> None:
+    response = await ostium.client.get(
+        f"{OIDC}/auth", params={"client_id": "app", "response_type": "code"}
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
+async def test_trailing_wildcard_redirect_uri_matches_its_prefix(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(redirect_uri="http://localhost:3000/wild/deep/page")
+    assert response.status_code == 200
+    assert 'id="kc-form-login"' in response.text
+
+
+async def test_duplicate_parameters_are_rejected(ostium: OstiumUnderTest) -> None:
+    response = await ostium.client.get(
+        f"{OIDC}/auth?client_id=app&client_id=other&response_type=code&redirect_uri={CALLBACK}"
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "Duplicate parameter" in response.text
+
+
+async def test_errors_after_redirect_validation_go_to_the_client(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(response_type="token", state="xyz")
+    assert response.status_code == 302
+    params = query_of(response.headers["location"])
+    assert response.headers["location"].startswith(CALLBACK + "?")
+    assert params["error"] == "unsupported_response_type"
+    assert params["state"] == "xyz"
+    assert params["iss"] == ISSUER
+
+
+async def test_missing_response_type_is_invalid_request(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(response_type=None, state="s")  # type: ignore[arg-type]
+    assert query_of(response.headers["location"])["error"] == "invalid_request"
+
+
+async def test_bad_pkce_parameters(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    bad_method = await browser.authorize(code_challenge="a" * 43, code_challenge_method="S512")
+    assert query_of(bad_method.headers["location"])["error"] == "invalid_request"
+    short = await browser.authorize(code_challenge="abc", code_challenge_method="S256")
+    assert query_of(short.headers["location"])["error"] == "invalid_request"
+    method_only = await browser.authorize(code_challenge_method="S256")
+    assert query_of(method_only.headers["location"])["error"] == "invalid_request"
+
+
+async def test_bad_prompt_and_max_age(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    mixed = await browser.authorize(prompt="none login")
+    assert query_of(mixed.headers["location"])["error"] == "invalid_request"
+    unknown = await browser.authorize(prompt="sometimes")
+    assert query_of(unknown.headers["location"])["error"] == "invalid_request"
+    bad_age = await browser.authorize(max_age="-5")
+    assert query_of(bad_age.headers["location"])["error"] == "invalid_request"
+
+
+async def test_request_objects_are_refused_with_their_own_error(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(request="eyJhbGciOiJub25lIn0.e30.")
+    assert query_of(response.headers["location"])["error"] == "request_not_supported"
+
+
+async def test_prompt_none_without_session_is_login_required(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    response = await browser.authorize(prompt="none", state="st")
+    params = query_of(response.headers["location"])
+    assert params["error"] == "login_required"
+    assert params["state"] == "st"
+
+
+async def test_client_without_standard_flow_is_refused(ostium: OstiumUnderTest) -> None:
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name("test")
+        assert realm is not None
+        client = await repos.clients.get_by_client_id(realm.id, "app")
+        assert client is not None
+        client.standard_flow_enabled = False
+        await repos.clients.update(client)
+    response = await ostium.browser().authorize()
+    assert query_of(response.headers["location"])["error"] == "unauthorized_client"
+
+
+async def test_login_page_has_keycloak_labels_and_csrf(ostium: OstiumUnderTest) -> None:
+    response = await ostium.browser().authorize()
+    assert response.status_code == 200
+    page = response.text
+    for text in ("Username or email", "Password", "Sign In"):
+        assert text in page
+    _, hidden = form_of(page)
+    assert hidden.get("csrf_token")
+    cookie = response.headers["set-cookie"]
+    assert "AUTH_SESSION_ID=" in cookie and "HttpOnly" in cookie
+    assert re.search(r"AUTH_SESSION_ID=[^;.]+\.node1", cookie), cookie
+
+
+async def test_every_login_failure_reads_the_same(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    for username, password in (
+        ("alice", "wrong"),
+        ("nobody", "wonderland"),
+        ("mallory", "disabled"),  # disabled account
+        ("alice", ""),
+        ("service-account-app", "x"),
+    ):
+        page = await browser.authorize()
+        response = await browser.submit_login(page, username, password)
+        assert response.status_code == 200
+        assert "Invalid username or password." in response.text
+        assert "location" not in response.headers
+
+
+async def test_login_without_csrf_token_is_refused(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize()
+    action, _ = form_of(page.text)
+    response = await browser.http.post(action, data={"username": "alice", "password": "wonderland"})
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
+async def test_login_without_auth_session_cookie_is_refused(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize()
+    action, hidden = form_of(page.text)
+    fresh = ostium.browser()
+    response = await fresh.http.post(
+        action, data={**hidden, "username": "alice", "password": "wonderland"}
+    )
+    assert response.status_code == 400
+
+
+async def test_a_login_form_cannot_be_replayed(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize()
+    action, hidden = form_of(page.text)
+    first = await browser.http.post(
+        action, data={**hidden, "username": "alice", "password": "wonderland"}
+    )
+    assert first.status_code == 302
+    again = await browser.http.post(
+        action, data={**hidden, "username": "alice", "password": "wonderland"}
+    )
+    assert again.status_code == 400
+
+
+async def test_code_flow_login_redirects_with_code_state_and_iss(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize(state="abc", nonce="n-1")
+    response = await browser.submit_login(page, "alice", "wonderland")
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(CALLBACK + "?")
+    params = query_of(location)
+    assert params["state"] == "abc"
+    assert params["iss"] == ISSUER
+    assert params["code"]
+    assert params["session_state"]
+    cookies = response.headers.get_list("set-cookie")
+    identity = next(c for c in cookies if c.startswith("KEYCLOAK_IDENTITY="))
+    session = next(c for c in cookies if c.startswith("KEYCLOAK_SESSION="))
+    assert (
+        "HttpOnly" in identity and "SameSite=lax" in identity and "Path=/realms/test/" in identity
+    )
+    assert session.split(";")[0].endswith("/" + params["session_state"])
+
+
+async def test_login_by_email(ostium: OstiumUnderTest) -> None:
+    params = await ostium.browser().login("ALICE@example.com", "wonderland")
+    assert params["code"]
+
+
+async def test_fragment_and_form_post_response_modes(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize(response_mode="fragment", state="f")
+    response = await browser.submit_login(page, "alice", "wonderland")
+    location = response.headers["location"]
+    assert "?" not in location and "#" in location
+    assert fragment_of(location)["state"] == "f"
+    posted = await browser.authorize(response_mode="form_post", state="p")
+    assert posted.status_code == 200  # SSO: straight to the auto-submitting form
+    assert f'action="{CALLBACK}"' in posted.text
+    assert re.search(r'name="code" value="[^"]+"', posted.text)
+    assert 'name="state" value="p"' in posted.text
+
+
+async def test_sso_second_client_logs_in_without_password(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    first = await browser.login()
+    response = await browser.authorize(
+        client_id="spa", redirect_uri="http://localhost:4000/cb", state="2"
+    )
+    assert response.status_code == 302
+    params = query_of(response.headers["location"])
+    assert params["code"] and params["state"] == "2"
+    assert params["session_state"] == first["session_state"]
+
+
+async def test_prompt_login_forces_the_login_page(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    first = await browser.login()
+    page = await browser.authorize(prompt="login")
+    assert page.status_code == 200 and 'id="kc-form-login"' in page.text
+    again = await browser.submit_login(page, "alice", "wonderland")
+    # The same user keeps the same session.
+    assert query_of(again.headers["location"])["session_state"] == first["session_state"]
+
+
+async def test_max_age_forces_reauthentication(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    await browser.login()
+    ostium.clock.advance(120)
+    fresh_enough = await browser.authorize(max_age="300")
+    assert fresh_enough.status_code == 302
+    too_old = await browser.authorize(max_age="60")
+    assert too_old.status_code == 200 and 'id="kc-form-login"' in too_old.text
+    none_too_old = await browser.authorize(max_age="60", prompt="none")
+    assert query_of(none_too_old.headers["location"])["error"] == "login_required"
+
+
+async def test_login_hint_prefills_the_username(ostium: OstiumUnderTest) -> None:
+    page = await ostium.browser().authorize(login_hint="bob")
+    assert re.search(r'id="username"[^>]*value="bob"|value="bob"[^>]*id="username"', page.text)
+
+
+async def test_ui_locales_translates_the_login_page(ostium: OstiumUnderTest) -> None:
+    page = await ostium.browser().authorize(ui_locales="de")
+    assert 'lang="de"' in page.text
+    assert "Anmelden" in page.text
+
+
+async def test_unknown_authorization_parameters_are_ignored(ostium: OstiumUnderTest) -> None:
+    page = await ostium.browser().authorize(foo="bar", acr_values="gold")
+    assert page.status_code == 200
+
+
+async def test_another_user_logging_in_replaces_the_session(ostium: OstiumUnderTest) -> None:
+    browser = ostium.browser()
+    first = await browser.login()
+    page = await browser.authorize(prompt="login")
+    done = await browser.submit_login(page, "bob", "builder")
+    second = query_of(done.headers["location"])
+    assert second["session_state"] != first["session_state"]

@@ -1,0 +1,497 @@
+"""Options as an operator meets them: flags, environment, conf file, errors and the DB URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from ostium.config import (
+    OPTIONS,
+    Config,
+    ConfigError,
+    check_production,
+    database_url,
+    display_value,
+    help_text,
+    load_config,
+    option_named,
+)
+
+
+def write_conf(directory: Path, text: str) -> Path:
+    path = directory / "conf" / "ostium.conf"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, mode: str = "prod"
+) -> Config:
+    assert mode in ("dev", "prod")
+    return load_config(args, env or {}, "dev" if mode == "dev" else "prod", cwd=tmp_path)
+
+
+def error_of(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, *args, env=env)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# --- defaults and modes -------------------------------------------------------------------
+
+
+def test_defaults_in_production_mode(tmp_path: Path) -> None:
+    config = load(tmp_path)
+
+    assert config.http_port == 8080
+    assert config.hostname is None
+    assert config.hostname_strict is True
+    assert config.http_enabled is False
+    assert config.db == "sqlite"
+    assert config.cache == "local"
+    assert config.features_disabled == []
+    assert config.import_realm is False
+    assert config.bootstrap_admin_username == "admin"
+    assert config.node_name == socket.gethostname()
+    assert config.data_dir == tmp_path / "data"
+    assert config.config_file is None
+    assert config.source_of("http-port") == "default"
+
+
+def test_development_mode_turns_on_http_and_relaxes_the_hostname(tmp_path: Path) -> None:
+    config = load(tmp_path, mode="dev")
+
+    assert config.http_enabled is True
+    assert config.hostname_strict is False
+    assert config.source_of("http-enabled") == "mode default"
+
+
+def test_an_option_beats_the_mode_default(tmp_path: Path) -> None:
+    config = load(tmp_path, "--http-enabled=false", mode="dev")
+
+    assert config.http_enabled is False
+    assert config.source_of("http-enabled") == "cli"
+
+
+# --- precedence ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected", "source"),
+    [
+        (["--http-port=3000"], {"OSTIUM_HTTP_PORT": "2000"}, 3000, "cli"),
+        ([], {"OSTIUM_HTTP_PORT": "2000"}, 2000, "env"),
+        ([], {}, 1000, "conf file"),
+    ],
+)
+def test_command_line_beats_environment_beats_conf_file(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: int, source: str
+) -> None:
+    write_conf(tmp_path, "http-port=1000\n")
+
+    config = load(tmp_path, *args, env=env)
+
+    assert config.http_port == expected
+    assert config.source_of("http-port") == source
+    assert config.source_of("hostname") == "default"
+
+
+def test_conf_file_beats_the_mode_default(tmp_path: Path) -> None:
+    write_conf(tmp_path, "http-enabled=false\n")
+
+    config = load(tmp_path, mode="dev")
+
+    assert config.http_enabled is False
+    assert config.source_of("http-enabled") == "conf file"
+
+
+def test_conf_file_allows_comments_blank_lines_and_spaces(tmp_path: Path) -> None:
+    path = write_conf(
+        tmp_path,
+        "# Ostium\n\n  hostname = auth.example.com  \n   # db=postgres\nfeatures=a, b\n",
+    )
+
+    config = load(tmp_path)
+
+    assert config.hostname == "auth.example.com"
+    assert config.db == "sqlite"
+    assert config.features == ["a", "b"]
+    assert config.config_file == path
+
+
+def test_config_file_option_points_elsewhere(tmp_path: Path) -> None:
+    write_conf(tmp_path, "http-port=1000\n")
+    other = tmp_path / "other.conf"
+    other.write_text("http-port=1111\n", encoding="utf-8")
+
+    from_flag = load(tmp_path, "--config-file", "other.conf")
+    from_env = load(tmp_path, env={"OSTIUM_CONFIG_FILE": str(other)})
+
+    assert from_flag.http_port == 1111
+    assert from_flag.config_file == other
+    assert from_env.http_port == 1111
+
+
+def test_a_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "--config-file=nope.conf")
+
+    assert message == (
+        f"Invalid value for option '--config-file': no such file: {tmp_path / 'nope.conf'}"
+    )
+
+
+def test_unknown_environment_variables_are_ignored(tmp_path: Path) -> None:
+    config = load(tmp_path, env={"OSTIUM_TEST_DB_URL": "x", "OSTIUM_HTTP_PROT": "1", "PATH": "/"})
+
+    assert config.http_port == 8080
+
+
+# --- the two command-line forms and booleans ------------------------------------------------
+
+
+def test_equals_and_separate_value_forms_agree(tmp_path: Path) -> None:
+    joined = load(tmp_path, "--http-port=8181", "--db=postgres", "--hostname=a.example")
+    spaced = load(tmp_path, "--http-port", "8181", "--db", "postgres", "--hostname", "a.example")
+
+    assert joined == spaced
+    assert spaced.http_port == 8181
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--import-realm"], True),
+        (["--import-realm", "--http-port=1"], True),
+        (["--import-realm=false"], False),
+        (["--import-realm", "false"], False),
+        (["--import-realm", "TRUE"], True),
+        (["--http-port=1", "--import-realm"], True),
+    ],
+)
+def test_a_boolean_flag_alone_means_true(tmp_path: Path, args: list[str], expected: bool) -> None:
+    assert load(tmp_path, *args).import_realm is expected
+
+
+def test_the_last_occurrence_of_an_option_wins(tmp_path: Path) -> None:
+    assert load(tmp_path, "--http-port=1", "--http-port=2").http_port == 2
+
+
+def test_values_are_typed(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--data-dir=/srv/ostium",
+        "--https-certificate-file=tls/cert.pem",
+        "--https-certificate-key-file=tls/key.pem",
+        "--features-disabled=impersonation,Token-Exchange:v1",
+        "--proxy-headers=xforwarded",
+        "--proxy-trusted-addresses=10.0.0.0/8, 192.168.1.1,::1",
+        "--db=dev-file",
+        "--log-level=INFO,ostium.protocol:DEBUG",
+    )
+
+    assert config.data_dir == Path("/srv/ostium")
+    assert config.https_certificate_file == tmp_path / "tls" / "cert.pem"
+    assert config.features_disabled == ["impersonation", "token-exchange:v1"]
+    assert config.proxy_headers == "xforwarded"
+    assert config.proxy_trusted_addresses == ["10.0.0.0/8", "192.168.1.1", "::1"]
+    assert config.db == "sqlite"
+    assert config.log_level == "info,ostium.protocol:debug"
+
+
+def test_an_empty_value_unsets_an_optional_option(tmp_path: Path) -> None:
+    write_conf(tmp_path, "hostname=auth.example.com\n")
+
+    assert load(tmp_path, env={"OSTIUM_HOSTNAME": ""}).hostname is None
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--http-port=abc"], "Invalid value for option '--http-port': 'abc' is not an integer"),
+        (["--http-port", "70000"], "Invalid value for option '--http-port': '70000' is not a port number (0-65535)"),
+        (["--db=mysql"], "Invalid value for option '--db': 'mysql'; expected one of: sqlite, postgres"),
+        (["--cache=ispn"], "Invalid value for option '--cache': 'ispn'; expected one of: local, redis"),
+        (["--health-enabled=yes"], "Invalid value for option '--health-enabled': 'yes' is not a boolean; expected true or false"),
+        (["--log-level=verbose"], "Invalid value for option '--log-level': 'verbose' is not a log level; expected one of: off, fatal, error, warn, warning, info, debug, trace, all"),
+        (["--log-level=info,org.x:loud"], "Invalid value for option '--log-level': 'loud' is not a log level; expected one of: off, fatal, error, warn, warning, info, debug, trace, all"),
+        (["--log-level=info,debug"], "Invalid value for option '--log-level': 'info,debug' sets the root level twice"),
+        (["--hostname=https://"], "Invalid value for option '--hostname': 'https://' is not a host name or an http(s) URL"),
+        (["--hostname=auth.example.com/x"], "Invalid value for option '--hostname': 'auth.example.com/x' is not a host name; give a full URL to set a scheme, port or path"),
+        (["--http-relative-path=auth"], "Invalid value for option '--http-relative-path': 'auth' does not start with '/'"),
+        (["--proxy-trusted-addresses=10.0.0.0/8,proxy"], "Invalid value for option '--proxy-trusted-addresses': 'proxy' is not an IP address or CIDR range"),
+        (["--db-url=mysql://u:pw@h/db"], "Invalid value for option '--db-url': 'mysql://u:*******@h/db' is not a PostgreSQL or SQLite URL (postgresql://…, jdbc:postgresql://…, sqlite:///…)"),
+        (["--bootstrap-admin-username="], "Invalid value for option '--bootstrap-admin-username': the value is empty"),
+        (["--http-port"], "Missing value for option '--http-port'"),
+        (["--http-port", "--db=sqlite"], "Missing value for option '--http-port'"),
+        (["start"], "Unexpected argument: 'start'; options look like --name=value"),
+        (["--http-prot=8080"], "Unknown option: '--http-prot' (did you mean '--http-port'?)"),
+        (["--frobnicate"], "Unknown option: '--frobnicate'"),
+        (["--https-certificate-file=c.pem"], "Missing option '--https-certificate-key-file': it is needed together with --https-certificate-file"),
+        (["--features=a", "--features-disabled=b,a"], "Invalid value for option '--features-disabled': 'a' is also in --features"),
+    ],
+)  # fmt: skip
+def test_each_error_is_one_line_naming_the_option(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert error_of(tmp_path, *args) == message
+
+
+def test_an_environment_error_says_which_variable(tmp_path: Path) -> None:
+    message = error_of(tmp_path, env={"OSTIUM_HTTP_PORT": "eighty"})
+
+    assert message == (
+        "Invalid value for option '--http-port' (from OSTIUM_HTTP_PORT): 'eighty' is not an integer"
+    )
+
+
+def test_a_conf_file_error_says_which_file_and_line(tmp_path: Path) -> None:
+    path = write_conf(tmp_path, "# comment\nhttp-port=eighty\n")
+
+    message = error_of(tmp_path)
+
+    assert message == (
+        f"Invalid value for option '--http-port' (from {path} line 2): 'eighty' is not an integer"
+    )
+
+
+def test_an_unknown_key_in_the_conf_file_is_an_error(tmp_path: Path) -> None:
+    path = write_conf(tmp_path, "\nhttp-prot=8080\n")
+
+    assert (
+        error_of(tmp_path)
+        == f"Unknown option 'http-prot' in {path} line 2 (did you mean 'http-port'?)"
+    )
+
+
+def test_a_conf_line_without_equals_is_an_error(tmp_path: Path) -> None:
+    path = write_conf(tmp_path, "hostname auth.example.com\n")
+
+    assert error_of(tmp_path) == f"Invalid line in {path} line 1: expected name=value"
+
+
+def test_the_conf_file_cannot_name_another_conf_file(tmp_path: Path) -> None:
+    path = write_conf(tmp_path, "config-file=other.conf\n")
+
+    assert error_of(tmp_path) == (
+        f"Option 'config-file' cannot be set in {path} line 1;"
+        " use --config-file or OSTIUM_CONFIG_FILE"
+    )
+
+
+def test_a_value_with_a_newline_stays_on_one_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "--http-port=80\nERROR: forged")
+
+    assert (
+        message == "Invalid value for option '--http-port': '80\\nERROR: forged' is not an integer"
+    )
+
+
+# --- production checks --------------------------------------------------------------------
+
+
+def test_production_refuses_to_start_without_a_hostname(tmp_path: Path) -> None:
+    config = load(tmp_path, "--http-enabled=true")
+
+    with pytest.raises(ConfigError) as caught:
+        check_production(config)
+
+    assert str(caught.value).startswith("Missing option '--hostname'")
+    assert str(caught.value).endswith("set --hostname=<host> or --hostname-strict=false")
+
+
+def test_production_refuses_plain_http_without_a_proxy(tmp_path: Path) -> None:
+    config = load(tmp_path, "--hostname=auth.example.com")
+
+    with pytest.raises(ConfigError) as caught:
+        check_production(config)
+
+    assert str(caught.value).startswith("Missing option '--https-certificate-file'")
+    assert str(caught.value).endswith(
+        "set --https-certificate-file and --https-certificate-key-file,"
+        " or --http-enabled=true behind a TLS-terminating proxy"
+    )
+
+
+def test_production_checks_that_the_certificate_files_exist(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("x", encoding="utf-8")
+    config = load(
+        tmp_path,
+        "--hostname=auth.example.com",
+        "--https-certificate-file=cert.pem",
+        "--https-certificate-key-file=key.pem",
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        check_production(config)
+
+    assert str(caught.value) == (
+        f"Invalid value for option '--https-certificate-key-file': no such file: {tmp_path / 'key.pem'}"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--hostname=auth.example.com", "--http-enabled=true"],
+        ["--hostname-strict=false", "--http-enabled=true"],
+    ],
+)
+def test_production_accepts_a_safe_set_up(tmp_path: Path, args: list[str]) -> None:
+    check_production(load(tmp_path, *args))
+
+
+# --- database URL -------------------------------------------------------------------------
+
+
+def test_sqlite_lives_in_the_data_directory(tmp_path: Path) -> None:
+    config = load(tmp_path, "--data-dir=state")
+
+    assert database_url(config) == f"sqlite+aiosqlite:///{tmp_path}/state/ostium.db"
+
+
+def test_a_sqlite_url_is_made_async(tmp_path: Path) -> None:
+    config = load(tmp_path, "--db-url=sqlite:////var/lib/ostium.db")
+
+    assert database_url(config) == "sqlite+aiosqlite:////var/lib/ostium.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("jdbc:postgresql://db.internal:5432/keycloak", "postgresql+asyncpg://db.internal:5432/keycloak"),
+        ("jdbc:postgresql://db/kc?user=kc&password=p%40ss&sslmode=require", "postgresql+asyncpg://kc:p%40ss@db/kc?ssl=require"),
+        ("jdbc:postgresql://db/kc?ssl=true", "postgresql+asyncpg://db/kc?ssl=verify-full"),
+        ("postgresql://kc:pw@db:5433/kc", "postgresql+asyncpg://kc:pw@db:5433/kc"),
+        ("postgres://kc@db/kc?sslmode=verify-full", "postgresql+asyncpg://kc@db/kc?ssl=verify-full"),
+        ("postgresql+asyncpg://kc@[::1]:5432/kc", "postgresql+asyncpg://kc@[::1]:5432/kc"),
+    ],
+)  # fmt: skip
+def test_postgres_urls_become_asyncpg_urls(tmp_path: Path, url: str, expected: str) -> None:
+    config = load(tmp_path, "--db=postgres", f"--db-url={url}")
+
+    assert database_url(config) == expected
+
+
+def test_username_and_password_options_override_the_url_and_are_escaped(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--db=postgres",
+        "--db-url=jdbc:postgresql://db:5432/kc?user=old&password=old",
+        "--db-username=key cloak",
+        env={"OSTIUM_DB_PASSWORD": "p@ss:w/rd?#%"},
+    )
+
+    assert (
+        database_url(config)
+        == "postgresql+asyncpg://key%20cloak:p%40ss%3Aw%2Frd%3F%23%25@db:5432/kc"
+    )
+
+
+def test_a_password_alone_keeps_the_url_user(tmp_path: Path) -> None:
+    config = load(
+        tmp_path, "--db=postgres", "--db-url=postgresql://kc@db/kc", "--db-password=s3cret"
+    )
+
+    assert database_url(config) == "postgresql+asyncpg://kc:s3cret@db/kc"
+
+
+def test_postgres_url_from_host_port_and_database(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--db=postgres",
+        "--db-url-host=db.internal",
+        "--db-url-port=6432",
+        "--db-username=ostium",
+        "--db-password=pw",
+    )
+
+    assert database_url(config) == "postgresql+asyncpg://ostium:pw@db.internal:6432/ostium"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--db=postgres"], "Missing option '--db-url': --db=postgres needs --db-url or --db-url-host"),
+        (["--db-url=postgresql://u:pw@db/kc"], "Invalid value for option '--db-url': 'postgresql://u:*******@db/kc' is a PostgreSQL URL but --db is sqlite; set --db=postgres"),
+        (["--db=postgres", "--db-url=sqlite:///x.db"], "Invalid value for option '--db-url': 'sqlite:///x.db' is a SQLite URL but --db is postgres; set --db=sqlite"),
+        (["--db=postgres", "--db-url=jdbc:postgresql://db/kc?currentSchema=kc"], "Invalid value for option '--db-url': the JDBC parameter 'currentSchema' is not supported; supported: user, password, ssl, sslmode"),
+        (["--db=postgres", "--db-url=postgresql://db:port/kc"], "Invalid value for option '--db-url': 'postgresql://db:port/kc' has no valid host"),
+    ],
+)  # fmt: skip
+def test_database_url_errors_name_the_option(tmp_path: Path, args: list[str], message: str) -> None:
+    config = load(tmp_path, *args)
+
+    with pytest.raises(ConfigError) as caught:
+        database_url(config)
+
+    assert str(caught.value) == message
+
+
+# --- display, help and the registry itself ------------------------------------------------
+
+
+def test_secrets_are_masked_for_display_and_repr(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--db-password=hunter2",
+        "--bootstrap-admin-password=letmein",
+        "--db-url=jdbc:postgresql://db/kc?user=kc&password=topsecret",
+    )
+
+    assert display_value(config, "db-password") == "*******"
+    assert display_value(config, "bootstrap-admin-password") == "*******"
+    assert display_value(config, "db-url") == "jdbc:postgresql://db/kc?user=kc&password=*******"
+    assert display_value(config, "db-username") == "<unset>"
+    for secret in ("hunter2", "letmein", "topsecret"):
+        assert secret not in repr(config)
+
+
+def test_help_lists_every_option_with_its_environment_variable(tmp_path: Path) -> None:
+    text = help_text("prod")
+
+    assert text.startswith("Usage: ostium start [OPTIONS]")
+    for option in OPTIONS:
+        assert f"  --{option.name} " in text
+        assert option.env_var in text
+    assert "HTTP(S):" in text
+    assert "--db <sqlite|postgres>" in text
+    assert "Default: 8080." in text
+    assert "OSTIUM_HTTP_PORT" in text
+
+
+def test_help_shows_the_defaults_of_its_mode() -> None:
+    dev = help_text("dev")
+    prod = help_text("prod")
+
+    assert dev.startswith("Usage: ostium start-dev [OPTIONS]")
+    assert "Default: true (in development mode)." in dev
+    assert "(in development mode)" not in prod
+
+
+def test_every_config_field_is_a_documented_option() -> None:
+    names = {option.attribute for option in OPTIONS}
+    fields = {f.name for f in dataclasses.fields(Config) if not f.name.startswith("_")}
+
+    assert names == fields
+    for option in OPTIONS:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", option.name)
+        assert option.description.endswith("."), option.name
+        assert option.env_var == "OSTIUM_" + option.attribute.upper()
+
+
+def test_options_are_found_by_any_spelling() -> None:
+    assert option_named("--http-port") is option_named("http_port") is option_named("http-port")
+    with pytest.raises(KeyError):
+        option_named("http-prot")
+    with pytest.raises(KeyError):
+        Config().source_of("http-prot")
