@@ -195,7 +195,7 @@ async def test_code_flow_login_redirects_with_code_state_and_iss(ostium: OstiumU
     identity = next(c for c in cookies if c.startswith("KEYCLOAK_IDENTITY="))
     session = next(c for c in cookies if c.startswith("KEYCLOAK_SESSION="))
     assert (
-        "HttpOnly" in identity and "SameSite=lax" in identity and "Path=/realms/test/" in identity
+        "HttpOnly" in identity and "SameSite=Lax" in identity and "Path=/realms/test/" in identity
     )
     assert session.split(";")[0].endswith("/" + params["session_state"])
 

@@ -54,7 +54,7 @@ async def test_malformed_basic_headers(ostium: OstiumUnderTest) -> None:
         response = await ostium.client.post(
             f"{OIDC}/token",
             data={"grant_type": "client_credentials"},
-            headers={"Authorization": header.encode("latin-1").decode("latin-1")},
+            headers={"Authorization": header.encode("latin-1")},
         )
         assert response.status_code == 401, header
         assert response.json()["error"] == "invalid_client"
@@ -335,8 +335,13 @@ async def test_refresh_keeps_the_session_alive_until_max_lifespan(ostium: Ostium
         response = await ostium.token({"grant_type": "refresh_token", "refresh_token": token})
         assert response.status_code == 200, response.text
         token = response.json()["refresh_token"]
-    ostium.clock.advance(1700)  # now past SSO Session Max
+    ostium.clock.advance(1700)  # 35700 s: still within SSO Session Max
     response = await ostium.token({"grant_type": "refresh_token", "refresh_token": token})
+    assert response.status_code == 200
+    ostium.clock.advance(400)  # 36100 s: past the max, though only 400 s idle
+    response = await ostium.token(
+        {"grant_type": "refresh_token", "refresh_token": response.json()["refresh_token"]}
+    )
     assert response.status_code == 400
 
 

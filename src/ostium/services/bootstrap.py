@@ -54,7 +54,10 @@ async def create_admin(
     role = await repos.roles.get_realm_role(master.id, ADMIN_ROLE)
     if role is None:
         raise RuntimeError("The master realm has no 'admin' role")
-    user, credential, mapping = admin_user(master, role, username, password, now)
+    user, credential, (user_id, role_ids) = admin_user(master, role, username, password, now)
     await repos.users.add(user)
     await repos.credentials.add(credential)
-    await repos.roles.grant_to_user(*mapping)
+    default_roles = await repos.roles.get_realm_role(master.id, master.default_role_name)
+    await repos.roles.grant_to_user(
+        user_id, [*role_ids, *([default_roles.id] if default_roles else [])]
+    )

@@ -17,20 +17,23 @@ STATIC_URL = "/resources/ostium"
 
 
 def _set_cookies(response: Response, cookies: list[Cookie], secure: bool) -> None:
+    """Written by hand: the standard library quotes values containing `/`, and
+    KEYCLOAK_SESSION (`realm/user/session`) must reach scripts unquoted, as Keycloak's."""
     for cookie in cookies:
-        response.set_cookie(
-            cookie.name,
-            cookie.value,
-            max_age=cookie.max_age,
-            expires=0 if cookie.max_age == 0 else None,
-            path=cookie.path,
-            secure=secure,
-            httponly=cookie.http_only,
-            # Over HTTPS, None lets the session-status iframe and prompt=none in an
-            # iframe see the cookies; browsers only accept None with Secure, so plain
-            # HTTP (start-dev) gets Lax.
-            samesite="none" if secure else "lax",
-        )
+        parts = [f"{cookie.name}={cookie.value}", f"Path={cookie.path}"]
+        if cookie.max_age is not None:
+            parts.append(f"Max-Age={cookie.max_age}")
+            if cookie.max_age == 0:
+                parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+        if cookie.http_only:
+            parts.append("HttpOnly")
+        if secure:
+            parts.append("Secure")
+        # Over HTTPS, None lets the session-status iframe and prompt=none in an iframe
+        # see the cookies; browsers accept None only with Secure, so plain HTTP
+        # (start-dev) gets Lax.
+        parts.append("SameSite=None" if secure else "SameSite=Lax")
+        response.raw_headers.append((b"set-cookie", "; ".join(parts).encode("latin-1")))
 
 
 def render_page(

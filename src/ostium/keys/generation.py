@@ -1,0 +1,143 @@
+"""New keys for a realm, in the providers Keycloak creates for every realm."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import secrets
+import uuid
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+from ostium.domain import RealmKey
+
+__all__ = [
+    "default_realm_keys",
+    "generate_ec_key",
+    "generate_hmac_key",
+    "generate_rsa_key",
+    "key_id",
+]
+
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "ES256": ec.SECP256R1(),
+    "ES384": ec.SECP384R1(),
+    "ES512": ec.SECP521R1(),
+}
+_HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+
+def key_id(public_key: PublicKeyTypes) -> str:
+    """Keycloak's kid for asymmetric keys: base64url SHA-256 of the encoded public key.
+
+    Derived from the key itself, so it is the same after any restore or re-import."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+
+
+def _certificate(private_key: PrivateKeyTypes, realm_name: str) -> str:
+    assert isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, realm_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(private_key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _pem(private_key: PrivateKeyTypes) -> tuple[str, str]:
+    private = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    assert isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    public = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def generate_rsa_key(
+    realm_id: str, realm_name: str, now: int, *, algorithm: str = "RS256", priority: int = 100
+) -> RealmKey:
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = _pem(private_key)
+    return RealmKey(
+        id=str(uuid.uuid4()),
+        realm_id=realm_id,
+        provider="rsa-generated",
+        algorithm=algorithm,
+        use="sig",
+        kid=key_id(private_key.public_key()),
+        private_key=private,
+        public_key=public,
+        certificate=_certificate(private_key, realm_name),
+        priority=priority,
+        created=now,
+    )
+
+
+def generate_ec_key(
+    realm_id: str, realm_name: str, now: int, *, algorithm: str = "ES256", priority: int = 100
+) -> RealmKey:
+    private_key = ec.generate_private_key(_CURVES[algorithm])
+    private, public = _pem(private_key)
+    return RealmKey(
+        id=str(uuid.uuid4()),
+        realm_id=realm_id,
+        provider="ecdsa-generated",
+        algorithm=algorithm,
+        use="sig",
+        kid=key_id(private_key.public_key()),
+        private_key=private,
+        public_key=public,
+        certificate=_certificate(private_key, realm_name),
+        priority=priority,
+        created=now,
+    )
+
+
+def generate_hmac_key(
+    realm_id: str, now: int, *, algorithm: str = "HS512", priority: int = 100
+) -> RealmKey:
+    secret = secrets.token_bytes(_HMAC_BYTES[algorithm])
+    return RealmKey(
+        id=str(uuid.uuid4()),
+        realm_id=realm_id,
+        provider="hmac-generated",
+        algorithm=algorithm,
+        use="sig",
+        kid=str(uuid.uuid4()),
+        private_key=base64.urlsafe_b64encode(secret).rstrip(b"=").decode(),
+        public_key=None,
+        priority=priority,
+        created=now,
+    )
+
+
+def default_realm_keys(realm_id: str, realm_name: str, now: int) -> list[RealmKey]:
+    """RS256 is the realm's default signer; ES256 signs for clients that ask for it;
+    HS512 signs what only this server reads (refresh tokens, the identity cookie)."""
+    return [
+        generate_rsa_key(realm_id, realm_name, now),
+        generate_ec_key(realm_id, realm_name, now),
+        generate_hmac_key(realm_id, now, algorithm="HS512"),
+        generate_hmac_key(realm_id, now, algorithm="HS256"),
+    ]

@@ -1,0 +1,22 @@
+"""Which stored key signs, and which verifies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ostium.domain import RealmKey
+
+__all__ = ["active_key", "key_for_kid"]
+
+
+def active_key(keys: Iterable[RealmKey], algorithm: str) -> RealmKey | None:
+    """The enabled, active key of that algorithm with the highest priority (then newest)."""
+    candidates = [k for k in keys if k.algorithm == algorithm and k.enabled and k.active]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda k: (k.priority, k.created))
+
+
+def key_for_kid(keys: Iterable[RealmKey], kid: str) -> RealmKey | None:
+    """Passive keys still verify: tokens signed before a rotation stay valid."""
+    return next((k for k in keys if k.kid == kid and k.enabled), None)

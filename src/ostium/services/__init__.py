@@ -1,0 +1,1 @@
+"""Use cases shared by the protocol and the admin API."""

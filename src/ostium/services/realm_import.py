@@ -1,0 +1,431 @@
+"""Keycloak realm-export files (RealmRepresentation JSON) into a `RealmBundle`.
+
+Parsing is pure: a file is fully understood and checked before anything is written,
+and each file is written in one transaction, so a bad file imports nothing of itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ostium.domain import Client, Credential, Group, Role, User
+from ostium.domain.user import PASSWORD
+from ostium.services.passwords import hash_password, is_known_algorithm
+from ostium.services.realm_setup import RealmBundle, new_id, new_realm, write_bundle
+from ostium.storage.interfaces import Storage
+
+__all__ = ["RealmImportError", "import_directory", "parse_realm", "resolve_placeholders"]
+
+_log = logging.getLogger("ostium.import")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+
+# RealmRepresentation field → domain Realm attribute, with the expected JSON type.
+_REALM_FIELDS: dict[str, tuple[str, type]] = {
+    "enabled": ("enabled", bool),
+    "displayName": ("display_name", str),
+    "accessTokenLifespan": ("access_token_lifespan", int),
+    "accessTokenLifespanForImplicitFlow": ("access_token_lifespan_for_implicit_flow", int),
+    "accessCodeLifespan": ("access_code_lifespan", int),
+    "accessCodeLifespanUserAction": ("access_code_lifespan_user_action", int),
+    "accessCodeLifespanLogin": ("access_code_lifespan_login", int),
+    "ssoSessionIdleTimeout": ("sso_session_idle_timeout", int),
+    "ssoSessionMaxLifespan": ("sso_session_max_lifespan", int),
+    "ssoSessionIdleTimeoutRememberMe": ("sso_session_idle_timeout_remember_me", int),
+    "ssoSessionMaxLifespanRememberMe": ("sso_session_max_lifespan_remember_me", int),
+    "offlineSessionIdleTimeout": ("offline_session_idle_timeout", int),
+    "offlineSessionMaxLifespanEnabled": ("offline_session_max_lifespan_enabled", bool),
+    "offlineSessionMaxLifespan": ("offline_session_max_lifespan", int),
+    "clientSessionIdleTimeout": ("client_session_idle_timeout", int),
+    "clientSessionMaxLifespan": ("client_session_max_lifespan", int),
+    "revokeRefreshToken": ("revoke_refresh_token", bool),
+    "refreshTokenMaxReuse": ("refresh_token_max_reuse", int),
+    "notBefore": ("not_before", int),
+    "sslRequired": ("ssl_required", str),
+    "registrationAllowed": ("registration_allowed", bool),
+    "loginWithEmailAllowed": ("login_with_email_allowed", bool),
+    "duplicateEmailsAllowed": ("duplicate_emails_allowed", bool),
+    "rememberMe": ("remember_me", bool),
+    "verifyEmail": ("verify_email", bool),
+    "resetPasswordAllowed": ("reset_password_allowed", bool),
+    "editUsernameAllowed": ("edit_username_allowed", bool),
+    "bruteForceProtected": ("brute_force_protected", bool),
+    "internationalizationEnabled": ("internationalization_enabled", bool),
+    "defaultLocale": ("default_locale", str),
+    "defaultSignatureAlgorithm": ("default_signature_algorithm", str),
+}
+
+_CLIENT_FIELDS: dict[str, tuple[str, type]] = {
+    "name": ("name", str),
+    "description": ("description", str),
+    "enabled": ("enabled", bool),
+    "publicClient": ("public_client", bool),
+    "bearerOnly": ("bearer_only", bool),
+    "secret": ("secret", str),
+    "clientAuthenticatorType": ("client_authenticator_type", str),
+    "rootUrl": ("root_url", str),
+    "baseUrl": ("base_url", str),
+    "adminUrl": ("admin_url", str),
+    "standardFlowEnabled": ("standard_flow_enabled", bool),
+    "implicitFlowEnabled": ("implicit_flow_enabled", bool),
+    "directAccessGrantsEnabled": ("direct_access_grants_enabled", bool),
+    "serviceAccountsEnabled": ("service_accounts_enabled", bool),
+    "consentRequired": ("consent_required", bool),
+    "frontchannelLogout": ("frontchannel_logout", bool),
+    "fullScopeAllowed": ("full_scope_allowed", bool),
+    "protocol": ("protocol", str),
+}
+
+
+class RealmImportError(Exception):
+    pass
+
+
+def resolve_placeholders(value: Any, env: Mapping[str, str], path: str = "") -> Any:
+    """Keycloak resolves `${VAR}` and `${VAR:default}` in import files."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise RealmImportError(f"{path or 'value'}: environment variable '{name}' is not set")
+
+        return _PLACEHOLDER.sub(substitute, value)
+    if isinstance(value, list):
+        return [resolve_placeholders(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: resolve_placeholders(v, env, f"{path}.{k}" if path else k) for k, v in value.items()}
+    return value
+
+
+def _typed(data: Mapping[str, Any], key: str, kind: type, path: str) -> Any:
+    value = data[key]
+    if value is None:
+        return None
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise RealmImportError(f"{path}.{key}: expected {kind.__name__}, got {json.dumps(value)[:50]}")
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, path: str) -> list[str]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RealmImportError(f"{path}.{key}: expected a list of strings")
+    return list(value)
+
+
+def _dict(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RealmImportError(f"{path}.{key}: expected an object")
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise RealmImportError(f"{path}.{key}: expected a list of objects")
+    return value
+
+
+def _multi_attributes(data: Mapping[str, Any], path: str) -> dict[str, list[str]]:
+    """Keycloak writes attributes as name → list of strings; accept single strings too."""
+    result: dict[str, list[str]] = {}
+    for name, value in _dict(data, "attributes", path).items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str | int | bool) for v in values):
+            raise RealmImportError(f"{path}.attributes.{name}: expected strings")
+        result[name] = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    return result
+
+
+def parse_realm(data: object, *, now: int, env: Mapping[str, str], source: str = "") -> RealmBundle:
+    if not isinstance(data, dict):
+        raise RealmImportError("a realm file must hold a JSON object")
+    data = resolve_placeholders(data, env)
+    assert isinstance(data, dict)
+    name = data.get("realm")
+    if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
+        raise RealmImportError("realm: a non-empty name without '/' is required")
+    bundle = new_realm(name, now, master=name == "master")
+    realm = bundle.realm
+    for key, (attribute, kind) in _REALM_FIELDS.items():
+        if key in data:
+            value = _typed(data, key, kind, "realm")
+            if value is not None:
+                setattr(realm, attribute, value)
+    realm.supported_locales = _strings(data, "supportedLocales", "realm")
+    realm.attributes = {k: str(v) for k, v in _dict(data, "attributes", "realm").items()}
+    _parse_clients(bundle, data)
+    _parse_roles(bundle, data)
+    _parse_groups(bundle, data)
+    _parse_users(bundle, data, now)
+    return bundle
+
+
+def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+    seen: set[str] = set()
+    for index, raw in enumerate(_list(data, "clients", "")):
+        path = f"clients[{index}]"
+        client_id = raw.get("clientId")
+        if not isinstance(client_id, str) or not client_id:
+            raise RealmImportError(f"{path}.clientId: required")
+        if client_id in seen:
+            raise RealmImportError(f"{path}.clientId: duplicate client '{client_id}'")
+        seen.add(client_id)
+        existing = bundle.client(client_id)
+        client = existing or Client(id=new_id(), realm_id=bundle.realm.id, client_id=client_id)
+        for key, (attribute, kind) in _CLIENT_FIELDS.items():
+            if key in raw:
+                value = _typed(raw, key, kind, path)
+                if value is not None or kind is str:
+                    setattr(client, attribute, value)
+        client.redirect_uris = _strings(raw, "redirectUris", path)
+        client.web_origins = _strings(raw, "webOrigins", path)
+        client.attributes = {
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in _dict(raw, "attributes", path).items()
+        }
+        if "defaultClientScopes" in raw:
+            client.default_client_scopes = _strings(raw, "defaultClientScopes", path)
+        elif existing is None:
+            client.default_client_scopes = list(bundle.clients[0].default_client_scopes)
+        if "optionalClientScopes" in raw:
+            client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
+        elif existing is None:
+            client.optional_client_scopes = list(bundle.clients[0].optional_client_scopes)
+        if client.confidential and not client.secret and client.client_authenticator_type == "client-secret":
+            raise RealmImportError(f"{path}.secret: a confidential client needs a secret")
+        if existing is None:
+            bundle.clients.append(client)
+
+
+def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) -> Role:
+    if client_id is None:
+        role = bundle.realm_role(name)
+    else:
+        client = bundle.client(client_id)
+        if client is None:
+            raise RealmImportError(f"{path}: unknown client '{client_id}'")
+        role = bundle.client_role(client.id, name)
+    if role is None:
+        where = f"client '{client_id}'" if client_id else "the realm"
+        raise RealmImportError(f"{path}: unknown role '{name}' of {where}")
+    return role
+
+
+def _parse_roles(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+    roles = _dict(data, "roles", "")
+    declared: list[tuple[dict[str, Any], Role, str]] = []
+    for index, raw in enumerate(_list(roles, "realm", "roles")):
+        path = f"roles.realm[{index}]"
+        declared.append((raw, _declare_role(bundle, raw, None, path), path))
+    for client_id, entries in _dict(roles, "client", "roles").items():
+        client = bundle.client(client_id)
+        if client is None:
+            raise RealmImportError(f"roles.client.{client_id}: unknown client '{client_id}'")
+        for index, raw in enumerate(_list(roles["client"], client_id, "roles.client")):
+            path = f"roles.client.{client_id}[{index}]"
+            declared.append((raw, _declare_role(bundle, raw, client.id, path), path))
+    # Composites may name roles declared later in the file: resolve after declaring all.
+    for raw, role, path in declared:
+        composites = _dict(raw, "composites", path)
+        if not composites:
+            continue
+        role.composite = True
+        children = [
+            _role_ref(bundle, None, n, f"{path}.composites.realm")
+            for n in _strings(composites, "realm", path)
+        ]
+        for client_id in _dict(composites, "client", path):
+            children += [
+                _role_ref(bundle, client_id, n, f"{path}.composites.client.{client_id}")
+                for n in _strings(composites["client"], client_id, path)
+            ]
+        for child in children:
+            if (role.id, child.id) not in bundle.composites:
+                bundle.composites.append((role.id, child.id))
+
+
+def _declare_role(bundle: RealmBundle, raw: dict[str, Any], client_internal_id: str | None, path: str) -> Role:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise RealmImportError(f"{path}.name: required")
+    existing = (
+        bundle.realm_role(name)
+        if client_internal_id is None
+        else bundle.client_role(client_internal_id, name)
+    )
+    role = existing or Role(new_id(), bundle.realm.id, name, client_id=client_internal_id)
+    if "description" in raw:
+        role.description = _typed(raw, "description", str, path)
+    role.attributes = _multi_attributes(raw, path)
+    if existing is None:
+        bundle.roles.append(role)
+    return role
+
+
+def _grants(bundle: RealmBundle, raw: Mapping[str, Any], path: str) -> list[Role]:
+    roles = [_role_ref(bundle, None, n, f"{path}.realmRoles") for n in _strings(raw, "realmRoles", path)]
+    for client_id in _dict(raw, "clientRoles", path):
+        roles += [
+            _role_ref(bundle, client_id, n, f"{path}.clientRoles.{client_id}")
+            for n in _strings(raw["clientRoles"], client_id, f"{path}.clientRoles")
+        ]
+    return roles
+
+
+def _parse_groups(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+    def walk(entries: list[dict[str, Any]], parent: Group | None, path: str) -> None:
+        names: set[str] = set()
+        for index, raw in enumerate(entries):
+            here = f"{path}[{index}]"
+            name = raw.get("name")
+            if not isinstance(name, str) or not name or "/" in name:
+                raise RealmImportError(f"{here}.name: a name without '/' is required")
+            if name in names:
+                raise RealmImportError(f"{here}.name: duplicate group '{name}'")
+            names.add(name)
+            group = Group(
+                new_id(),
+                bundle.realm.id,
+                name,
+                parent_id=parent.id if parent else None,
+                attributes=_multi_attributes(raw, here),
+            )
+            bundle.groups.append(group)
+            for role in _grants(bundle, raw, here):
+                bundle.group_roles.append((group.id, role.id))
+            walk(_list(raw, "subGroups", here), group, f"{here}.subGroups")
+
+    walk(_list(data, "groups", ""), None, "groups")
+
+
+def _group_by_path(bundle: RealmBundle, group_path: str) -> Group | None:
+    parent: Group | None = None
+    for part in [p for p in group_path.split("/") if p]:
+        parent = next(
+            (
+                g
+                for g in bundle.groups
+                if g.name == part and g.parent_id == (parent.id if parent else None)
+            ),
+            None,
+        )
+        if parent is None:
+            return None
+    return parent
+
+
+def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
+    seen: set[str] = set()
+    default_role = bundle.realm_role(bundle.realm.default_role_name)
+    for index, raw in enumerate(_list(data, "users", "")):
+        path = f"users[{index}]"
+        username = raw.get("username")
+        if not isinstance(username, str) or not username.strip():
+            raise RealmImportError(f"{path}.username: required")
+        if username.lower() in seen:
+            raise RealmImportError(f"{path}.username: duplicate user '{username}'")
+        seen.add(username.lower())
+        user = User(id=new_id(), realm_id=bundle.realm.id, username=username.lower())
+        for key, attribute, kind in (
+            ("email", "email", str),
+            ("emailVerified", "email_verified", bool),
+            ("firstName", "first_name", str),
+            ("lastName", "last_name", str),
+            ("enabled", "enabled", bool),
+            ("createdTimestamp", "created_timestamp", int),
+            ("notBefore", "not_before", int),
+        ):
+            if key in raw and raw[key] is not None:
+                setattr(user, attribute, _typed(raw, key, kind, path))
+        user.created_timestamp = user.created_timestamp or now * 1000
+        user.attributes = _multi_attributes(raw, path)
+        user.required_actions = _strings(raw, "requiredActions", path)
+        service_client = raw.get("serviceAccountClientId")
+        if service_client is not None:
+            client = bundle.client(service_client) if isinstance(service_client, str) else None
+            if client is None:
+                raise RealmImportError(f"{path}.serviceAccountClientId: unknown client '{service_client}'")
+            user.service_account_client_id = client.id
+        bundle.users.append(user)
+        roles = _grants(bundle, raw, path)
+        if not roles and default_role is not None and service_client is None and "realmRoles" not in raw:
+            roles = [default_role]  # Keycloak gives new users the realm's default roles
+        for role in roles:
+            bundle.user_roles.append((user.id, role.id))
+        for group_index, group_path in enumerate(_strings(raw, "groups", path)):
+            group = _group_by_path(bundle, group_path)
+            if group is None:
+                raise RealmImportError(f"{path}.groups[{group_index}]: unknown group '{group_path}'")
+            bundle.memberships.append((group.id, user.id))
+        for cred_index, credential in enumerate(_list(raw, "credentials", path)):
+            bundle.credentials.append(
+                _credential(credential, user, f"{path}.credentials[{cred_index}]", now)
+            )
+
+
+def _credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
+    kind = raw.get("type", PASSWORD)
+    if kind != PASSWORD:
+        raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
+    created = raw.get("createdDate")
+    created_ms = created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
+    label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
+    if "value" in raw:
+        value = raw["value"]
+        if not isinstance(value, str) or not value:
+            raise RealmImportError(f"{path}.value: expected a non-empty string")
+        secret, data = hash_password(value)
+    else:
+        secret, data = raw.get("secretData"), raw.get("credentialData")
+        if not isinstance(secret, str) or not isinstance(data, str):
+            raise RealmImportError(f"{path}: needs 'value' or 'secretData' and 'credentialData'")
+        try:
+            json.loads(secret)
+            parsed = json.loads(data)
+        except ValueError:
+            raise RealmImportError(f"{path}: secretData/credentialData are not JSON") from None
+        if not is_known_algorithm(data):
+            algorithm = parsed.get("algorithm") if isinstance(parsed, dict) else None
+            raise RealmImportError(f"{path}: unknown password algorithm '{algorithm}'")
+    return Credential(new_id(), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label)
+
+
+async def import_directory(
+    storage: Storage, directory: Path, *, now: int, env: Mapping[str, str]
+) -> list[str]:
+    """Imports every `*.json` in name order; stops at the first bad file, having written
+    nothing of it (files before it are imported, each in its own transaction)."""
+    imported: list[str] = []
+    if not directory.is_dir():
+        return imported
+    for path in sorted(directory.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            bundle = parse_realm(data, now=now, env=env, source=path.name)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RealmImportError(f"{path.name}: not valid JSON ({exc})") from None
+        except RealmImportError as exc:
+            raise RealmImportError(f"{path.name}: {exc}") from None
+        async with storage.transaction() as repos:
+            if await repos.realms.get_by_name(bundle.realm.name) is not None:
+                _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, path.name)
+                continue
+            await write_bundle(repos, bundle)
+        imported.append(bundle.realm.name)
+    return imported

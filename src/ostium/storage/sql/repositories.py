@@ -1,0 +1,731 @@
+"""The storage interfaces over SQLAlchemy Core: rows in, domain objects out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ostium.domain import (
+    AuthorizationCode,
+    Client,
+    ClientSession,
+    Credential,
+    Group,
+    Realm,
+    RealmKey,
+    Role,
+    User,
+    UserSession,
+)
+from ostium.storage.interfaces import DuplicateError
+from ostium.storage.sql import tables as t
+
+__all__ = [
+    "SqlClientRepository",
+    "SqlCodeRepository",
+    "SqlCredentialRepository",
+    "SqlGroupRepository",
+    "SqlKeyRepository",
+    "SqlRealmRepository",
+    "SqlRevokedTokenRepository",
+    "SqlRoleRepository",
+    "SqlUserRepository",
+    "SqlUserSessionRepository",
+]
+
+D = TypeVar("D")
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    text = str(error.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+class _Repository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _write(self, statement: Any) -> int:
+        """Runs a write in a savepoint so a constraint violation leaves the outer
+        transaction usable, and turns unique violations into DuplicateError."""
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(statement)
+        except IntegrityError as error:
+            if _is_unique_violation(error):
+                raise DuplicateError(str(error.orig).splitlines()[0]) from None
+            raise ValueError(f"Integrity error: {str(error.orig).splitlines()[0]}") from None
+        return int(result.rowcount or 0)
+
+    async def _ignore_duplicate(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Idempotent link inserts (role mappings, memberships)."""
+        for row in rows:
+            exists = await self.conn.execute(
+                select(func.count()).select_from(table).where(
+                    *[table.c[k] == v for k, v in row.items()]
+                )
+            )
+            if not exists.scalar_one():
+                await self._write(insert(table).values(**row))
+
+    async def _one(self, statement: Any) -> Row[Any] | None:
+        return (await self.conn.execute(statement)).first()
+
+    async def _all(self, statement: Any) -> Sequence[Row[Any]]:
+        return (await self.conn.execute(statement)).all()
+
+
+def _settings(obj: Any, stored_columns: set[str]) -> str:
+    """The dataclass fields not stored in their own column, as JSON."""
+    values = {
+        f.name: getattr(obj, f.name)
+        for f in dataclasses.fields(obj)
+        if f.name not in stored_columns
+    }
+    return json.dumps(values)
+
+
+def _from_settings(cls: type[D], row: Row[Any], stored_columns: set[str]) -> D:
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {k: v for k, v in json.loads(row.settings).items() if k in known}
+    values.update({c: getattr(row, c) for c in stored_columns})
+    return cls(**values)
+
+
+# --- realms -------------------------------------------------------------------------------
+
+_REALM_COLUMNS = {"id", "name", "enabled"}
+
+
+class SqlRealmRepository(_Repository):
+    def _row(self, realm: Realm) -> dict[str, Any]:
+        return {
+            "id": realm.id,
+            "name": realm.name,
+            "enabled": realm.enabled,
+            "settings": _settings(realm, _REALM_COLUMNS),
+        }
+
+    async def get(self, realm_id: str) -> Realm | None:
+        row = await self._one(select(t.realms).where(t.realms.c.id == realm_id))
+        return _from_settings(Realm, row, _REALM_COLUMNS) if row else None
+
+    async def get_by_name(self, name: str) -> Realm | None:
+        row = await self._one(select(t.realms).where(t.realms.c.name == name))
+        return _from_settings(Realm, row, _REALM_COLUMNS) if row else None
+
+    async def list_all(self) -> list[Realm]:
+        rows = await self._all(select(t.realms).order_by(t.realms.c.name))
+        return [_from_settings(Realm, r, _REALM_COLUMNS) for r in rows]
+
+    async def add(self, realm: Realm) -> None:
+        await self._write(insert(t.realms).values(**self._row(realm)))
+
+    async def update(self, realm: Realm) -> None:
+        await self._write(update(t.realms).where(t.realms.c.id == realm.id).values(**self._row(realm)))
+
+    async def delete(self, realm_id: str) -> None:
+        # Users reference clients (service accounts) and clients reference the realm;
+        # deleting in dependency order keeps it correct without relying on cascade order.
+        await self.conn.execute(delete(t.users).where(t.users.c.realm_id == realm_id))
+        await self.conn.execute(delete(t.realms).where(t.realms.c.id == realm_id))
+
+
+# --- clients ------------------------------------------------------------------------------
+
+_CLIENT_COLUMNS = {"id", "realm_id", "client_id", "enabled", "secret"}
+
+
+class SqlClientRepository(_Repository):
+    def _row(self, client: Client) -> dict[str, Any]:
+        return {
+            "id": client.id,
+            "realm_id": client.realm_id,
+            "client_id": client.client_id,
+            "enabled": client.enabled,
+            "secret": client.secret,
+            "settings": _settings(client, _CLIENT_COLUMNS),
+        }
+
+    async def get(self, realm_id: str, id: str) -> Client | None:
+        row = await self._one(
+            select(t.clients).where(t.clients.c.id == id, t.clients.c.realm_id == realm_id)
+        )
+        return _from_settings(Client, row, _CLIENT_COLUMNS) if row else None
+
+    async def get_by_client_id(self, realm_id: str, client_id: str) -> Client | None:
+        row = await self._one(
+            select(t.clients).where(
+                t.clients.c.client_id == client_id, t.clients.c.realm_id == realm_id
+            )
+        )
+        return _from_settings(Client, row, _CLIENT_COLUMNS) if row else None
+
+    async def list_all(self, realm_id: str, *, first: int = 0, max: int | None = None) -> list[Client]:
+        query = (
+            select(t.clients)
+            .where(t.clients.c.realm_id == realm_id)
+            .order_by(t.clients.c.client_id)
+            .offset(first)
+            .limit(max)
+        )
+        return [_from_settings(Client, r, _CLIENT_COLUMNS) for r in await self._all(query)]
+
+    async def add(self, client: Client) -> None:
+        await self._write(insert(t.clients).values(**self._row(client)))
+
+    async def update(self, client: Client) -> None:
+        await self._write(
+            update(t.clients).where(t.clients.c.id == client.id).values(**self._row(client))
+        )
+
+    async def delete(self, realm_id: str, id: str) -> None:
+        await self.conn.execute(
+            delete(t.clients).where(t.clients.c.id == id, t.clients.c.realm_id == realm_id)
+        )
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        realm_id=row.realm_id,
+        username=row.username,
+        email=row.email,
+        email_verified=row.email_verified,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        enabled=row.enabled,
+        created_timestamp=row.created_timestamp,
+        attributes=json.loads(row.attributes),
+        required_actions=json.loads(row.required_actions),
+        service_account_client_id=row.service_account_client_id,
+        not_before=row.not_before,
+    )
+
+
+class SqlUserRepository(_Repository):
+    def _row(self, user: User) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "realm_id": user.realm_id,
+            "username": user.username.lower(),
+            "email": user.email.lower() if user.email else None,
+            "email_verified": user.email_verified,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "enabled": user.enabled,
+            "created_timestamp": user.created_timestamp,
+            "attributes": json.dumps(user.attributes),
+            "required_actions": json.dumps(user.required_actions),
+            "service_account_client_id": user.service_account_client_id,
+            "not_before": user.not_before,
+        }
+
+    async def get(self, realm_id: str, id: str) -> User | None:
+        row = await self._one(select(t.users).where(t.users.c.id == id, t.users.c.realm_id == realm_id))
+        return _user(row) if row else None
+
+    async def get_by_username(self, realm_id: str, username: str) -> User | None:
+        row = await self._one(
+            select(t.users).where(
+                t.users.c.realm_id == realm_id, t.users.c.username == username.lower()
+            )
+        )
+        return _user(row) if row else None
+
+    async def get_by_email(self, realm_id: str, email: str) -> list[User]:
+        rows = await self._all(
+            select(t.users)
+            .where(t.users.c.realm_id == realm_id, t.users.c.email == email.lower())
+            .order_by(t.users.c.username)
+        )
+        return [_user(r) for r in rows]
+
+    async def get_service_account(self, client_internal_id: str) -> User | None:
+        row = await self._one(
+            select(t.users).where(t.users.c.service_account_client_id == client_internal_id)
+        )
+        return _user(row) if row else None
+
+    async def search(
+        self,
+        realm_id: str,
+        *,
+        search: str | None = None,
+        username: str | None = None,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        exact: bool = False,
+        first: int = 0,
+        max: int | None = None,
+    ) -> list[User]:
+        c = t.users.c
+        query = select(t.users).where(c.realm_id == realm_id)
+        if search:
+            pattern = f"%{_escape_like(search.lower())}%"
+            query = query.where(
+                or_(
+                    c.username.like(pattern, escape="\\"),
+                    c.email.like(pattern, escape="\\"),
+                    func.lower(c.first_name).like(pattern, escape="\\"),
+                    func.lower(c.last_name).like(pattern, escape="\\"),
+                )
+            )
+        for column, value, lower in (
+            (c.username, username, True),
+            (c.email, email, True),
+            (c.first_name, first_name, False),
+            (c.last_name, last_name, False),
+        ):
+            if value is None:
+                continue
+            target = func.lower(column) if not lower else column
+            if exact:
+                query = query.where(target == value.lower())
+            else:
+                query = query.where(target.like(f"%{_escape_like(value.lower())}%", escape="\\"))
+        query = query.order_by(c.username).offset(first).limit(max)
+        return [_user(r) for r in await self._all(query)]
+
+    async def count(self, realm_id: str) -> int:
+        result = await self.conn.execute(
+            select(func.count()).select_from(t.users).where(
+                t.users.c.realm_id == realm_id, t.users.c.service_account_client_id.is_(None)
+            )
+        )
+        return int(result.scalar_one())
+
+    async def add(self, user: User) -> None:
+        await self._write(insert(t.users).values(**self._row(user)))
+
+    async def update(self, user: User) -> None:
+        await self._write(update(t.users).where(t.users.c.id == user.id).values(**self._row(user)))
+
+    async def delete(self, realm_id: str, id: str) -> None:
+        await self.conn.execute(
+            delete(t.users).where(t.users.c.id == id, t.users.c.realm_id == realm_id)
+        )
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- credentials --------------------------------------------------------------------------
+
+
+class SqlCredentialRepository(_Repository):
+    async def list_for_user(self, user_id: str, type: str | None = None) -> list[Credential]:
+        query = select(t.credentials).where(t.credentials.c.user_id == user_id)
+        if type is not None:
+            query = query.where(t.credentials.c.type == type)
+        rows = await self._all(query.order_by(t.credentials.c.priority, t.credentials.c.created_date))
+        return [Credential(**row._asdict()) for row in rows]
+
+    async def add(self, credential: Credential) -> None:
+        await self._write(insert(t.credentials).values(**dataclasses.asdict(credential)))
+
+    async def update(self, credential: Credential) -> None:
+        await self._write(
+            update(t.credentials)
+            .where(t.credentials.c.id == credential.id)
+            .values(**dataclasses.asdict(credential))
+        )
+
+    async def delete(self, credential_id: str) -> None:
+        await self.conn.execute(delete(t.credentials).where(t.credentials.c.id == credential_id))
+
+
+# --- roles --------------------------------------------------------------------------------
+
+
+def _role(row: Row[Any]) -> Role:
+    return Role(
+        id=row.id,
+        realm_id=row.realm_id,
+        name=row.name,
+        client_id=row.client_id,
+        description=row.description,
+        composite=row.composite,
+        attributes=json.loads(row.attributes),
+    )
+
+
+class SqlRoleRepository(_Repository):
+    def _row(self, role: Role) -> dict[str, Any]:
+        return {
+            "id": role.id,
+            "realm_id": role.realm_id,
+            "client_id": role.client_id,
+            "container_id": role.client_id or role.realm_id,
+            "name": role.name,
+            "description": role.description,
+            "composite": role.composite,
+            "attributes": json.dumps(role.attributes),
+        }
+
+    async def get(self, role_id: str) -> Role | None:
+        row = await self._one(select(t.roles).where(t.roles.c.id == role_id))
+        return _role(row) if row else None
+
+    async def get_realm_role(self, realm_id: str, name: str) -> Role | None:
+        row = await self._one(
+            select(t.roles).where(
+                t.roles.c.container_id == realm_id, t.roles.c.client_id.is_(None), t.roles.c.name == name
+            )
+        )
+        return _role(row) if row else None
+
+    async def get_client_role(self, client_internal_id: str, name: str) -> Role | None:
+        row = await self._one(
+            select(t.roles).where(t.roles.c.client_id == client_internal_id, t.roles.c.name == name)
+        )
+        return _role(row) if row else None
+
+    async def list_realm_roles(self, realm_id: str) -> list[Role]:
+        rows = await self._all(
+            select(t.roles)
+            .where(t.roles.c.realm_id == realm_id, t.roles.c.client_id.is_(None))
+            .order_by(t.roles.c.name)
+        )
+        return [_role(r) for r in rows]
+
+    async def list_client_roles(self, client_internal_id: str) -> list[Role]:
+        rows = await self._all(
+            select(t.roles).where(t.roles.c.client_id == client_internal_id).order_by(t.roles.c.name)
+        )
+        return [_role(r) for r in rows]
+
+    async def add(self, role: Role) -> None:
+        await self._write(insert(t.roles).values(**self._row(role)))
+
+    async def update(self, role: Role) -> None:
+        await self._write(update(t.roles).where(t.roles.c.id == role.id).values(**self._row(role)))
+
+    async def delete(self, role_id: str) -> None:
+        await self.conn.execute(delete(t.roles).where(t.roles.c.id == role_id))
+
+    async def add_composites(self, role_id: str, child_ids: Sequence[str]) -> None:
+        await self._ignore_duplicate(
+            t.role_composites, [{"parent_id": role_id, "child_id": c} for c in child_ids]
+        )
+
+    async def remove_composites(self, role_id: str, child_ids: Sequence[str]) -> None:
+        await self.conn.execute(
+            delete(t.role_composites).where(
+                t.role_composites.c.parent_id == role_id,
+                t.role_composites.c.child_id.in_(list(child_ids)),
+            )
+        )
+
+    async def composites_of(self, role_ids: Sequence[str]) -> dict[str, list[Role]]:
+        result: dict[str, list[Role]] = {r: [] for r in role_ids}
+        if not role_ids:
+            return result
+        rows = await self._all(
+            select(t.role_composites.c.parent_id, t.roles)
+            .join(t.roles, t.roles.c.id == t.role_composites.c.child_id)
+            .where(t.role_composites.c.parent_id.in_(list(role_ids)))
+            .order_by(t.roles.c.name)
+        )
+        for row in rows:
+            result[row.parent_id].append(_role(row))
+        return result
+
+    async def grant_to_user(self, user_id: str, role_ids: Sequence[str]) -> None:
+        await self._ignore_duplicate(t.user_roles, [{"user_id": user_id, "role_id": r} for r in role_ids])
+
+    async def revoke_from_user(self, user_id: str, role_ids: Sequence[str]) -> None:
+        await self.conn.execute(
+            delete(t.user_roles).where(
+                t.user_roles.c.user_id == user_id, t.user_roles.c.role_id.in_(list(role_ids))
+            )
+        )
+
+    async def user_roles(self, user_id: str) -> list[Role]:
+        rows = await self._all(
+            select(t.roles)
+            .join(t.user_roles, t.user_roles.c.role_id == t.roles.c.id)
+            .where(t.user_roles.c.user_id == user_id)
+            .order_by(t.roles.c.name)
+        )
+        return [_role(r) for r in rows]
+
+    async def grant_to_group(self, group_id: str, role_ids: Sequence[str]) -> None:
+        await self._ignore_duplicate(
+            t.group_roles, [{"group_id": group_id, "role_id": r} for r in role_ids]
+        )
+
+    async def revoke_from_group(self, group_id: str, role_ids: Sequence[str]) -> None:
+        await self.conn.execute(
+            delete(t.group_roles).where(
+                t.group_roles.c.group_id == group_id, t.group_roles.c.role_id.in_(list(role_ids))
+            )
+        )
+
+    async def group_roles(self, group_ids: Sequence[str]) -> list[Role]:
+        if not group_ids:
+            return []
+        rows = await self._all(
+            select(t.roles)
+            .distinct()
+            .join(t.group_roles, t.group_roles.c.role_id == t.roles.c.id)
+            .where(t.group_roles.c.group_id.in_(list(group_ids)))
+            .order_by(t.roles.c.name)
+        )
+        return [_role(r) for r in rows]
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+def _group(row: Row[Any]) -> Group:
+    return Group(
+        id=row.id,
+        realm_id=row.realm_id,
+        name=row.name,
+        parent_id=row.parent_id,
+        attributes=json.loads(row.attributes),
+    )
+
+
+class SqlGroupRepository(_Repository):
+    def _row(self, group: Group) -> dict[str, Any]:
+        return {
+            "id": group.id,
+            "realm_id": group.realm_id,
+            "parent_id": group.parent_id,
+            "parent_key": group.parent_id or group.realm_id,
+            "name": group.name,
+            "attributes": json.dumps(group.attributes),
+        }
+
+    async def get(self, group_id: str) -> Group | None:
+        row = await self._one(select(t.groups).where(t.groups.c.id == group_id))
+        return _group(row) if row else None
+
+    async def list_all(self, realm_id: str) -> list[Group]:
+        rows = await self._all(
+            select(t.groups).where(t.groups.c.realm_id == realm_id).order_by(t.groups.c.name)
+        )
+        return [_group(r) for r in rows]
+
+    async def add(self, group: Group) -> None:
+        await self._write(insert(t.groups).values(**self._row(group)))
+
+    async def update(self, group: Group) -> None:
+        await self._write(update(t.groups).where(t.groups.c.id == group.id).values(**self._row(group)))
+
+    async def delete(self, group_id: str) -> None:
+        await self.conn.execute(delete(t.groups).where(t.groups.c.id == group_id))
+
+    async def add_member(self, group_id: str, user_id: str) -> None:
+        await self._ignore_duplicate(t.group_members, [{"group_id": group_id, "user_id": user_id}])
+
+    async def remove_member(self, group_id: str, user_id: str) -> None:
+        await self.conn.execute(
+            delete(t.group_members).where(
+                t.group_members.c.group_id == group_id, t.group_members.c.user_id == user_id
+            )
+        )
+
+    async def user_groups(self, user_id: str) -> list[Group]:
+        rows = await self._all(
+            select(t.groups)
+            .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
+            .where(t.group_members.c.user_id == user_id)
+            .order_by(t.groups.c.name)
+        )
+        return [_group(r) for r in rows]
+
+    async def members(self, group_id: str, *, first: int = 0, max: int | None = None) -> list[User]:
+        rows = await self._all(
+            select(t.users)
+            .join(t.group_members, t.group_members.c.user_id == t.users.c.id)
+            .where(t.group_members.c.group_id == group_id)
+            .order_by(t.users.c.username)
+            .offset(first)
+            .limit(max)
+        )
+        return [_user(r) for r in rows]
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+class SqlKeyRepository(_Repository):
+    async def list_all(self, realm_id: str) -> list[RealmKey]:
+        rows = await self._all(
+            select(t.realm_keys)
+            .where(t.realm_keys.c.realm_id == realm_id)
+            .order_by(t.realm_keys.c.created, t.realm_keys.c.kid)
+        )
+        return [RealmKey(**row._asdict()) for row in rows]
+
+    async def add(self, key: RealmKey) -> None:
+        await self._write(insert(t.realm_keys).values(**dataclasses.asdict(key)))
+
+    async def update(self, key: RealmKey) -> None:
+        await self._write(
+            update(t.realm_keys).where(t.realm_keys.c.id == key.id).values(**dataclasses.asdict(key))
+        )
+
+    async def delete(self, key_id: str) -> None:
+        await self.conn.execute(delete(t.realm_keys).where(t.realm_keys.c.id == key_id))
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def _user_session(row: Row[Any]) -> UserSession:
+    values = row._asdict()
+    values["notes"] = json.loads(values["notes"])
+    return UserSession(**values)
+
+
+def _client_session(row: Row[Any]) -> ClientSession:
+    values = row._asdict()
+    values["notes"] = json.loads(values["notes"])
+    return ClientSession(**values)
+
+
+class SqlUserSessionRepository(_Repository):
+    async def add(self, session: UserSession) -> None:
+        values = dataclasses.asdict(session)
+        values["notes"] = json.dumps(session.notes)
+        await self._write(insert(t.user_sessions).values(**values))
+
+    async def get(self, session_id: str) -> UserSession | None:
+        row = await self._one(select(t.user_sessions).where(t.user_sessions.c.id == session_id))
+        return _user_session(row) if row else None
+
+    async def touch(self, session_id: str, last_refresh: int) -> None:
+        await self.conn.execute(
+            update(t.user_sessions)
+            .where(t.user_sessions.c.id == session_id)
+            .values(last_refresh=last_refresh)
+        )
+
+    async def update(self, session: UserSession) -> None:
+        await self.conn.execute(
+            update(t.user_sessions)
+            .where(t.user_sessions.c.id == session.id)
+            .values(
+                last_refresh=session.last_refresh,
+                remember_me=session.remember_me,
+                notes=json.dumps(session.notes),
+            )
+        )
+
+    async def delete(self, session_id: str) -> None:
+        await self.conn.execute(delete(t.user_sessions).where(t.user_sessions.c.id == session_id))
+
+    async def list_for_user(self, user_id: str) -> list[UserSession]:
+        rows = await self._all(
+            select(t.user_sessions)
+            .where(t.user_sessions.c.user_id == user_id)
+            .order_by(t.user_sessions.c.started)
+        )
+        return [_user_session(r) for r in rows]
+
+    async def list_for_realm(self, realm_id: str) -> list[UserSession]:
+        rows = await self._all(
+            select(t.user_sessions)
+            .where(t.user_sessions.c.realm_id == realm_id)
+            .order_by(t.user_sessions.c.started)
+        )
+        return [_user_session(r) for r in rows]
+
+    async def _delete_where(self, condition: Any) -> list[str]:
+        ids = [r.id for r in await self._all(select(t.user_sessions.c.id).where(condition))]
+        if ids:
+            await self.conn.execute(delete(t.user_sessions).where(t.user_sessions.c.id.in_(ids)))
+        return ids
+
+    async def delete_for_user(self, user_id: str) -> list[str]:
+        return await self._delete_where(t.user_sessions.c.user_id == user_id)
+
+    async def delete_for_realm(self, realm_id: str) -> list[str]:
+        return await self._delete_where(t.user_sessions.c.realm_id == realm_id)
+
+    async def add_client_session(self, session: ClientSession) -> None:
+        await self.delete_client_session(session.user_session_id, session.client_id)
+        values = dataclasses.asdict(session)
+        values["notes"] = json.dumps(session.notes)
+        await self._write(insert(t.client_sessions).values(**values))
+
+    async def get_client_session(self, user_session_id: str, client_id: str) -> ClientSession | None:
+        row = await self._one(
+            select(t.client_sessions).where(
+                t.client_sessions.c.user_session_id == user_session_id,
+                t.client_sessions.c.client_id == client_id,
+            )
+        )
+        return _client_session(row) if row else None
+
+    async def list_client_sessions(self, user_session_id: str) -> list[ClientSession]:
+        rows = await self._all(
+            select(t.client_sessions).where(t.client_sessions.c.user_session_id == user_session_id)
+        )
+        return [_client_session(r) for r in rows]
+
+    async def delete_client_session(self, user_session_id: str, client_id: str) -> None:
+        await self.conn.execute(
+            delete(t.client_sessions).where(
+                t.client_sessions.c.user_session_id == user_session_id,
+                t.client_sessions.c.client_id == client_id,
+            )
+        )
+
+
+# --- codes and revoked tokens -------------------------------------------------------------
+
+
+class SqlCodeRepository(_Repository):
+    async def add(self, code: AuthorizationCode) -> None:
+        await self._write(insert(t.authorization_codes).values(**dataclasses.asdict(code)))
+
+    async def consume(self, code_hash: str) -> tuple[AuthorizationCode, bool] | None:
+        # The conditional UPDATE is the atomic step: of two concurrent redemptions only
+        # one sees a row change.
+        changed = await self.conn.execute(
+            update(t.authorization_codes)
+            .where(
+                t.authorization_codes.c.code_hash == code_hash,
+                t.authorization_codes.c.consumed.is_(False),
+            )
+            .values(consumed=True)
+        )
+        row = await self._one(
+            select(t.authorization_codes).where(t.authorization_codes.c.code_hash == code_hash)
+        )
+        if row is None:
+            return None
+        return AuthorizationCode(**row._asdict()), bool(changed.rowcount)
+
+    async def purge_expired(self, now: int) -> None:
+        await self.conn.execute(
+            delete(t.authorization_codes).where(t.authorization_codes.c.expires < now)
+        )
+
+
+class SqlRevokedTokenRepository(_Repository):
+    async def revoke(self, jti: str, expires: int) -> None:
+        await self._ignore_duplicate(t.revoked_tokens, [{"jti": jti, "expires": expires}])
+
+    async def is_revoked(self, jti: str) -> bool:
+        row = await self._one(select(t.revoked_tokens.c.jti).where(t.revoked_tokens.c.jti == jti))
+        return row is not None
+
+    async def purge_expired(self, now: int) -> None:
+        await self.conn.execute(delete(t.revoked_tokens).where(t.revoked_tokens.c.expires < now))

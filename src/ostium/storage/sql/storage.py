@@ -1,0 +1,79 @@
+"""`Storage` on SQLAlchemy's async engine: SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ostium.storage.sql.repositories import (
+    SqlClientRepository,
+    SqlCodeRepository,
+    SqlCredentialRepository,
+    SqlGroupRepository,
+    SqlKeyRepository,
+    SqlRealmRepository,
+    SqlRevokedTokenRepository,
+    SqlRoleRepository,
+    SqlUserRepository,
+    SqlUserSessionRepository,
+)
+
+__all__ = ["SqlRepositories", "SqlStorage", "configure_sqlite"]
+
+
+class SqlRepositories:
+    """All repositories bound to one connection, hence to one transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.realms = SqlRealmRepository(conn)
+        self.clients = SqlClientRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.credentials = SqlCredentialRepository(conn)
+        self.roles = SqlRoleRepository(conn)
+        self.groups = SqlGroupRepository(conn)
+        self.keys = SqlKeyRepository(conn)
+        self.sessions = SqlUserSessionRepository(conn)
+        self.codes = SqlCodeRepository(conn)
+        self.revoked_tokens = SqlRevokedTokenRepository(conn)
+
+
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """Foreign keys on (SQLite has them off by default), WAL for concurrent readers, and
+    a busy timeout so a writer waits for another instead of failing."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (savepoints
+        # need it), per SQLAlchemy's pysqlite/aiosqlite recipe.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class SqlStorage:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlRepositories]:
+        async with self.engine.begin() as conn:
+            yield SqlRepositories(conn)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
