@@ -39,7 +39,7 @@ SECRET = "s3cr3t-app"
 START = 1_900_000_000
 
 
-def test_realm() -> dict[str, Any]:
+def realm_export() -> dict[str, Any]:
     """A realm as a Keycloak export would describe it."""
     return {
         "realm": REALM,
@@ -159,7 +159,7 @@ async def start_in_process(tmp_path: Path, realm: dict[str, Any] | None = None) 
     storage = await open_storage(f"sqlite+aiosqlite:///{tmp_path / 'ostium.db'}")
     clock = FixedClock(START)
     await ensure_master_realm(storage, clock, admin_username="admin", admin_password="admin")
-    bundle = parse_realm(realm or test_realm(), now=clock.now(), env={})
+    bundle = parse_realm(realm or realm_export(), now=clock.now(), env={})
     async with storage.transaction() as repos:
         await write_bundle(repos, bundle)
     events = EventLog()

@@ -61,6 +61,8 @@ async def _serve(config: Config, mode: str) -> int:
     logging.basicConfig(
         level=_log_level(config), format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s"
     )
+    # Migration chatter is noise at every first start; failures still surface.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, _log_level(config)))
     data_dir = Path(config.data_dir)
     try:
         storage = await open_storage(database_url(config))

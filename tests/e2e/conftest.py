@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import test_realm
+from tests.support import realm_export
 
 
 def free_port() -> int:
@@ -32,6 +32,7 @@ class RunningServer:
     management_url: str
     data_dir: Path
     output: list[str]
+    drain: threading.Thread | None = None
 
     def text(self) -> str:
         return "".join(self.output)
@@ -45,6 +46,10 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.drain is not None:
+            self.drain.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.text()
 
 
@@ -59,7 +64,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `ostium …` to completion (for commands that refuse to start)."""
     return subprocess.run(
-        [sys.executable, "-m", "ostium.cli", *args],
+        [sys.executable, "-m", "ostium", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -69,13 +74,17 @@ def run_cli(
     )
 
 
-def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
-    port, management = free_port(), free_port()
+def start_server(
+    data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+) -> RunningServer:
+    """`port` reuses a previous server's port: the issuer URL, and so every token,
+    depends on it."""
+    port, management = port or free_port(), free_port()
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "ostium.cli",
+            "ostium",
             "start-dev",
             f"--http-port={port}",
             f"--http-management-port={management}",
@@ -92,7 +101,8 @@ def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
         process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management}", data_dir, []
     )
     # Drain the output in the background so the server never blocks on a full pipe.
-    threading.Thread(target=_drain, args=(process, server.output), daemon=True).start()
+    server.drain = threading.Thread(target=_drain, args=(process, server.output), daemon=True)
+    server.drain.start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -109,7 +119,7 @@ def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("data")
     (data_dir / "import").mkdir()
-    (data_dir / "import" / "test-realm.json").write_text(json.dumps(test_realm()))
+    (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm_export()))
     running = start_server(
         data_dir,
         "--import-realm",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import RunningServer, run_cli, start_server
-from tests.support import SECRET, test_realm
+from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def test_start_dev_prints_what_a_newcomer_needs_and_restart_keeps_state(tmp_path
         ).json()
     finally:
         server.stop()
-    again = start_server(tmp_path)
+    again = start_server(tmp_path, port=int(server.base_url.rsplit(":", 1)[1]))
     try:
         # Same keys, same session: a restart logs nobody out and breaks no token.
         assert (
@@ -89,7 +89,7 @@ def test_unknown_option_and_bad_value_name_the_option(tmp_path: Path) -> None:
 
 def test_a_bad_import_file_stops_startup_and_imports_nothing(tmp_path: Path) -> None:
     (tmp_path / "import").mkdir()
-    broken = test_realm()
+    broken = realm_export()
     broken["realm"] = "broken"
     broken["users"][0]["realmRoles"] = ["no-such-role"]
     (tmp_path / "import" / "broken-realm.json").write_text(json.dumps(broken))
@@ -113,7 +113,7 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 
 def test_import_is_skipped_for_existing_realms(tmp_path: Path) -> None:
     (tmp_path / "import").mkdir()
-    (tmp_path / "import" / "test-realm.json").write_text(json.dumps(test_realm()))
+    (tmp_path / "import" / "test-realm.json").write_text(json.dumps(realm_export()))
     first = start_server(tmp_path, "--import-realm")
     first.stop()
     second = start_server(tmp_path, "--import-realm")

@@ -34,7 +34,7 @@ def parse_basic(header: str) -> tuple[str, str]:
         raise InvalidClient("Invalid client authentication header", detail=f"scheme {scheme!r}")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # non-ASCII input raises a plain ValueError
         raise InvalidClient("Malformed Basic authorization header") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id:

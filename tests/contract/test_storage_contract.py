@@ -1,0 +1,205 @@
+"""What every storage backend must do, checked the same way on each."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from ostium.domain import AuthorizationCode, Client, ClientSession, Group, Role, User, UserSession
+from ostium.services.realm_setup import new_realm, write_bundle
+from ostium.storage.interfaces import DuplicateError
+from ostium.storage.sql import SqlStorage
+from ostium.storage.sql.migrate import HEAD, alembic_head
+
+
+def uid() -> str:
+    return str(uuid.uuid4())
+
+
+async def make_realm(storage: SqlStorage) -> str:
+    bundle = new_realm(f"r-{uuid.uuid4().hex[:8]}", 1000)
+    async with storage.transaction() as repos:
+        await write_bundle(repos, bundle)
+    return bundle.realm.id
+
+
+async def test_realm_round_trip_keeps_every_setting(storage: SqlStorage) -> None:
+    bundle = new_realm(f"r-{uuid.uuid4().hex[:8]}", 1000)
+    bundle.realm.access_token_lifespan = 123
+    bundle.realm.supported_locales = ["de", "fr"]
+    bundle.realm.attributes = {"frontendUrl": "https://x"}
+    async with storage.transaction() as repos:
+        await write_bundle(repos, bundle)
+    async with storage.transaction() as repos:
+        loaded = await repos.realms.get_by_name(bundle.realm.name)
+        assert loaded == bundle.realm
+        assert await repos.realms.get(bundle.realm.id) == bundle.realm
+        assert bundle.realm.name in [r.name for r in await repos.realms.list_all()]
+        assert len(await repos.keys.list_all(bundle.realm.id)) == len(bundle.keys)
+        assert await repos.realms.get_by_name("no-such-realm") is None
+
+
+async def test_duplicates_raise_duplicate_error(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        realm = await repos.realms.get(realm_id)
+        assert realm is not None
+        with pytest.raises(DuplicateError):
+            await repos.realms.add(new_realm(realm.name, 0).realm)
+        client = Client(uid(), realm_id, "dup")
+        await repos.clients.add(client)
+        with pytest.raises(DuplicateError):
+            await repos.clients.add(Client(uid(), realm_id, "dup"))
+        await repos.users.add(User(uid(), realm_id, "Carol"))
+        with pytest.raises(DuplicateError):
+            await repos.users.add(User(uid(), realm_id, "carol"))
+        await repos.roles.add(Role(uid(), realm_id, "r1"))
+        with pytest.raises(DuplicateError):
+            await repos.roles.add(Role(uid(), realm_id, "r1"))
+        await repos.roles.add(Role(uid(), realm_id, "r1", client_id=client.id))  # other container
+        with pytest.raises(DuplicateError):
+            await repos.roles.add(Role(uid(), realm_id, "r1", client_id=client.id))
+        # The transaction survives the violations: earlier writes commit.
+    async with storage.transaction() as repos:
+        assert await repos.clients.get_by_client_id(realm_id, "dup") is not None
+        assert (await repos.users.get_by_username(realm_id, "CAROL")) is not None
+
+
+async def test_a_failed_transaction_writes_nothing(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    with pytest.raises(RuntimeError):
+        async with storage.transaction() as repos:
+            await repos.users.add(User(uid(), realm_id, "ghost"))
+            raise RuntimeError("boom")
+    async with storage.transaction() as repos:
+        assert await repos.users.get_by_username(realm_id, "ghost") is None
+
+
+async def test_users_search_count_and_email(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        for name, email, first in (("ann", "Ann@X.org", "Ann"), ("bob", "bob@x.org", "Robert"), ("anna_b", None, "Anna")):
+            await repos.users.add(User(uid(), realm_id, name, email=email, first_name=first))
+    async with storage.transaction() as repos:
+        assert [u.username for u in await repos.users.search(realm_id, search="ann")] == ["ann", "anna_b"]
+        assert [u.username for u in await repos.users.search(realm_id, username="ann", exact=True)] == ["ann"]
+        assert [u.username for u in await repos.users.search(realm_id, search="_")] == ["anna_b"]
+        assert [u.username for u in await repos.users.search(realm_id, first=1, max=1)] == ["anna_b"]
+        assert await repos.users.count(realm_id) == 3
+        assert [u.username for u in await repos.users.get_by_email(realm_id, "ann@x.org")] == ["ann"]
+
+
+async def test_roles_groups_and_cascades(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    user = User(uid(), realm_id, "dave")
+    parent, child = Role(uid(), realm_id, "parent", composite=True), Role(uid(), realm_id, "child")
+    top = Group(uid(), realm_id, "top")
+    sub = Group(uid(), realm_id, "sub", parent_id=top.id)
+    async with storage.transaction() as repos:
+        await repos.users.add(user)
+        await repos.roles.add(parent)
+        await repos.roles.add(child)
+        await repos.roles.add_composites(parent.id, [child.id])
+        await repos.roles.add_composites(parent.id, [child.id])  # idempotent
+        await repos.roles.grant_to_user(user.id, [parent.id])
+        await repos.roles.grant_to_user(user.id, [parent.id])
+        await repos.groups.add(top)
+        await repos.groups.add(sub)
+        with pytest.raises(DuplicateError):
+            await repos.groups.add(Group(uid(), realm_id, "sub", parent_id=top.id))
+        await repos.roles.grant_to_group(top.id, [child.id])
+        await repos.groups.add_member(sub.id, user.id)
+    async with storage.transaction() as repos:
+        assert [r.name for r in await repos.roles.user_roles(user.id)] == ["parent"]
+        assert [r.name for r in (await repos.roles.composites_of([parent.id]))[parent.id]] == ["child"]
+        assert [g.name for g in await repos.groups.user_groups(user.id)] == ["sub"]
+        assert [r.name for r in await repos.roles.group_roles([top.id])] == ["child"]
+        assert [u.username for u in await repos.groups.members(sub.id)] == ["dave"]
+        await repos.groups.delete(top.id)
+    async with storage.transaction() as repos:
+        assert await repos.groups.get(sub.id) is None  # subgroups go with their parent
+        await repos.users.delete(realm_id, user.id)
+        assert await repos.roles.user_roles(user.id) == []
+
+
+async def test_deleting_a_realm_leaves_nothing_of_it(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        user = User(uid(), realm_id, "erin")
+        await repos.users.add(user)
+        session = UserSession(uid(), realm_id, user.id, "erin", 1, 1)
+        await repos.sessions.add(session)
+        client = (await repos.clients.list_all(realm_id))[0]
+        await repos.sessions.add_client_session(ClientSession(session.id, client.id, 1))
+        await repos.realms.delete(realm_id)
+    async with storage.transaction() as repos:
+        assert await repos.realms.get(realm_id) is None
+        assert await repos.clients.list_all(realm_id) == []
+        assert await repos.users.get(realm_id, user.id) is None
+        assert await repos.sessions.get(session.id) is None
+        assert await repos.keys.list_all(realm_id) == []
+        assert await repos.roles.list_realm_roles(realm_id) == []
+
+
+async def test_sessions(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        user = User(uid(), realm_id, "frank")
+        await repos.users.add(user)
+        client = (await repos.clients.list_all(realm_id))[0]
+        s1 = UserSession(uid(), realm_id, user.id, "frank", 10, 10, notes={"auth_time": "10"})
+        s2 = UserSession(uid(), realm_id, user.id, "frank", 20, 20)
+        await repos.sessions.add(s1)
+        await repos.sessions.add(s2)
+        await repos.sessions.add_client_session(ClientSession(s1.id, client.id, 10, scope="openid"))
+        await repos.sessions.add_client_session(ClientSession(s1.id, client.id, 11, scope="openid email"))
+        await repos.sessions.touch(s1.id, 50)
+    async with storage.transaction() as repos:
+        loaded = await repos.sessions.get(s1.id)
+        assert loaded is not None and loaded.last_refresh == 50 and loaded.notes == {"auth_time": "10"}
+        cs = await repos.sessions.get_client_session(s1.id, client.id)
+        assert cs is not None and cs.scope == "openid email"
+        assert len(await repos.sessions.list_client_sessions(s1.id)) == 1
+        assert sorted(await repos.sessions.delete_for_user(user.id)) == sorted([s1.id, s2.id])
+        assert await repos.sessions.get_client_session(s1.id, client.id) is None
+
+
+async def test_codes_are_consumed_once(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        client = (await repos.clients.list_all(realm_id))[0]
+        for h in ("h1", "h2"):
+            await repos.codes.add(
+                AuthorizationCode(f"{h}-{realm_id}", realm_id, client.id, "s", "https://cb", "openid", 100)
+            )
+    async with storage.transaction() as repos:
+        first = await repos.codes.consume(f"h1-{realm_id}")
+        assert first is not None and first[1] is True
+    async with storage.transaction() as repos:
+        again = await repos.codes.consume(f"h1-{realm_id}")
+        assert again is not None and again[1] is False
+        assert await repos.codes.consume("unknown") is None
+
+    async def redeem() -> bool:
+        async with storage.transaction() as repos:
+            result = await repos.codes.consume(f"h2-{realm_id}")
+            return bool(result and result[1])
+
+    assert sorted(await asyncio.gather(redeem(), redeem(), redeem())) == [False, False, True]
+
+
+async def test_revoked_tokens(storage: SqlStorage) -> None:
+    jti = uid()
+    async with storage.transaction() as repos:
+        await repos.revoked_tokens.revoke(jti, 100)
+        await repos.revoked_tokens.revoke(jti, 100)
+        assert await repos.revoked_tokens.is_revoked(jti)
+        await repos.revoked_tokens.purge_expired(101)
+        assert not await repos.revoked_tokens.is_revoked(jti)
+
+
+async def test_migrations(storage: SqlStorage) -> None:
+    assert alembic_head() == HEAD
+    await storage.ping()
