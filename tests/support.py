@@ -17,17 +17,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from ostium.services.realm_import import parse_realm
-from ostium.services.realm_setup import write_bundle
-from ostium.web.pages import Pages
 
 from ostium.app import create_app
 from ostium.clock import FixedClock
 from ostium.events import EventLog
 from ostium.services.bootstrap import ensure_master_realm
+from ostium.services.realm_import import parse_realm
+from ostium.services.realm_setup import write_bundle
 from ostium.sessions.authentication import LocalAuthenticationSessionStore
 from ostium.storage.interfaces import Storage
 from ostium.storage.sql import open_storage
+from ostium.web.pages import Pages
 from ostium.web.runtime import Runtime
 
 BASE = "http://localhost:8080"

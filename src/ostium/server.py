@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -115,9 +114,8 @@ async def _serve(config: Config, mode: str) -> int:
             servers.append(
                 _server(management, config.http_host, config.http_management_port, config)
             )
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _stop, servers)
+        # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
+        # when it has stopped, so both listeners shut down gracefully.
         tasks = [asyncio.create_task(server.serve()) for server in servers]
         while not all(server.started for server in servers):
             if any(task.done() for task in tasks):
@@ -130,11 +128,6 @@ async def _serve(config: Config, mode: str) -> int:
         return 1 if failed else 0
     finally:
         await storage.close()
-
-
-def _stop(servers: list[uvicorn.Server]) -> None:
-    for server in servers:
-        server.should_exit = True
 
 
 def _server(app: object, host: str, port: int, config: Config) -> uvicorn.Server:
@@ -157,10 +150,7 @@ def _server(app: object, host: str, port: int, config: Config) -> uvicorn.Server
         lifespan="off",
         **ssl,  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(uv_config)
-    # One process owns the signals: uvicorn's per-server handlers would fight.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    return server
+    return uvicorn.Server(uv_config)
 
 
 def _announce(config: Config, mode: str, seconds: float) -> None:

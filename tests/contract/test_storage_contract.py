@@ -69,10 +69,14 @@ async def test_duplicates_raise_duplicate_error(storage: SqlStorage) -> None:
 
 async def test_a_failed_transaction_writes_nothing(storage: SqlStorage) -> None:
     realm_id = await make_realm(storage)
-    with pytest.raises(RuntimeError):
+
+    async def write_then_fail() -> None:
         async with storage.transaction() as repos:
             await repos.users.add(User(uid(), realm_id, "ghost"))
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
     async with storage.transaction() as repos:
         assert await repos.users.get_by_username(realm_id, "ghost") is None
 
@@ -80,15 +84,28 @@ async def test_a_failed_transaction_writes_nothing(storage: SqlStorage) -> None:
 async def test_users_search_count_and_email(storage: SqlStorage) -> None:
     realm_id = await make_realm(storage)
     async with storage.transaction() as repos:
-        for name, email, first in (("ann", "Ann@X.org", "Ann"), ("bob", "bob@x.org", "Robert"), ("anna_b", None, "Anna")):
+        for name, email, first in (
+            ("ann", "Ann@X.org", "Ann"),
+            ("bob", "bob@x.org", "Robert"),
+            ("anna_b", None, "Anna"),
+        ):
             await repos.users.add(User(uid(), realm_id, name, email=email, first_name=first))
     async with storage.transaction() as repos:
-        assert [u.username for u in await repos.users.search(realm_id, search="ann")] == ["ann", "anna_b"]
-        assert [u.username for u in await repos.users.search(realm_id, username="ann", exact=True)] == ["ann"]
+        assert [u.username for u in await repos.users.search(realm_id, search="ann")] == [
+            "ann",
+            "anna_b",
+        ]
+        assert [
+            u.username for u in await repos.users.search(realm_id, username="ann", exact=True)
+        ] == ["ann"]
         assert [u.username for u in await repos.users.search(realm_id, search="_")] == ["anna_b"]
-        assert [u.username for u in await repos.users.search(realm_id, first=1, max=1)] == ["anna_b"]
+        assert [u.username for u in await repos.users.search(realm_id, first=1, max=1)] == [
+            "anna_b"
+        ]
         assert await repos.users.count(realm_id) == 3
-        assert [u.username for u in await repos.users.get_by_email(realm_id, "ann@x.org")] == ["ann"]
+        assert [u.username for u in await repos.users.get_by_email(realm_id, "ann@x.org")] == [
+            "ann"
+        ]
 
 
 async def test_roles_groups_and_cascades(storage: SqlStorage) -> None:
@@ -113,7 +130,9 @@ async def test_roles_groups_and_cascades(storage: SqlStorage) -> None:
         await repos.groups.add_member(sub.id, user.id)
     async with storage.transaction() as repos:
         assert [r.name for r in await repos.roles.user_roles(user.id)] == ["parent"]
-        assert [r.name for r in (await repos.roles.composites_of([parent.id]))[parent.id]] == ["child"]
+        assert [r.name for r in (await repos.roles.composites_of([parent.id]))[parent.id]] == [
+            "child"
+        ]
         assert [g.name for g in await repos.groups.user_groups(user.id)] == ["sub"]
         assert [r.name for r in await repos.roles.group_roles([top.id])] == ["child"]
         assert [u.username for u in await repos.groups.members(sub.id)] == ["dave"]
@@ -154,11 +173,15 @@ async def test_sessions(storage: SqlStorage) -> None:
         await repos.sessions.add(s1)
         await repos.sessions.add(s2)
         await repos.sessions.add_client_session(ClientSession(s1.id, client.id, 10, scope="openid"))
-        await repos.sessions.add_client_session(ClientSession(s1.id, client.id, 11, scope="openid email"))
+        await repos.sessions.add_client_session(
+            ClientSession(s1.id, client.id, 11, scope="openid email")
+        )
         await repos.sessions.touch(s1.id, 50)
     async with storage.transaction() as repos:
         loaded = await repos.sessions.get(s1.id)
-        assert loaded is not None and loaded.last_refresh == 50 and loaded.notes == {"auth_time": "10"}
+        assert (
+            loaded is not None and loaded.last_refresh == 50 and loaded.notes == {"auth_time": "10"}
+        )
         cs = await repos.sessions.get_client_session(s1.id, client.id)
         assert cs is not None and cs.scope == "openid email"
         assert len(await repos.sessions.list_client_sessions(s1.id)) == 1
@@ -172,7 +195,9 @@ async def test_codes_are_consumed_once(storage: SqlStorage) -> None:
         client = (await repos.clients.list_all(realm_id))[0]
         for h in ("h1", "h2"):
             await repos.codes.add(
-                AuthorizationCode(f"{h}-{realm_id}", realm_id, client.id, "s", "https://cb", "openid", 100)
+                AuthorizationCode(
+                    f"{h}-{realm_id}", realm_id, client.id, "s", "https://cb", "openid", 100
+                )
             )
     async with storage.transaction() as repos:
         first = await repos.codes.consume(f"h1-{realm_id}")

@@ -18,8 +18,15 @@ __all__ = ["public_jwks"]
 def _jwk(key: RealmKey) -> dict[str, object]:
     assert key.public_key is not None
     imported = (RSAKey if key.key_type == "RSA" else ECKey).import_key(key.public_key)
-    jwk: dict[str, object] = {"kid": key.kid, "kty": key.key_type, "alg": key.algorithm, "use": key.use}
-    jwk.update({k: v for k, v in imported.as_dict(private=False).items() if k not in ("kid", "kty")})
+    jwk: dict[str, object] = {
+        "kid": key.kid,
+        "kty": key.key_type,
+        "alg": key.algorithm,
+        "use": key.use,
+    }
+    jwk.update(
+        {k: v for k, v in imported.as_dict(private=False).items() if k not in ("kid", "kty")}
+    )
     if key.certificate:
         der = x509.load_pem_x509_certificate(key.certificate.encode()).public_bytes(
             serialization.Encoding.DER

@@ -17,7 +17,9 @@ from ostium.keys.selection import key_for_kid
 __all__ = ["MAX_TOKEN_LENGTH", "TokenRejected", "decode", "sign"]
 
 MAX_TOKEN_LENGTH = 16 * 1024
-_SUPPORTED = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"})
+_SUPPORTED = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"}
+)
 
 # Parsed joserfc keys by stored key id: PEM parsing is too slow for every request.
 _KEY_CACHE: dict[tuple[str, str], RSAKey | ECKey | OctKey] = {}
@@ -78,8 +80,10 @@ def decode(
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise TokenRejected("malformed", "Token header or payload is not base64url JSON") from None
     alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in _SUPPORTED or (
-        allowed_algorithms is not None and alg not in allowed_algorithms
+    if (
+        not isinstance(alg, str)
+        or alg not in _SUPPORTED
+        or (allowed_algorithms is not None and alg not in allowed_algorithms)
     ):
         raise TokenRejected("algorithm_not_allowed", f"Token algorithm '{alg}' is not allowed")
     kid = header.get("kid")
@@ -92,7 +96,9 @@ def decode(
     if key.algorithm != alg:
         raise TokenRejected("algorithm_not_allowed", f"Key '{key.kid}' does not sign with {alg}")
     try:
-        verified = jws.deserialize_compact(token, _joserfc_key(key, private=False), algorithms=[alg])
+        verified = jws.deserialize_compact(
+            token, _joserfc_key(key, private=False), algorithms=[alg]
+        )
     except (JoseError, ValueError):
         raise TokenRejected("bad_signature", "Token signature is invalid") from None
     try:

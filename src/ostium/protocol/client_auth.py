@@ -52,15 +52,15 @@ async def authenticate_client(
     if basic and "client_secret" in form:
         # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method".
         raise InvalidRequest("Client used more than one authentication method")
+    secret: str | None
     if basic and authorization is not None:
-        client_id, basic_secret = parse_basic(authorization)
-        secret = basic_secret
+        client_id, secret = parse_basic(authorization)
         if form.get("client_id") not in (None, client_id):
             raise InvalidRequest("client_id does not match the authenticated client")
         method = "client_secret_basic"
     else:
         client_id = form.get("client_id", "")
-        secret: str | None = form.get("client_secret")
+        secret = form.get("client_secret")
         method = "client_secret_post" if secret is not None else "none"
         if not client_id:
             raise InvalidClient("Missing client credentials", detail="no client_id")

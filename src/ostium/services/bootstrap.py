@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from ostium.services.realm_setup import admin_user, new_realm, write_bundle
-
 from ostium.clock import Clock
 from ostium.domain import Realm
+from ostium.services.realm_setup import admin_user, new_realm, write_bundle
 from ostium.storage.interfaces import Repositories, Storage
 
 __all__ = ["MASTER", "admin_exists", "create_admin", "ensure_master_realm"]

@@ -6,6 +6,7 @@ and each file is written in one transaction, so a bad file imports nothing of it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -101,7 +102,9 @@ def resolve_placeholders(value: Any, env: Mapping[str, str], path: str = "") -> 
     if isinstance(value, list):
         return [resolve_placeholders(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: resolve_placeholders(v, env, f"{path}.{k}" if path else k) for k, v in value.items()}
+        return {
+            k: resolve_placeholders(v, env, f"{path}.{k}" if path else k) for k, v in value.items()
+        }
     return value
 
 
@@ -109,8 +112,10 @@ def _typed(data: Mapping[str, Any], key: str, kind: type, path: str) -> Any:
     value = data[key]
     if value is None:
         return None
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise RealmImportError(f"{path}.{key}: expected {kind.__name__}, got {json.dumps(value)[:50]}")
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+        raise RealmImportError(
+            f"{path}.{key}: expected {kind.__name__}, got {json.dumps(value)[:50]}"
+        )
     return value
 
 
@@ -207,7 +212,11 @@ def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
         elif existing is None:
             client.optional_client_scopes = list(bundle.clients[0].optional_client_scopes)
-        if client.confidential and not client.secret and client.client_authenticator_type == "client-secret":
+        if (
+            client.confidential
+            and not client.secret
+            and client.client_authenticator_type == "client-secret"
+        ):
             raise RealmImportError(f"{path}.secret: a confidential client needs a secret")
         if existing is None:
             bundle.clients.append(client)
@@ -233,7 +242,7 @@ def _parse_roles(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     for index, raw in enumerate(_list(roles, "realm", "roles")):
         path = f"roles.realm[{index}]"
         declared.append((raw, _declare_role(bundle, raw, None, path), path))
-    for client_id, entries in _dict(roles, "client", "roles").items():
+    for client_id in _dict(roles, "client", "roles"):
         client = bundle.client(client_id)
         if client is None:
             raise RealmImportError(f"roles.client.{client_id}: unknown client '{client_id}'")
@@ -260,7 +269,9 @@ def _parse_roles(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
                 bundle.composites.append((role.id, child.id))
 
 
-def _declare_role(bundle: RealmBundle, raw: dict[str, Any], client_internal_id: str | None, path: str) -> Role:
+def _declare_role(
+    bundle: RealmBundle, raw: dict[str, Any], client_internal_id: str | None, path: str
+) -> Role:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise RealmImportError(f"{path}.name: required")
@@ -279,7 +290,9 @@ def _declare_role(bundle: RealmBundle, raw: dict[str, Any], client_internal_id: 
 
 
 def _grants(bundle: RealmBundle, raw: Mapping[str, Any], path: str) -> list[Role]:
-    roles = [_role_ref(bundle, None, n, f"{path}.realmRoles") for n in _strings(raw, "realmRoles", path)]
+    roles = [
+        _role_ref(bundle, None, n, f"{path}.realmRoles") for n in _strings(raw, "realmRoles", path)
+    ]
     for client_id in _dict(raw, "clientRoles", path):
         roles += [
             _role_ref(bundle, client_id, n, f"{path}.clientRoles.{client_id}")
@@ -360,18 +373,27 @@ def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None
         if service_client is not None:
             client = bundle.client(service_client) if isinstance(service_client, str) else None
             if client is None:
-                raise RealmImportError(f"{path}.serviceAccountClientId: unknown client '{service_client}'")
+                raise RealmImportError(
+                    f"{path}.serviceAccountClientId: unknown client '{service_client}'"
+                )
             user.service_account_client_id = client.id
         bundle.users.append(user)
         roles = _grants(bundle, raw, path)
-        if not roles and default_role is not None and service_client is None and "realmRoles" not in raw:
+        if (
+            not roles
+            and default_role is not None
+            and service_client is None
+            and "realmRoles" not in raw
+        ):
             roles = [default_role]  # Keycloak gives new users the realm's default roles
         for role in roles:
             bundle.user_roles.append((user.id, role.id))
         for group_index, group_path in enumerate(_strings(raw, "groups", path)):
             group = _group_by_path(bundle, group_path)
             if group is None:
-                raise RealmImportError(f"{path}.groups[{group_index}]: unknown group '{group_path}'")
+                raise RealmImportError(
+                    f"{path}.groups[{group_index}]: unknown group '{group_path}'"
+                )
             bundle.memberships.append((group.id, user.id))
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
             bundle.credentials.append(
@@ -384,7 +406,9 @@ def _credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Cred
     if kind != PASSWORD:
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
     created = raw.get("createdDate")
-    created_ms = created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
+    created_ms = (
+        created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
+    )
     label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
     if "value" in raw:
         value = raw["value"]
@@ -392,9 +416,10 @@ def _credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Cred
             raise RealmImportError(f"{path}.value: expected a non-empty string")
         secret, data = hash_password(value)
     else:
-        secret, data = raw.get("secretData"), raw.get("credentialData")
-        if not isinstance(secret, str) or not isinstance(data, str):
+        stored_secret, stored_data = raw.get("secretData"), raw.get("credentialData")
+        if not isinstance(stored_secret, str) or not isinstance(stored_data, str):
             raise RealmImportError(f"{path}: needs 'value' or 'secretData' and 'credentialData'")
+        secret, data = stored_secret, stored_data
         try:
             json.loads(secret)
             parsed = json.loads(data)
@@ -403,7 +428,21 @@ def _credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Cred
         if not is_known_algorithm(data):
             algorithm = parsed.get("algorithm") if isinstance(parsed, dict) else None
             raise RealmImportError(f"{path}: unknown password algorithm '{algorithm}'")
-    return Credential(new_id(), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label)
+    return Credential(
+        new_id(), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label
+    )
+
+
+def _read_files(directory: Path) -> list[tuple[str, str]]:
+    if not directory.is_dir():
+        return []
+    files: list[tuple[str, str]] = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            files.append((path.name, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RealmImportError(f"{path.name}: cannot be read ({exc})") from None
+    return files
 
 
 async def import_directory(
@@ -412,19 +451,18 @@ async def import_directory(
     """Imports every `*.json` in name order; stops at the first bad file, having written
     nothing of it (files before it are imported, each in its own transaction)."""
     imported: list[str] = []
-    if not directory.is_dir():
-        return imported
-    for path in sorted(directory.glob("*.json")):
+    for name, raw in await asyncio.to_thread(_read_files, directory):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            bundle = parse_realm(data, now=now, env=env, source=path.name)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RealmImportError(f"{path.name}: not valid JSON ({exc})") from None
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
+        try:
+            bundle = parse_realm(data, now=now, env=env, source=name)
         except RealmImportError as exc:
-            raise RealmImportError(f"{path.name}: {exc}") from None
+            raise RealmImportError(f"{name}: {exc}") from None
         async with storage.transaction() as repos:
             if await repos.realms.get_by_name(bundle.realm.name) is not None:
-                _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, path.name)
+                _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)
                 continue
             await write_bundle(repos, bundle)
         imported.append(bundle.realm.name)

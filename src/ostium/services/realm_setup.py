@@ -47,7 +47,10 @@ ADMIN_ROLES = [
     "view-realm",
     "view-users",
 ]
-_ADMIN_COMPOSITES = {"view-users": ["query-users", "query-groups"], "view-clients": ["query-clients"]}
+_ADMIN_COMPOSITES = {
+    "view-users": ["query-users", "query-groups"],
+    "view-clients": ["query-clients"],
+}
 _ACCOUNT_ROLES = [
     "delete-account",
     "manage-account",
@@ -58,7 +61,10 @@ _ACCOUNT_ROLES = [
     "view-groups",
     "view-profile",
 ]
-_ACCOUNT_COMPOSITES = {"manage-account": ["manage-account-links"], "manage-consent": ["view-consent"]}
+_ACCOUNT_COMPOSITES = {
+    "manage-account": ["manage-account-links"],
+    "manage-consent": ["view-consent"],
+}
 
 
 def new_id() -> str:
@@ -180,11 +186,18 @@ def new_realm(
         )
     )
     management_id = "master-realm" if master else "realm-management"
-    management = _client(realm, management_id, name=f"{name} Realm" if master else "${client_realm-management}", bearer_only=True)
+    management = _client(
+        realm,
+        management_id,
+        name=f"{name} Realm" if master else "${client_realm-management}",
+        bearer_only=True,
+    )
     bundle.add_client(management, ADMIN_ROLES, _ADMIN_COMPOSITES)
     admin_role_names = list(ADMIN_ROLES)
     if not master:
-        realm_admin = Role(new_id(), realm.id, "realm-admin", client_id=management.id, composite=True)
+        realm_admin = Role(
+            new_id(), realm.id, "realm-admin", client_id=management.id, composite=True
+        )
         bundle.roles.append(realm_admin)
         for role_name in admin_role_names:
             child = bundle.client_role(management.id, role_name)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ostium.services.passwords import hash_password, needs_rehash, verify_password
-
 from ostium.domain import PASSWORD, Realm, User
+from ostium.services.passwords import hash_password, needs_rehash, verify_password
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["authenticate", "find_login_user"]

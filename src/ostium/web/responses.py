@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from ostium.web.pages import negotiate_locale
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
+from ostium.web.pages import negotiate_locale
 from ostium.web.runtime import Runtime
 
 __all__ = ["render_page", "render_result"]

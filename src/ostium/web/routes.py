@@ -43,8 +43,8 @@ def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
         except OAuthError as error:
             return page_error(runtime, request, error) if browser else json_error(error)
         except Exception as exc:
-            error = unexpected(request, exc)
-            return page_error(runtime, request, error) if browser else json_error(error)
+            failure = unexpected(request, exc)
+            return page_error(runtime, request, failure) if browser else json_error(failure)
 
     endpoint.__name__ = handler.__name__
     return endpoint

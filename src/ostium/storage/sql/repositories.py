@@ -67,9 +67,9 @@ class _Repository:
         """Idempotent link inserts (role mappings, memberships)."""
         for row in rows:
             exists = await self.conn.execute(
-                select(func.count()).select_from(table).where(
-                    *[table.c[k] == v for k, v in row.items()]
-                )
+                select(func.count())
+                .select_from(table)
+                .where(*[table.c[k] == v for k, v in row.items()])
             )
             if not exists.scalar_one():
                 await self._write(insert(table).values(**row))
@@ -128,7 +128,9 @@ class SqlRealmRepository(_Repository):
         await self._write(insert(t.realms).values(**self._row(realm)))
 
     async def update(self, realm: Realm) -> None:
-        await self._write(update(t.realms).where(t.realms.c.id == realm.id).values(**self._row(realm)))
+        await self._write(
+            update(t.realms).where(t.realms.c.id == realm.id).values(**self._row(realm))
+        )
 
     async def delete(self, realm_id: str) -> None:
         # Users reference clients (service accounts) and clients reference the realm;
@@ -167,7 +169,9 @@ class SqlClientRepository(_Repository):
         )
         return _from_settings(Client, row, _CLIENT_COLUMNS) if row else None
 
-    async def list_all(self, realm_id: str, *, first: int = 0, max: int | None = None) -> list[Client]:
+    async def list_all(
+        self, realm_id: str, *, first: int = 0, max: int | None = None
+    ) -> list[Client]:
         query = (
             select(t.clients)
             .where(t.clients.c.realm_id == realm_id)
@@ -231,7 +235,9 @@ class SqlUserRepository(_Repository):
         }
 
     async def get(self, realm_id: str, id: str) -> User | None:
-        row = await self._one(select(t.users).where(t.users.c.id == id, t.users.c.realm_id == realm_id))
+        row = await self._one(
+            select(t.users).where(t.users.c.id == id, t.users.c.realm_id == realm_id)
+        )
         return _user(row) if row else None
 
     async def get_by_username(self, realm_id: str, username: str) -> User | None:
@@ -299,9 +305,9 @@ class SqlUserRepository(_Repository):
 
     async def count(self, realm_id: str) -> int:
         result = await self.conn.execute(
-            select(func.count()).select_from(t.users).where(
-                t.users.c.realm_id == realm_id, t.users.c.service_account_client_id.is_(None)
-            )
+            select(func.count())
+            .select_from(t.users)
+            .where(t.users.c.realm_id == realm_id, t.users.c.service_account_client_id.is_(None))
         )
         return int(result.scalar_one())
 
@@ -329,7 +335,9 @@ class SqlCredentialRepository(_Repository):
         query = select(t.credentials).where(t.credentials.c.user_id == user_id)
         if type is not None:
             query = query.where(t.credentials.c.type == type)
-        rows = await self._all(query.order_by(t.credentials.c.priority, t.credentials.c.created_date))
+        rows = await self._all(
+            query.order_by(t.credentials.c.priority, t.credentials.c.created_date)
+        )
         return [Credential(**row._asdict()) for row in rows]
 
     async def add(self, credential: Credential) -> None:
@@ -381,7 +389,9 @@ class SqlRoleRepository(_Repository):
     async def get_realm_role(self, realm_id: str, name: str) -> Role | None:
         row = await self._one(
             select(t.roles).where(
-                t.roles.c.container_id == realm_id, t.roles.c.client_id.is_(None), t.roles.c.name == name
+                t.roles.c.container_id == realm_id,
+                t.roles.c.client_id.is_(None),
+                t.roles.c.name == name,
             )
         )
         return _role(row) if row else None
@@ -402,7 +412,9 @@ class SqlRoleRepository(_Repository):
 
     async def list_client_roles(self, client_internal_id: str) -> list[Role]:
         rows = await self._all(
-            select(t.roles).where(t.roles.c.client_id == client_internal_id).order_by(t.roles.c.name)
+            select(t.roles)
+            .where(t.roles.c.client_id == client_internal_id)
+            .order_by(t.roles.c.name)
         )
         return [_role(r) for r in rows]
 
@@ -443,7 +455,9 @@ class SqlRoleRepository(_Repository):
         return result
 
     async def grant_to_user(self, user_id: str, role_ids: Sequence[str]) -> None:
-        await self._ignore_duplicate(t.user_roles, [{"user_id": user_id, "role_id": r} for r in role_ids])
+        await self._ignore_duplicate(
+            t.user_roles, [{"user_id": user_id, "role_id": r} for r in role_ids]
+        )
 
     async def revoke_from_user(self, user_id: str, role_ids: Sequence[str]) -> None:
         await self.conn.execute(
@@ -524,7 +538,9 @@ class SqlGroupRepository(_Repository):
         await self._write(insert(t.groups).values(**self._row(group)))
 
     async def update(self, group: Group) -> None:
-        await self._write(update(t.groups).where(t.groups.c.id == group.id).values(**self._row(group)))
+        await self._write(
+            update(t.groups).where(t.groups.c.id == group.id).values(**self._row(group))
+        )
 
     async def delete(self, group_id: str) -> None:
         await self.conn.execute(delete(t.groups).where(t.groups.c.id == group_id))
@@ -577,7 +593,9 @@ class SqlKeyRepository(_Repository):
 
     async def update(self, key: RealmKey) -> None:
         await self._write(
-            update(t.realm_keys).where(t.realm_keys.c.id == key.id).values(**dataclasses.asdict(key))
+            update(t.realm_keys)
+            .where(t.realm_keys.c.id == key.id)
+            .values(**dataclasses.asdict(key))
         )
 
     async def delete(self, key_id: str) -> None:
@@ -664,7 +682,9 @@ class SqlUserSessionRepository(_Repository):
         values["notes"] = json.dumps(session.notes)
         await self._write(insert(t.client_sessions).values(**values))
 
-    async def get_client_session(self, user_session_id: str, client_id: str) -> ClientSession | None:
+    async def get_client_session(
+        self, user_session_id: str, client_id: str
+    ) -> ClientSession | None:
         row = await self._one(
             select(t.client_sessions).where(
                 t.client_sessions.c.user_session_id == user_session_id,

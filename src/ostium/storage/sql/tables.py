@@ -75,7 +75,13 @@ users = Table(
     Column("created_timestamp", BigInteger, nullable=False),
     Column("attributes", Text, nullable=False),
     Column("required_actions", Text, nullable=False),
-    Column("service_account_client_id", String(36), ForeignKey("clients.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column(
+        "service_account_client_id",
+        String(36),
+        ForeignKey("clients.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     Column("not_before", BigInteger, nullable=False),
     UniqueConstraint("realm_id", "username", name="uq_users_realm_username"),
     Index("ix_users_realm_email", "realm_id", "email"),
@@ -114,14 +120,26 @@ role_composites = Table(
     "role_composites",
     metadata,
     Column("parent_id", String(36), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
-    Column("child_id", String(36), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "child_id",
+        String(36),
+        ForeignKey("roles.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 user_roles = Table(
     "user_roles",
     metadata,
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("role_id", String(36), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "role_id",
+        String(36),
+        ForeignKey("roles.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 groups = Table(
@@ -141,14 +159,26 @@ group_roles = Table(
     "group_roles",
     metadata,
     Column("group_id", String(36), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-    Column("role_id", String(36), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "role_id",
+        String(36),
+        ForeignKey("roles.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 group_members = Table(
     "group_members",
     metadata,
     Column("group_id", String(36), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "user_id",
+        String(36),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 realm_keys = Table(
@@ -188,8 +218,19 @@ user_sessions = Table(
 client_sessions = Table(
     "client_sessions",
     metadata,
-    Column("user_session_id", String(36), ForeignKey("user_sessions.id", ondelete="CASCADE"), primary_key=True),
-    Column("client_id", String(36), ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "user_session_id",
+        String(36),
+        ForeignKey("user_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "client_id",
+        String(36),
+        ForeignKey("clients.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
     Column("timestamp", BigInteger, nullable=False),
     Column("redirect_uri", Text, nullable=True),
     Column("scope", Text, nullable=False),
