@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ostium.web.pages import Pages
 from starlette.requests import Request
 
 from ostium.clock import Clock
@@ -16,6 +15,7 @@ from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.sessions.authentication import AuthenticationSessionStore
 from ostium.sessions.local_cache import LocalCache
 from ostium.storage.interfaces import Storage
+from ostium.web.pages import Pages
 
 __all__ = ["RealmNotFound", "Runtime", "request_info"]
 
