@@ -224,7 +224,10 @@ class Browser:
             **params,
         }
         query = {k: v for k, v in query.items() if v is not None}
-        response = await self.http.get(f"{OIDC}/auth", params=query)
+        # Relative, so a browser on another base URL (HTTPS) talks to its own origin.
+        response = await self.http.get(
+            f"/realms/{REALM}/protocol/openid-connect/auth", params=query
+        )
         self.history.append(response)
         return response
 

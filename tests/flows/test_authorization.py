@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from tests.support import CALLBACK, ISSUER, OIDC, OstiumUnderTest, form_of, fragment_of, query_of
+import httpx
+
+from ostium.app import create_app
+from tests.support import (
+    CALLBACK,
+    ISSUER,
+    OIDC,
+    Browser,
+    OstiumUnderTest,
+    form_of,
+    fragment_of,
+    query_of,
+)
 
 
 async def test_unknown_client_gets_an_error_page_not_a_redirect(ostium: OstiumUnderTest) -> None:
@@ -276,3 +289,16 @@ async def test_another_user_logging_in_replaces_the_session(ostium: OstiumUnderT
     done = await browser.submit_login(page, "bob", "builder")
     second = query_of(done.headers["location"])
     assert second["session_state"] != first["session_state"]
+
+
+async def test_cookies_are_secure_and_samesite_none_over_https(ostium: OstiumUnderTest) -> None:
+    runtime = dataclasses.replace(ostium.runtime, hostname="https://id.example.com")
+    transport = httpx.ASGITransport(app=create_app(runtime), client=("127.0.0.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="https://id.example.com") as http:
+        browser = Browser(http)
+        page = await browser.authorize()
+        assert "https://id.example.com/realms/test/login-actions/" in page.text
+        done = await browser.submit_login(page, "alice", "wonderland")
+        assert query_of(done.headers["location"])["iss"] == "https://id.example.com/realms/test"
+        for cookie in done.headers.get_list("set-cookie"):
+            assert "; Secure" in cookie and "SameSite=None" in cookie, cookie

@@ -1,0 +1,102 @@
+"""Realm keys: signing, verification, JWKS, and why a token is refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from ostium.keys import (
+    TokenRejected,
+    active_key,
+    decode,
+    default_realm_keys,
+    key_id,
+    public_jwks,
+    sign,
+)
+
+
+@pytest.fixture(scope="module")
+def keys():  # type: ignore[no-untyped-def]
+    return default_realm_keys("realm-id", "acme", 1000)
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "HS512", "HS256"])
+def test_round_trip(keys, algorithm: str) -> None:  # type: ignore[no-untyped-def]
+    key = active_key(keys, algorithm)
+    assert key is not None
+    token = sign({"sub": "x"}, key)
+    header, claims = decode(token, keys)
+    assert claims == {"sub": "x"}
+    assert header["kid"] == key.kid and header["alg"] == algorithm
+
+
+def test_tampered_payload_is_a_bad_signature(keys) -> None:  # type: ignore[no-untyped-def]
+    token = sign({"sub": "x"}, keys[0])
+    header, _, signature = token.split(".")
+    forged = base64.urlsafe_b64encode(json.dumps({"sub": "admin"}).encode()).rstrip(b"=").decode()
+    with pytest.raises(TokenRejected) as caught:
+        decode(f"{header}.{forged}.{signature}", keys)
+    assert caught.value.reason == "bad_signature"
+
+
+def test_unknown_kid_says_so(keys) -> None:  # type: ignore[no-untyped-def]
+    other = default_realm_keys("other", "other", 1000)
+    with pytest.raises(TokenRejected) as caught:
+        decode(sign({"a": 1}, other[0]), keys)
+    assert caught.value.reason == "unknown_kid"
+    assert "unknown key" in str(caught.value)
+
+
+def test_alg_none_is_never_accepted(keys) -> None:  # type: ignore[no-untyped-def]
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": keys[0].kid}).encode()
+    ).rstrip(b"=")
+    payload = base64.urlsafe_b64encode(b'{"sub":"x"}').rstrip(b"=")
+    with pytest.raises(TokenRejected) as caught:
+        decode(f"{header.decode()}.{payload.decode()}.", keys)
+    assert caught.value.reason == "algorithm_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "token", ["", "a", "a.b", "a.b.c", "!!!.???.***", "e30.e30.e30.e30", "x" * 20000, "W10.W10.x"]
+)
+def test_malformed_tokens(keys, token: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TokenRejected) as caught:
+        decode(token, keys)
+    assert caught.value.reason in ("malformed", "algorithm_not_allowed", "unknown_kid")
+
+
+def test_jwks_has_public_asymmetric_keys_only(keys) -> None:  # type: ignore[no-untyped-def]
+    jwks = public_jwks(keys)["keys"]
+    assert {k["kty"] for k in jwks} == {"RSA", "EC"}
+    assert all(not ({"d", "k", "p", "q"} & set(k)) for k in jwks)
+    assert all(k["x5c"] and k["x5t#S256"] for k in jwks)
+    key_set = KeySet.import_key_set(public_jwks(keys))
+    token = sign({"iss": "me"}, keys[0])
+    assert jwt.decode(token, key_set).claims["iss"] == "me"
+
+
+def test_kid_is_derived_from_the_stored_public_key(keys) -> None:  # type: ignore[no-untyped-def]
+    for key in keys:
+        if key.public_key:
+            assert key_id(load_pem_public_key(key.public_key.encode())) == key.kid
+
+
+def test_passive_keys_verify_but_do_not_sign(keys) -> None:  # type: ignore[no-untyped-def]
+    old = keys[0]
+    token = sign({"a": 1}, old)
+    old.active = False
+    try:
+        assert active_key(keys, "RS256") is None
+        assert decode(token, keys)[1] == {"a": 1}
+        old.enabled = False
+        with pytest.raises(TokenRejected):
+            decode(token, keys)
+    finally:
+        old.active = old.enabled = True

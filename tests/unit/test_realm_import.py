@@ -1,0 +1,124 @@
+"""Parsing Keycloak realm exports: mapping, defaults, and errors that name the field."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from ostium.services.passwords import verify_password
+from ostium.services.realm_import import RealmImportError, parse_realm
+from tests.support import realm_export
+
+
+def parse(data: Any, **env: str):  # type: ignore[no-untyped-def]
+    return parse_realm(data, now=1000, env=env)
+
+
+def test_settings_clients_and_defaults_merge_without_duplicates() -> None:
+    data = realm_export()
+    data["accessTokenLifespan"] = 600
+    data["clients"].append({"clientId": "account", "publicClient": True, "redirectUris": ["/x/*"]})
+    bundle = parse(data)
+    assert bundle.realm.access_token_lifespan == 600
+    assert bundle.realm.sso_session_idle_timeout == 1800  # Keycloak's default kept
+    client_ids = [c.client_id for c in bundle.clients]
+    assert len(client_ids) == len(set(client_ids))
+    assert {"account", "admin-cli", "realm-management", "app", "spa"} <= set(client_ids)
+    account = bundle.client("account")
+    assert account is not None and account.redirect_uris == ["/x/*"]
+    assert bundle.client_role(account.id, "manage-account") is not None  # default roles kept
+    assert len(bundle.keys) == 4
+
+
+def test_hashed_keycloak_credentials_are_kept_as_they_are() -> None:
+    salt = b"saltsaltsaltsalt"
+    digest = hashlib.pbkdf2_hmac("sha256", b"old-password", salt, 27500, 64)
+    secret = json.dumps(
+        {
+            "value": base64.b64encode(digest).decode(),
+            "salt": base64.b64encode(salt).decode(),
+            "additionalParameters": {},
+        }
+    )
+    credential = json.dumps(
+        {"hashIterations": 27500, "algorithm": "pbkdf2-sha256", "additionalParameters": {}}
+    )
+    data = {
+        "realm": "acme",
+        "users": [
+            {
+                "username": "old",
+                "credentials": [
+                    {
+                        "type": "password",
+                        "secretData": secret,
+                        "credentialData": credential,
+                        "createdDate": 5,
+                    }
+                ],
+            }
+        ],
+    }
+    bundle = parse(data)
+    stored = bundle.credentials[0]
+    assert (stored.secret_data, stored.credential_data, stored.created_date) == (
+        secret,
+        credential,
+        5,
+    )
+    assert verify_password("old-password", stored.secret_data, stored.credential_data)
+
+
+def test_env_placeholders() -> None:
+    data = {
+        "realm": "acme",
+        "clients": [{"clientId": "c", "secret": "${APP_SECRET}", "rootUrl": "${ROOT:https://d}"}],
+    }
+    client = parse(data, APP_SECRET="from-env").client("c")
+    assert client is not None and client.secret == "from-env" and client.root_url == "https://d"
+    with pytest.raises(RealmImportError, match="APP_SECRET"):
+        parse(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(realm=""), "realm"),
+        (lambda d: d.update(realm="a/b"), "realm"),
+        (lambda d: d.update(enabled="yes"), "realm.enabled"),
+        (lambda d: d["clients"][0].update(redirectUris="http://x"), "clients[0].redirectUris"),
+        (lambda d: d["clients"].append({"clientId": "app", "secret": "x"}), "duplicate client"),
+        (
+            lambda d: d["users"][0].update(realmRoles=["nope"]),
+            "users[0].realmRoles: unknown role 'nope'",
+        ),
+        (lambda d: d["users"][0].update(groups=["/nowhere"]), "users[0].groups[0]"),
+        (lambda d: d["users"].append({"username": "ALICE"}), "duplicate user"),
+        (
+            lambda d: d["users"][1]["credentials"][0].update(type="otp"),
+            "users[1].credentials[0].type",
+        ),
+        (
+            lambda d: d["users"][1].update(
+                credentials=[{"secretData": "{}", "credentialData": '{"algorithm": "md5"}'}]
+            ),
+            "unknown password algorithm 'md5'",
+        ),
+    ],
+)
+def test_errors_name_the_field(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    data = realm_export()
+    change(data)
+    with pytest.raises(
+        RealmImportError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
+    ):
+        parse(data)
+
+
+def test_not_an_object() -> None:
+    with pytest.raises(RealmImportError):
+        parse([1, 2])
