@@ -49,7 +49,7 @@ def test_new_hashes_are_argon2id_at_keycloak_defaults() -> None:
 
 
 def test_argon2_hash_matches_the_reference_implementation() -> None:
-    secret, credential = hash_password("s3cret")
+    secret, _ = hash_password("s3cret")
     raw = base64.b64decode(json.loads(secret)["value"])
     salt = base64.b64decode(json.loads(secret)["salt"])
     b64 = lambda data: base64.b64encode(data).decode().rstrip("=")  # noqa: E731
