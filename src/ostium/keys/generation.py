@@ -74,15 +74,21 @@ def _pem(private_key: PrivateKeyTypes) -> tuple[str, str]:
     return private, public
 
 
-def generate_rsa_key(
-    realm_id: str, realm_name: str, now: int, *, algorithm: str = "RS256", priority: int = 100
+def _asymmetric_key(
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    *,
+    provider: str,
+    realm_id: str,
+    realm_name: str,
+    now: int,
+    algorithm: str,
+    priority: int,
 ) -> RealmKey:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private, public = _pem(private_key)
     return RealmKey(
         id=str(uuid.uuid4()),
         realm_id=realm_id,
-        provider="rsa-generated",
+        provider=provider,
         algorithm=algorithm,
         use="sig",
         kid=key_id(private_key.public_key()),
@@ -94,23 +100,31 @@ def generate_rsa_key(
     )
 
 
+def generate_rsa_key(
+    realm_id: str, realm_name: str, now: int, *, algorithm: str = "RS256", priority: int = 100
+) -> RealmKey:
+    return _asymmetric_key(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        provider="rsa-generated",
+        realm_id=realm_id,
+        realm_name=realm_name,
+        now=now,
+        algorithm=algorithm,
+        priority=priority,
+    )
+
+
 def generate_ec_key(
     realm_id: str, realm_name: str, now: int, *, algorithm: str = "ES256", priority: int = 100
 ) -> RealmKey:
-    private_key = ec.generate_private_key(_CURVES[algorithm])
-    private, public = _pem(private_key)
-    return RealmKey(
-        id=str(uuid.uuid4()),
-        realm_id=realm_id,
+    return _asymmetric_key(
+        ec.generate_private_key(_CURVES[algorithm]),
         provider="ecdsa-generated",
+        realm_id=realm_id,
+        realm_name=realm_name,
+        now=now,
         algorithm=algorithm,
-        use="sig",
-        kid=key_id(private_key.public_key()),
-        private_key=private,
-        public_key=public,
-        certificate=_certificate(private_key, realm_name),
         priority=priority,
-        created=now,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from ostium.domain import AuthorizationCode, User, UserSession
-from ostium.events import Event
 from ostium.protocol.authorization.request import PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.response_modes import respond
@@ -59,17 +58,13 @@ async def respond_with_code(
         )
     )
     client = await repos.clients.get(ctx.realm.id, pending.client_id)
-    ctx.events.record(
-        Event(
-            "LOGIN",
-            ctx.realm.id,
-            now,
-            client_id=client.client_id if client else None,
-            user_id=user.id,
-            session_id=session.id,
-            ip_address=info.ip_address,
-            details={"redirect_uri": pending.redirect_uri, "username": user.username},
-        )
+    ctx.record(
+        "LOGIN",
+        client_id=client.client_id if client else None,
+        user_id=user.id,
+        session_id=session.id,
+        ip_address=info.ip_address,
+        details={"redirect_uri": pending.redirect_uri, "username": user.username},
     )
     params: dict[str, str] = {}
     if pending.state is not None:

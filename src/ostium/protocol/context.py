@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
-from ostium.events import EventLog
+from ostium.events import Event, EventLog
 from ostium.sessions.authentication import AuthenticationSessionStore
 from ostium.storage.interfaces import Storage
 
@@ -45,3 +46,7 @@ class RealmContext:
 
     def endpoint(self, name: str) -> str:
         return f"{self.issuer}/protocol/openid-connect/{name}"
+
+    def record(self, type: str, **fields: Any) -> None:
+        """An audit event of this realm, now."""
+        self.events.record(Event(type, self.realm.id, self.clock.now(), **fields))

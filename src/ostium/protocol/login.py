@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from ostium.events import Event
+from ostium.domain import Client, User
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
@@ -15,8 +15,9 @@ from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookie
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
 from ostium.services.users import authenticate
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
+from ostium.storage.interfaces import Repositories
 
-__all__ = ["authenticate_form", "error_page", "start_login"]
+__all__ = ["authenticate_form", "check_credentials", "error_page", "start_login"]
 
 INVALID_USER = "invalidUserMessage"  # "Invalid username or password."
 
@@ -60,6 +61,29 @@ def login_page(
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),
     )
+
+
+async def check_credentials(
+    ctx: RealmContext,
+    repos: Repositories,
+    client: Client,
+    username: str,
+    password: str,
+    info: RequestInfo,
+    **details: str,
+) -> User | None:
+    """The user, or None with a LOGIN_ERROR event: the browser form and the password
+    grant fail the same way and are audited the same way."""
+    user = await authenticate(repos, ctx.realm, username, password) if password else None
+    if user is None:
+        ctx.record(
+            "LOGIN_ERROR",
+            client_id=client.client_id,
+            ip_address=info.ip_address,
+            error="invalid_user_credentials",
+            details={"username": username[:255], **details},
+        )
+    return user
 
 
 async def start_login(
@@ -119,19 +143,8 @@ async def authenticate_form(
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
-        user = await authenticate(repos, ctx.realm, username, password) if password else None
+        user = await check_credentials(ctx, repos, client, username, password, info)
         if user is None:
-            ctx.events.record(
-                Event(
-                    "LOGIN_ERROR",
-                    ctx.realm.id,
-                    now,
-                    client_id=client.client_id,
-                    ip_address=info.ip_address,
-                    error="invalid_user_credentials",
-                    details={"username": username[:255]},
-                )
-            )
             return login_page(
                 ctx, client.client_id, tab, username=username, error=INVALID_USER, root_id=root.id
             )

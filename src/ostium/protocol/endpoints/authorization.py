@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ostium.errors import InvalidRequest, LoginRequired, OAuthError, UnauthorizedClient
-from ostium.events import Event
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
@@ -71,15 +70,11 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
 def record_error(
     ctx: RealmContext, request: AuthorizationRequest, error: OAuthError, info: RequestInfo
 ) -> None:
-    ctx.events.record(
-        Event(
-            "LOGIN_ERROR",
-            ctx.realm.id,
-            ctx.clock.now(),
-            client_id=request.client.client_id if request.client else None,
-            ip_address=info.ip_address,
-            error=error.event,
-        )
+    ctx.record(
+        "LOGIN_ERROR",
+        client_id=request.client.client_id if request.client else None,
+        ip_address=info.ip_address,
+        error=error.event,
     )
 
 

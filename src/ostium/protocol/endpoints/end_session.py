@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from ostium.domain import Client
 from ostium.errors import InvalidGrant
-from ostium.events import Event
 from ostium.protocol.client_auth import authenticate_client
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login import error_page
@@ -140,16 +139,12 @@ async def _logout(
         session = await repos.sessions.get(session_id)
         if session is not None and session.realm_id == ctx.realm.id:
             await repos.sessions.delete(session.id)
-            ctx.events.record(
-                Event(
-                    "LOGOUT",
-                    ctx.realm.id,
-                    ctx.clock.now(),
-                    client_id=client.client_id if client else None,
-                    user_id=session.user_id,
-                    session_id=session.id,
-                    ip_address=info.ip_address,
-                )
+            ctx.record(
+                "LOGOUT",
+                client_id=client.client_id if client else None,
+                user_id=session.user_id,
+                session_id=session.id,
+                ip_address=info.ip_address,
             )
     cookies: list[Cookie] = expired_sso_cookies(ctx)
     if redirect_uri is not None:
@@ -185,15 +180,11 @@ async def logout_with_refresh_token(
         if session is None or session.realm_id != ctx.realm.id:
             raise InvalidGrant("Session not active")
         await repos.sessions.delete(session.id)
-    ctx.events.record(
-        Event(
-            "LOGOUT",
-            ctx.realm.id,
-            ctx.clock.now(),
-            client_id=authenticated.client.client_id,
-            user_id=session.user_id,
-            session_id=session.id,
-            ip_address=info.ip_address,
-        )
+    ctx.record(
+        "LOGOUT",
+        client_id=authenticated.client.client_id,
+        user_id=session.user_id,
+        session_id=session.id,
+        ip_address=info.ip_address,
     )
     return JsonResult({}, status_code=204)

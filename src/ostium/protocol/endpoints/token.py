@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ostium.errors import InvalidRequest, OAuthError, UnsupportedGrantType
-from ostium.events import Event
 from ostium.protocol.client_auth import authenticate_client
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.grants import GRANTS, GrantRequest
@@ -33,16 +32,12 @@ async def token(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -
         if isinstance(result, OAuthError):
             raise result
     except OAuthError as error:
-        ctx.events.record(
-            Event(
-                "CODE_TO_TOKEN_ERROR" if grant_type == "authorization_code" else "TOKEN_ERROR",
-                ctx.realm.id,
-                ctx.clock.now(),
-                client_id=client_id or form.get("client_id"),
-                ip_address=info.ip_address,
-                error=error.event,
-                details={"grant_type": grant_type, "reason": error.detail or error.description},
-            )
+        ctx.record(
+            "CODE_TO_TOKEN_ERROR" if grant_type == "authorization_code" else "TOKEN_ERROR",
+            client_id=client_id or form.get("client_id"),
+            ip_address=info.ip_address,
+            error=error.event,
+            details={"grant_type": grant_type, "reason": error.detail or error.description},
         )
         raise
     return JsonResult(result.response(), headers=dict(NO_STORE))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ostium.errors import InvalidGrant, UnauthorizedClient
-from ostium.events import Event
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.login import check_credentials
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
 from ostium.services.sessions import attach_client, create_user_session
-from ostium.services.users import authenticate
 
 __all__ = ["PasswordGrant"]
 
@@ -25,19 +24,10 @@ class PasswordGrant:
         username = required(form, "username")
         password = required(form, "password")
         now = ctx.clock.now()
-        user = await authenticate(repos, ctx.realm, username, password)
+        user = await check_credentials(
+            ctx, repos, client, username, password, request.info, grant_type=self.GRANT_TYPE
+        )
         if user is None:
-            ctx.events.record(
-                Event(
-                    "LOGIN_ERROR",
-                    ctx.realm.id,
-                    now,
-                    client_id=client.client_id,
-                    ip_address=request.info.ip_address,
-                    error="invalid_user_credentials",
-                    details={"grant_type": self.GRANT_TYPE, "username": username[:255]},
-                )
-            )
             raise InvalidGrant("Invalid user credentials", event="invalid_user_credentials")
         scopes = granted_scopes(client, form.get("scope"))
         session = await create_user_session(
