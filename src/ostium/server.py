@@ -99,11 +99,18 @@ async def _serve(config: Config, mode: str) -> int:
             version=__version__,
         )
         registry = CollectorRegistry() if config.metrics_enabled else None
-        servers = [
-            _server(
-                create_app(runtime, registry=registry), config.http_host, config.http_port, config
+        app = create_app(runtime, registry=registry)
+        # As Keycloak: HTTPS whenever a certificate is configured, plain HTTP only when
+        # enabled; both may listen at once.
+        servers = []
+        if config.https_certificate_file:
+            servers.append(_server(app, config.http_host, config.https_port, tls=config))
+        if config.http_enabled:
+            servers.append(_server(app, config.http_host, config.http_port))
+        if not servers:
+            raise StartupError(
+                "Nothing to listen on: set --http-enabled=true or --https-certificate-file"
             )
-        ]
         if config.health_enabled or config.metrics_enabled:
             management = create_management_app(
                 runtime,
@@ -111,9 +118,7 @@ async def _serve(config: Config, mode: str) -> int:
                 metrics_enabled=config.metrics_enabled,
                 registry=registry,
             )
-            servers.append(
-                _server(management, config.http_host, config.http_management_port, config)
-            )
+            servers.append(_server(management, config.http_host, config.http_management_port))
         # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
         # when it has stopped, so both listeners shut down gracefully.
         tasks = [asyncio.create_task(server.serve()) for server in servers]
@@ -130,17 +135,12 @@ async def _serve(config: Config, mode: str) -> int:
         await storage.close()
 
 
-def _server(app: object, host: str, port: int, config: Config) -> uvicorn.Server:
-    ssl = {}
-    if config.https_certificate_file and not config.http_enabled:
-        ssl = {
-            "ssl_certfile": str(config.https_certificate_file),
-            "ssl_keyfile": str(config.https_certificate_key_file),
-        }
+def _server(app: object, host: str, port: int, *, tls: Config | None = None) -> uvicorn.Server:
+    """One listener; `tls` gives the certificate and key to serve HTTPS with."""
     uv_config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
-        port=port if not ssl else config.https_port,
+        port=port,
         log_config=None,
         access_log=False,
         # Forwarded headers are honoured only by our own proxy handling, from the
@@ -148,18 +148,20 @@ def _server(app: object, host: str, port: int, config: Config) -> uvicorn.Server
         proxy_headers=False,
         server_header=False,
         lifespan="off",
-        **ssl,  # type: ignore[arg-type]
+        ssl_certfile=str(tls.https_certificate_file) if tls else None,
+        ssl_keyfile=str(tls.https_certificate_key_file) if tls else None,
     )
     return uvicorn.Server(uv_config)
 
 
 def _announce(config: Config, mode: str, seconds: float) -> None:
     host = "localhost" if config.http_host in ("0.0.0.0", "::") else config.http_host  # noqa: S104
-    base = (
-        config.hostname
-        if config.hostname and "://" in config.hostname
-        else f"http://{host}:{config.http_port}"
-    )
+    if config.hostname and "://" in config.hostname:
+        base = config.hostname.rstrip("/")
+    else:
+        host = config.hostname or host
+        tls = config.https_certificate_file is not None and not config.http_enabled
+        base = f"https://{host}:{config.https_port}" if tls else f"http://{host}:{config.http_port}"
     lines = [
         f"Ostium {__version__} started in {seconds:.3f}s ({'development' if mode == 'dev' else 'production'} mode).",
         f"  Welcome page:      {base}/",

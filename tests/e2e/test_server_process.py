@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import RunningServer, run_cli, start_server
+from tests.e2e.conftest import RunningServer, free_port, run_cli, start_server
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +133,68 @@ def test_import_is_skipped_for_existing_realms(tmp_path: Path) -> None:
         assert token.status_code == 200
     finally:
         second.stop()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "tls.crt", directory / "tls.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_production_start_serves_https_only(tmp_path: Path) -> None:
+    cert_file, key_file = _self_signed(tmp_path)
+    https_port, http_port, management = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ostium",
+            "start",
+            "--hostname=localhost",
+            f"--https-port={https_port}",
+            f"--http-port={http_port}",
+            f"--http-management-port={management}",
+            "--http-host=127.0.0.1",
+            f"--https-certificate-file={cert_file}",
+            f"--https-certificate-key-file={key_file}",
+            f"--data-dir={tmp_path}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"https://localhost:{https_port}/realms/master/.well-known/openid-configuration"
+        deadline = time.monotonic() + 30
+        document = None
+        while document is None and time.monotonic() < deadline:
+            try:
+                document = httpx.get(url, verify=False, timeout=1).json()  # noqa: S501 - our own test certificate
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        assert document is not None, "HTTPS listener did not answer"
+        assert document["issuer"] == f"https://localhost:{https_port}/realms/master"
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{http_port}/realms/master", timeout=1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
