@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from ostium.admin.app import create_admin_app
 from ostium.web.middleware.body_limit import BodyLimitMiddleware
 from ostium.web.middleware.metrics import MetricsMiddleware
 from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
@@ -23,6 +24,6 @@ def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -
     ]
     if registry is not None:
         middleware.insert(0, Middleware(MetricsMiddleware, registry=registry))
-    app = Starlette(routes=routes(), middleware=middleware)
+    app = Starlette(routes=routes(create_admin_app(runtime)), middleware=middleware)
     app.state.runtime = runtime
     return app

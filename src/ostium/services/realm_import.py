@@ -10,23 +10,45 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ostium.domain import Client, Credential, Group, Role, User
+from ostium.domain import Client, Credential, Group, Realm, Role, User
 from ostium.domain.user import PASSWORD
 from ostium.services.passwords import hash_password, is_known_algorithm
-from ostium.services.realm_setup import RealmBundle, new_id, new_realm, write_bundle
+from ostium.services.realm_setup import (
+    DEFAULT_CLIENT_SCOPES,
+    OPTIONAL_CLIENT_SCOPES,
+    RealmBundle,
+    new_id,
+    new_realm,
+    write_bundle,
+)
 from ostium.storage.interfaces import Storage
 
-__all__ = ["RealmImportError", "import_directory", "parse_realm", "resolve_placeholders"]
+__all__ = [
+    "CLIENT_FIELDS",
+    "REALM_FIELDS",
+    "USER_FIELDS",
+    "RealmImportError",
+    "apply_client",
+    "apply_realm",
+    "apply_user",
+    "import_directory",
+    "new_client_secret",
+    "parse_client",
+    "parse_credential",
+    "parse_realm",
+    "resolve_placeholders",
+]
 
 _log = logging.getLogger("ostium.import")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 
 # RealmRepresentation field → domain Realm attribute, with the expected JSON type.
-_REALM_FIELDS: dict[str, tuple[str, type]] = {
+REALM_FIELDS: dict[str, tuple[str, type]] = {
     "enabled": ("enabled", bool),
     "displayName": ("display_name", str),
     "accessTokenLifespan": ("access_token_lifespan", int),
@@ -60,7 +82,7 @@ _REALM_FIELDS: dict[str, tuple[str, type]] = {
     "defaultSignatureAlgorithm": ("default_signature_algorithm", str),
 }
 
-_CLIENT_FIELDS: dict[str, tuple[str, type]] = {
+CLIENT_FIELDS: dict[str, tuple[str, type]] = {
     "name": ("name", str),
     "description": ("description", str),
     "enabled": ("enabled", bool),
@@ -157,23 +179,34 @@ def _multi_attributes(data: Mapping[str, Any], path: str) -> dict[str, list[str]
     return result
 
 
-def parse_realm(data: object, *, now: int, env: Mapping[str, str], source: str = "") -> RealmBundle:
+def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
+    """Set the settings a RealmRepresentation names (partial update semantics)."""
+    for key, (attribute, kind) in REALM_FIELDS.items():
+        if key in raw:
+            value = _typed(raw, key, kind, "realm")
+            if value is not None:
+                setattr(realm, attribute, value)
+    if "supportedLocales" in raw:
+        realm.supported_locales = _strings(raw, "supportedLocales", "realm")
+    if "attributes" in raw:
+        realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
+
+
+def parse_realm(
+    data: object, *, now: int, env: Mapping[str, str] | None, source: str = ""
+) -> RealmBundle:
+    """`env` resolves `${VAR}` placeholders (import files); None leaves them (admin API)."""
     if not isinstance(data, dict):
         raise RealmImportError("a realm file must hold a JSON object")
-    data = resolve_placeholders(data, env)
+    if env is not None:
+        data = resolve_placeholders(data, env)
     assert isinstance(data, dict)
     name = data.get("realm")
     if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
         raise RealmImportError("realm: a non-empty name without '/' is required")
     bundle = new_realm(name, now, master=name == "master")
     realm = bundle.realm
-    for key, (attribute, kind) in _REALM_FIELDS.items():
-        if key in data:
-            value = _typed(data, key, kind, "realm")
-            if value is not None:
-                setattr(realm, attribute, value)
-    realm.supported_locales = _strings(data, "supportedLocales", "realm")
-    realm.attributes = {k: str(v) for k, v in _dict(data, "attributes", "realm").items()}
+    apply_realm(realm, data)
     _parse_clients(bundle, data)
     _parse_roles(bundle, data)
     _parse_groups(bundle, data)
@@ -181,45 +214,70 @@ def parse_realm(data: object, *, now: int, env: Mapping[str, str], source: str =
     return bundle
 
 
+def new_client_secret() -> str:
+    """Keycloak generates a secret for a confidential client created without one."""
+    return secrets.token_urlsafe(24)
+
+
+def apply_client(client: Client, raw: Mapping[str, Any], path: str) -> None:
+    """Set the fields a ClientRepresentation names; the others keep their values (the
+    admin API's partial update, and import on top of Keycloak's defaults)."""
+    for key, (attribute, kind) in CLIENT_FIELDS.items():
+        if key in raw:
+            value = _typed(raw, key, kind, path)
+            if value is not None or kind is str:
+                setattr(client, attribute, value)
+    if "redirectUris" in raw:
+        client.redirect_uris = _strings(raw, "redirectUris", path)
+    if "webOrigins" in raw:
+        client.web_origins = _strings(raw, "webOrigins", path)
+    if "attributes" in raw:
+        client.attributes = {
+            k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in _dict(raw, "attributes", path).items()
+        }
+    if "defaultClientScopes" in raw:
+        client.default_client_scopes = _strings(raw, "defaultClientScopes", path)
+    if "optionalClientScopes" in raw:
+        client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
+    if (
+        client.confidential
+        and not client.secret
+        and client.client_authenticator_type == "client-secret"
+    ):
+        client.secret = new_client_secret()
+
+
+def parse_client(raw: Mapping[str, Any], realm_id: str, path: str = "client") -> Client:
+    """A new client from a ClientRepresentation, with the realm's default scopes."""
+    client_id = raw.get("clientId")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise RealmImportError(f"{path}.clientId: required")
+    client = Client(
+        id=new_id(),
+        realm_id=realm_id,
+        client_id=client_id,
+        default_client_scopes=list(DEFAULT_CLIENT_SCOPES),
+        optional_client_scopes=list(OPTIONAL_CLIENT_SCOPES),
+    )
+    apply_client(client, raw, path)
+    return client
+
+
 def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     seen: set[str] = set()
     for index, raw in enumerate(_list(data, "clients", "")):
         path = f"clients[{index}]"
         client_id = raw.get("clientId")
-        if not isinstance(client_id, str) or not client_id:
-            raise RealmImportError(f"{path}.clientId: required")
-        if client_id in seen:
+        if isinstance(client_id, str) and client_id in seen:
             raise RealmImportError(f"{path}.clientId: duplicate client '{client_id}'")
-        seen.add(client_id)
-        existing = bundle.client(client_id)
-        client = existing or Client(id=new_id(), realm_id=bundle.realm.id, client_id=client_id)
-        for key, (attribute, kind) in _CLIENT_FIELDS.items():
-            if key in raw:
-                value = _typed(raw, key, kind, path)
-                if value is not None or kind is str:
-                    setattr(client, attribute, value)
-        client.redirect_uris = _strings(raw, "redirectUris", path)
-        client.web_origins = _strings(raw, "webOrigins", path)
-        client.attributes = {
-            k: str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in _dict(raw, "attributes", path).items()
-        }
-        if "defaultClientScopes" in raw:
-            client.default_client_scopes = _strings(raw, "defaultClientScopes", path)
-        elif existing is None:
-            client.default_client_scopes = list(bundle.clients[0].default_client_scopes)
-        if "optionalClientScopes" in raw:
-            client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
-        elif existing is None:
-            client.optional_client_scopes = list(bundle.clients[0].optional_client_scopes)
-        if (
-            client.confidential
-            and not client.secret
-            and client.client_authenticator_type == "client-secret"
-        ):
-            raise RealmImportError(f"{path}.secret: a confidential client needs a secret")
-        if existing is None:
+        existing = bundle.client(client_id) if isinstance(client_id, str) else None
+        if existing is not None:
+            apply_client(existing, raw, path)
+        else:
+            client = parse_client(raw, bundle.realm.id, path)
             bundle.clients.append(client)
+        seen.add(str(client_id))
 
 
 def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) -> Role:
@@ -343,6 +401,32 @@ def _group_by_path(bundle: RealmBundle, group_path: str) -> Group | None:
     return parent
 
 
+USER_FIELDS: dict[str, tuple[str, type]] = {
+    "email": ("email", str),
+    "emailVerified": ("email_verified", bool),
+    "firstName": ("first_name", str),
+    "lastName": ("last_name", str),
+    "enabled": ("enabled", bool),
+    "createdTimestamp": ("created_timestamp", int),
+    "notBefore": ("not_before", int),
+}
+
+
+def apply_user(user: User, raw: Mapping[str, Any], path: str) -> None:
+    """Set the fields a UserRepresentation names (partial update semantics)."""
+    for key, (attribute, kind) in USER_FIELDS.items():
+        if key in raw:
+            value = _typed(raw, key, kind, path)
+            if value is not None or kind is str:
+                setattr(
+                    user, attribute, value.strip().lower() if key == "email" and value else value
+                )
+    if "attributes" in raw:
+        user.attributes = _multi_attributes(raw, path)
+    if "requiredActions" in raw:
+        user.required_actions = _strings(raw, "requiredActions", path)
+
+
 def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
     seen: set[str] = set()
     default_role = bundle.realm_role(bundle.realm.default_role_name)
@@ -355,20 +439,8 @@ def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None
             raise RealmImportError(f"{path}.username: duplicate user '{username}'")
         seen.add(username.lower())
         user = User(id=new_id(), realm_id=bundle.realm.id, username=username.lower())
-        for key, attribute, kind in (
-            ("email", "email", str),
-            ("emailVerified", "email_verified", bool),
-            ("firstName", "first_name", str),
-            ("lastName", "last_name", str),
-            ("enabled", "enabled", bool),
-            ("createdTimestamp", "created_timestamp", int),
-            ("notBefore", "not_before", int),
-        ):
-            if key in raw and raw[key] is not None:
-                setattr(user, attribute, _typed(raw, key, kind, path))
+        apply_user(user, raw, path)
         user.created_timestamp = user.created_timestamp or now * 1000
-        user.attributes = _multi_attributes(raw, path)
-        user.required_actions = _strings(raw, "requiredActions", path)
         service_client = raw.get("serviceAccountClientId")
         if service_client is not None:
             client = bundle.client(service_client) if isinstance(service_client, str) else None
@@ -397,11 +469,11 @@ def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None
             bundle.memberships.append((group.id, user.id))
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
             bundle.credentials.append(
-                _credential(credential, user, f"{path}.credentials[{cred_index}]", now)
+                parse_credential(credential, user, f"{path}.credentials[{cred_index}]", now)
             )
 
 
-def _credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
+def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
     if kind != PASSWORD:
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from ostium.errors import OAuthError
 from ostium.protocol.context import RealmContext
@@ -58,8 +59,10 @@ def browser(path: str, handler: RealmHandler, methods: list[str], name: str) -> 
     return Route(path, _realm_endpoint(handler, browser=True), methods=methods, name=name)
 
 
-def routes() -> list[BaseRoute]:
+def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
+    admin = [Mount("/admin", admin_app, name="admin")] if admin_app is not None else []
     return [
+        *admin,
         Route("/", welcome.welcome, methods=["GET", "POST"], name="welcome"),
         api("/realms/{realm}", oidc.realm_info_route, ["GET"], "realm"),
         api(

@@ -54,8 +54,9 @@ class Runtime:
             return f"{request.url.scheme}://{self.hostname}{suffix}"
         return f"{request.url.scheme}://{request.url.netloc}"
 
-    async def realm_context(self, request: Request) -> RealmContext:
-        name = request.path_params["realm"]
+    async def realm_context(self, request: Request, name: str | None = None) -> RealmContext:
+        """The context of the realm named in the path (or `name`)."""
+        name = name if name is not None else request.path_params["realm"]
         async with self.storage.transaction() as repos:
             realm = await repos.realms.get_by_name(name)
             if realm is None:

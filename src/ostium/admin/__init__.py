@@ -1,0 +1,1 @@
+"""The admin REST API at /admin/realms, with Keycloak's representations."""

@@ -1,0 +1,41 @@
+"""The admin API application (FastAPI, for its OpenAPI document), mounted at /admin."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from ostium.admin import clients, groups, realms, roles, users
+from ostium.admin.errors import AdminError
+from ostium.web.runtime import Runtime
+
+__all__ = ["create_admin_app"]
+
+
+def create_admin_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Ostium Admin REST API",
+        description="Keycloak-compatible admin API",
+        version=runtime.version or "0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    for module in (realms, clients, users, roles, groups):
+        app.include_router(module.router)
+
+    @app.exception_handler(AdminError)
+    async def admin_error(request: Request, exc: AdminError) -> Response:
+        headers = {"WWW-Authenticate": 'Bearer realm="ostium"'} if exc.status_code == 401 else None
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Keycloak answers malformed input with 400 and an errorMessage, not 422.
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", []))
+        return JSONResponse({"errorMessage": f"Invalid parameter: {where}"}, status_code=400)
+
+    return app

@@ -1,0 +1,198 @@
+"""/realms/{realm}/clients: CRUD, secrets, service account, client roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.errors import Conflict, NotFound
+from ostium.admin.representations import (
+    client_representation,
+    role_representation,
+    user_representation,
+)
+from ostium.domain import Client, Role, User
+from ostium.services.realm_import import apply_client, new_client_secret, parse_client
+from ostium.services.realm_setup import new_id
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Clients"])
+BASE = "/realms/{realm}/clients"
+
+
+async def ensure_service_account(repos: Repositories, client: Client, now: int) -> None:
+    """Keycloak's service-account user, `service-account-<clientId>`, with default roles."""
+    if not client.service_accounts_enabled or await repos.users.get_service_account(client.id):
+        return
+    user = User(
+        new_id(),
+        client.realm_id,
+        f"service-account-{client.client_id}".lower(),
+        enabled=True,
+        created_timestamp=now * 1000,
+        service_account_client_id=client.id,
+    )
+    await repos.users.add(user)
+    realm = await repos.realms.get(client.realm_id)
+    default = (
+        await repos.roles.get_realm_role(client.realm_id, realm.default_role_name)
+        if realm
+        else None
+    )
+    if default is not None:
+        await repos.roles.grant_to_user(user.id, [default.id])
+
+
+@router.get(BASE)
+async def list_clients(
+    realm: str,
+    clientId: str | None = None,
+    search: bool = False,
+    first: int = 0,
+    max: int = 100,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        clients = await repos.clients.list_all(loaded.id)
+    if clientId is not None:
+        wanted = clientId.lower()
+        clients = [
+            c
+            for c in clients
+            if (wanted in c.client_id.lower() if search else c.client_id == clientId)
+        ]
+    start = first if first > 0 else 0
+    return [client_representation(c) for c in clients[start : start + (max if max > 0 else 0)]]
+
+
+@router.post(BASE, status_code=201)
+async def create_client(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = parse_client(body, loaded.id)
+        if isinstance(body.get("id"), str) and body["id"]:
+            client.id = body["id"]
+        if await repos.clients.get_by_client_id(loaded.id, client.client_id) is not None:
+            raise Conflict(f"Client {client.client_id} already exists")
+        await repos.clients.add(client)
+        await ensure_service_account(repos, client, a.now)
+    return Response(status_code=201, headers={"Location": a.location(client.id)})
+
+
+@router.get(BASE + "/{id}")
+async def get_client(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        return client_representation(await a.client(repos, loaded, id))
+
+
+@router.put(BASE + "/{id}", status_code=204)
+async def update_client(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        if isinstance(body.get("clientId"), str) and body["clientId"]:
+            client.client_id = body["clientId"]
+        apply_client(client, body, "client")
+        await repos.clients.update(client)
+        await ensure_service_account(repos, client, a.now)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}", status_code=204)
+async def delete_client(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        await repos.clients.delete(loaded.id, client.id)
+    return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/client-secret")
+async def get_secret(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+    return {"type": "secret", "value": client.secret}
+
+
+@router.post(BASE + "/{id}/client-secret")
+async def regenerate_secret(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        client.secret = new_client_secret()
+        await repos.clients.update(client)
+    return {"type": "secret", "value": client.secret}
+
+
+@router.get(BASE + "/{id}/service-account-user")
+async def service_account_user(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+        user = await repos.users.get_service_account(client.id)
+    if user is None:
+        raise NotFound("Service account not enabled for the client")
+    return user_representation(user)
+
+
+@router.get(BASE + "/{id}/roles")
+async def list_client_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+        return [role_representation(r) for r in await repos.roles.list_client_roles(client.id)]
+
+
+@router.post(BASE + "/{id}/roles", status_code=201)
+async def create_client_role(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return JSONResponse({"errorMessage": "Role name is required"}, status_code=400)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        description = body.get("description") if isinstance(body.get("description"), str) else None
+        await repos.roles.add(
+            Role(new_id(), loaded.id, name, client_id=client.id, description=description)
+        )
+    return Response(status_code=201, headers={"Location": a.location(name)})
+
+
+@router.get(BASE + "/{id}/roles/{name}")
+async def get_client_role(
+    realm: str, id: str, name: str, a: Admin = Depends(admin)
+) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+        role = await repos.roles.get_client_role(client.id, name)
+    if role is None:
+        raise NotFound("Could not find role")
+    return role_representation(role)
+
+
+@router.delete(BASE + "/{id}/roles/{name}", status_code=204)
+async def delete_client_role(realm: str, id: str, name: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        role = await repos.roles.get_client_role(client.id, name)
+        if role is None:
+            raise NotFound("Could not find role")
+        await repos.roles.delete(role.id)
+    return Response(status_code=204)

@@ -1,0 +1,92 @@
+"""Per-request plumbing shared by the admin resources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Request
+
+from ostium.admin.auth import AdminPrincipal, authenticate_admin
+from ostium.admin.errors import BadRequest, Conflict, NotFound
+from ostium.domain import Client, Realm, User
+from ostium.services.realm_import import RealmImportError
+from ostium.storage.interfaces import DuplicateError, Repositories
+from ostium.web.runtime import Runtime
+
+__all__ = ["Admin", "admin", "json_body"]
+
+
+class Admin:
+    """The authenticated caller plus the server's runtime, for one admin request."""
+
+    def __init__(self, runtime: Runtime, principal: AdminPrincipal, request: Request) -> None:
+        self.runtime = runtime
+        self.principal = principal
+        self.request = request
+
+    @property
+    def now(self) -> int:
+        return self.runtime.clock.now()
+
+    def location(self, *parts: str) -> str:
+        base = self.runtime.base_url(self.request)
+        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *parts])
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """Storage and input errors become Keycloak's 400/409 answers; the transaction
+        rolls back, so nothing is half-written."""
+        try:
+            async with self.runtime.storage.transaction() as repos:
+                yield repos
+        except DuplicateError:
+            raise Conflict("Conflict detected. See logs for details") from None
+        except RealmImportError as exc:
+            raise BadRequest(str(exc)) from None
+
+    async def realm(self, repos: Repositories, name: str, role: str) -> Realm:
+        self.principal.require(name, role)
+        realm = await repos.realms.get_by_name(name)
+        if realm is None:
+            raise NotFound("Realm not found.")
+        return realm
+
+    async def client(self, repos: Repositories, realm: Realm, id: str) -> Client:
+        client = await repos.clients.get(realm.id, id)
+        if client is None:
+            raise NotFound("Could not find client")
+        return client
+
+    async def user(self, repos: Repositories, realm: Realm, id: str) -> User:
+        user = await repos.users.get(realm.id, id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    def invalidate_keys(self, realm: Realm) -> None:
+        self.runtime.keys.invalidate(realm.id)
+
+
+async def admin(request: Request) -> Admin:
+    runtime: Runtime = request.app.state.runtime
+    return Admin(runtime, await authenticate_admin(runtime, request), request)
+
+
+async def json_body(request: Request) -> Any:
+    """The JSON body, or 400 with Keycloak's `errorMessage` (never FastAPI's 422)."""
+    raw = await request.body()
+    if len(raw) > 10 * 1024 * 1024:
+        raise BadRequest("Request body too large")
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Invalid JSON body") from None
+
+
+def require_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("Expected a JSON object")
+    return body

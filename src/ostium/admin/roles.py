@@ -1,0 +1,139 @@
+"""/realms/{realm}/roles: realm roles and their composites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.errors import BadRequest, Conflict, NotFound
+from ostium.admin.representations import role_representation
+from ostium.domain import Realm, Role
+from ostium.services.realm_setup import new_id
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Roles"])
+BASE = "/realms/{realm}/roles"
+
+
+async def _role(repos: Repositories, realm: Realm, name: str) -> Role:
+    role = await repos.roles.get_realm_role(realm.id, name)
+    if role is None:
+        raise NotFound("Could not find role")
+    return role
+
+
+@router.get(BASE)
+async def list_roles(realm: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-realm")
+        return [role_representation(r) for r in await repos.roles.list_realm_roles(loaded.id)]
+
+
+@router.post(BASE, status_code=201)
+async def create_role(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
+    body = require_object(await json_body(request))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise BadRequest("Role name is required")
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        if await repos.roles.get_realm_role(loaded.id, name) is not None:
+            raise Conflict(f"Role with name {name} already exists")
+        description = body.get("description") if isinstance(body.get("description"), str) else None
+        await repos.roles.add(Role(new_id(), loaded.id, name, description=description))
+    return Response(status_code=201, headers={"Location": a.location(name)})
+
+
+@router.get(BASE + "/{name}")
+async def get_role(realm: str, name: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-realm")
+        return role_representation(await _role(repos, loaded, name))
+
+
+@router.put(BASE + "/{name}", status_code=204)
+async def update_role(
+    realm: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        role = await _role(repos, loaded, name)
+        if isinstance(body.get("name"), str) and body["name"].strip():
+            role.name = body["name"]
+        if "description" in body:
+            role.description = body["description"] if isinstance(body["description"], str) else None
+        await repos.roles.update(role)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{name}", status_code=204)
+async def delete_role(realm: str, name: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        role = await _role(repos, loaded, name)
+        if role.name == loaded.default_role_name:
+            raise BadRequest("The default role cannot be deleted")
+        await repos.roles.delete(role.id)
+    return Response(status_code=204)
+
+
+@router.get(BASE + "/{name}/composites")
+async def list_composites(realm: str, name: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-realm")
+        role = await _role(repos, loaded, name)
+        children = (await repos.roles.composites_of([role.id]))[role.id]
+    return [role_representation(r) for r in children]
+
+
+async def _named(repos: Repositories, realm: Realm, body: Any) -> list[Role]:
+    if not isinstance(body, list):
+        raise BadRequest("Expected a list of roles")
+    roles = []
+    for item in body:
+        role = (
+            await repos.roles.get(item["id"])
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+            else None
+        )
+        if role is None and isinstance(item, dict) and isinstance(item.get("name"), str):
+            role = await repos.roles.get_realm_role(realm.id, item["name"])
+        if role is None or role.realm_id != realm.id:
+            raise NotFound("Could not find composite role")
+        roles.append(role)
+    return roles
+
+
+@router.post(BASE + "/{name}/composites", status_code=204)
+async def add_composites(
+    realm: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        role = await _role(repos, loaded, name)
+        children = await _named(repos, loaded, body)
+        await repos.roles.add_composites(role.id, [c.id for c in children])
+        if children and not role.composite:
+            role.composite = True
+            await repos.roles.update(role)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{name}/composites", status_code=204)
+async def remove_composites(
+    realm: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        role = await _role(repos, loaded, name)
+        children = await _named(repos, loaded, body)
+        await repos.roles.remove_composites(role.id, [c.id for c in children])
+    return Response(status_code=204)

@@ -1,0 +1,335 @@
+"""/realms/{realm}/users: CRUD, search, count, passwords, role mappings, groups,
+sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.errors import BadRequest, Conflict, NotFound
+from ostium.admin.representations import (
+    group_representation,
+    role_representation,
+    user_representation,
+)
+from ostium.domain import PASSWORD, Realm, Role, User
+from ostium.services.realm_import import apply_user, parse_credential
+from ostium.services.realm_setup import new_id
+from ostium.services.roles import expand_composites
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Users"])
+BASE = "/realms/{realm}/users"
+
+
+async def _check_email(repos: Repositories, realm: Realm, user: User) -> None:
+    if user.email and not realm.duplicate_emails_allowed:
+        others = [
+            u for u in await repos.users.get_by_email(realm.id, user.email) if u.id != user.id
+        ]
+        if others:
+            raise Conflict("User exists with same email")
+
+
+@router.get(BASE)
+async def search_users(
+    realm: str,
+    search: str | None = None,
+    username: str | None = None,
+    email: str | None = None,
+    firstName: str | None = None,
+    lastName: str | None = None,
+    exact: bool = False,
+    first: int = 0,
+    max: int = 100,
+    briefRepresentation: bool = False,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "query-users")
+        if search and search.strip() == "*":
+            search = None
+        users = await repos.users.search(
+            loaded.id,
+            search=search,
+            username=username,
+            email=email,
+            first_name=firstName,
+            last_name=lastName,
+            exact=exact,
+            first=first if first > 0 else 0,
+            max=max if max >= 0 else None,
+        )
+    return [user_representation(u, brief=briefRepresentation) for u in users]
+
+
+@router.get(BASE + "/count")
+async def count_users(realm: str, a: Admin = Depends(admin)) -> int:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "query-users")
+        return await repos.users.count(loaded.id)
+
+
+@router.post(BASE, status_code=201)
+async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
+    body = require_object(await json_body(request))
+    username = body.get("username")
+    if not isinstance(username, str) or not username.strip():
+        raise BadRequest("User name is missing")
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        if await repos.users.get_by_username(loaded.id, username.strip()) is not None:
+            raise Conflict("User exists with same username")
+        user = User(new_id(), loaded.id, username.strip().lower(), created_timestamp=a.now * 1000)
+        apply_user(user, body, "user")
+        user.created_timestamp = a.now * 1000
+        await _check_email(repos, loaded, user)
+        await repos.users.add(user)
+        credentials = body.get("credentials") or []
+        if not isinstance(credentials, list):
+            raise BadRequest("credentials: expected a list")
+        for index, raw in enumerate(credentials):
+            if not isinstance(raw, dict):
+                raise BadRequest(f"credentials[{index}]: expected an object")
+            await repos.credentials.add(parse_credential(raw, user, f"credentials[{index}]", a.now))
+        default = await repos.roles.get_realm_role(loaded.id, loaded.default_role_name)
+        if default is not None:
+            await repos.roles.grant_to_user(user.id, [default.id])
+    return Response(status_code=201, headers={"Location": a.location(user.id)})
+
+
+@router.get(BASE + "/{id}")
+async def get_user(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        return user_representation(await a.user(repos, loaded, id))
+
+
+@router.put(BASE + "/{id}", status_code=204)
+async def update_user(realm: str, id: str, request: Request, a: Admin = Depends(admin)) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        new_name = body.get("username")
+        if isinstance(new_name, str) and new_name.strip().lower() != user.username:
+            if not loaded.edit_username_allowed:
+                raise BadRequest("error-username-read-only")
+            user.username = new_name.strip().lower()
+        apply_user(user, body, "user")
+        await _check_email(repos, loaded, user)
+        await repos.users.update(user)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}", status_code=204)
+async def delete_user(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        await repos.users.delete(loaded.id, user.id)
+    return Response(status_code=204)
+
+
+@router.put(BASE + "/{id}/reset-password", status_code=204)
+async def reset_password(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    value = body.get("value")
+    if not isinstance(value, str) or not value:
+        raise BadRequest("Password value is missing")
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        for old in await repos.credentials.list_for_user(user.id, PASSWORD):
+            await repos.credentials.delete(old.id)
+        await repos.credentials.add(
+            parse_credential({"type": PASSWORD, "value": value}, user, "credential", a.now)
+        )
+        if body.get("temporary") is True and "UPDATE_PASSWORD" not in user.required_actions:
+            user.required_actions.append("UPDATE_PASSWORD")
+            await repos.users.update(user)
+    return Response(status_code=204)
+
+
+@router.put(BASE + "/{id}/execute-actions-email")
+async def execute_actions_email(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        await a.user(repos, loaded, id)
+    return JSONResponse({"errorMessage": "Sending email is not supported yet"}, status_code=501)
+
+
+# --- role mappings ------------------------------------------------------------------------
+
+
+async def _realm_roles_named(repos: Repositories, realm: Realm, body: Any) -> list[Role]:
+    if not isinstance(body, list):
+        raise BadRequest("Expected a list of roles")
+    roles: list[Role] = []
+    for item in body:
+        role = None
+        if isinstance(item, dict):
+            if isinstance(item.get("id"), str):
+                role = await repos.roles.get(item["id"])
+            elif isinstance(item.get("name"), str):
+                role = await repos.roles.get_realm_role(realm.id, item["name"])
+        if role is None or role.realm_id != realm.id:
+            raise NotFound("Role not found")
+        roles.append(role)
+    return roles
+
+
+@router.get(BASE + "/{id}/role-mappings")
+async def all_role_mappings(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        roles = await repos.roles.user_roles(user.id)
+        body: dict[str, Any] = {}
+        realm_roles = [role_representation(r) for r in roles if not r.client_role]
+        if realm_roles:
+            body["realmMappings"] = realm_roles
+        clients: dict[str, Any] = {}
+        for role in (r for r in roles if r.client_id):
+            client = await repos.clients.get(loaded.id, role.client_id or "")
+            if client is None:
+                continue
+            entry = clients.setdefault(
+                client.client_id, {"id": client.id, "client": client.client_id, "mappings": []}
+            )
+            entry["mappings"].append(role_representation(role))
+        if clients:
+            body["clientMappings"] = clients
+    return body
+
+
+@router.get(BASE + "/{id}/role-mappings/realm")
+async def realm_role_mappings(
+    realm: str, id: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        return [
+            role_representation(r)
+            for r in await repos.roles.user_roles(user.id)
+            if not r.client_role
+        ]
+
+
+@router.get(BASE + "/{id}/role-mappings/realm/composite")
+async def effective_realm_roles(
+    realm: str, id: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        roles = await expand_composites(repos, await repos.roles.user_roles(user.id))
+    return [
+        role_representation(r) for r in sorted(roles, key=lambda r: r.name) if not r.client_role
+    ]
+
+
+@router.post(BASE + "/{id}/role-mappings/realm", status_code=204)
+async def add_realm_roles(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        roles = await _realm_roles_named(repos, loaded, body)
+        await repos.roles.grant_to_user(user.id, [r.id for r in roles])
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/role-mappings/realm", status_code=204)
+async def remove_realm_roles(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        roles = await _realm_roles_named(repos, loaded, body)
+        await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
+    return Response(status_code=204)
+
+
+# --- groups and sessions -------------------------------------------------------------------
+
+
+@router.get(BASE + "/{id}/groups")
+async def user_groups(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    from ostium.admin.groups import group_path
+
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        groups = await repos.groups.user_groups(user.id)
+        return [group_representation(g, await group_path(repos, g)) for g in groups]
+
+
+@router.put(BASE + "/{id}/groups/{group_id}", status_code=204)
+async def join_group(realm: str, id: str, group_id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        group = await repos.groups.get(group_id)
+        if group is None or group.realm_id != loaded.id:
+            raise NotFound("Could not find group by id")
+        await repos.groups.add_member(group.id, user.id)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/groups/{group_id}", status_code=204)
+async def leave_group(realm: str, id: str, group_id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        await repos.groups.remove_member(group_id, user.id)
+    return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/sessions")
+async def user_sessions(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        result = []
+        for session in await repos.sessions.list_for_user(user.id):
+            clients: dict[str, str] = {}
+            for cs in await repos.sessions.list_client_sessions(session.id):
+                client = await repos.clients.get(loaded.id, cs.client_id)
+                if client is not None:
+                    clients[client.id] = client.client_id
+            result.append(
+                {
+                    "id": session.id,
+                    "username": user.username,
+                    "userId": user.id,
+                    "ipAddress": session.ip_address,
+                    "start": session.started * 1000,
+                    "lastAccess": session.last_refresh * 1000,
+                    "rememberMe": session.remember_me,
+                    "clients": clients,
+                }
+            )
+    return result
+
+
+@router.post(BASE + "/{id}/logout", status_code=204)
+async def logout_user(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    """Ends every session of the user, as Keycloak's "Sign out"."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        await repos.sessions.delete_for_user(user.id)
+    return Response(status_code=204)
