@@ -175,3 +175,31 @@ async def test_user_logout_ends_sessions(ostium: OstiumUnderTest) -> None:
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )
     assert refresh.status_code == 400
+
+
+async def test_keys_endpoint_lists_keys_as_keycloak(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    body = (await ostium.client.get(f"{ADMIN}/test/keys", headers=headers)).json()
+    assert set(body["active"]) >= {"RS256", "ES256", "HS512"}
+    certs = (await ostium.client.get(f"{BASE}/realms/test/protocol/openid-connect/certs")).json()
+    rs256 = next(k for k in certs["keys"] if k["alg"] == "RS256")
+    assert body["active"]["RS256"] == rs256["kid"]
+    entry = next(k for k in body["keys"] if k["kid"] == rs256["kid"])
+    assert entry["status"] == "ACTIVE" and entry["type"] == "RSA" and entry["publicKey"] and entry["certificate"]
+    assert all("privateKey" not in k for k in body["keys"])
+
+
+async def test_logout_all_and_push_revocation(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    tokens = (await ostium.password_grant()).json()
+    stats = (await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)).json()
+    assert [s["clientId"] for s in stats] == ["app"]
+    ostium.clock.advance(1)
+    assert (await ostium.client.post(f"{ADMIN}/test/push-revocation", headers=headers)).status_code == 200
+    userinfo = await ostium.client.get(
+        f"{BASE}/realms/test/protocol/openid-connect/userinfo", headers=bearer(tokens["access_token"])
+    )
+    assert userinfo.status_code == 401
+    assert "not-before" in userinfo.json()["error_description"]
+    assert (await ostium.client.post(f"{ADMIN}/test/logout-all", headers=headers)).status_code == 200
+    assert (await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)).json() == []

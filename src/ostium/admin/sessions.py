@@ -1,0 +1,64 @@
+"""Realm-wide session operations: stats, logout-all, push-revocation (not-before)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from ostium.admin.context import Admin, admin
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Realms Admin"])
+
+
+@router.get("/realms/{realm}/client-session-stats")
+async def client_session_stats(realm: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-realm")
+        counts: dict[str, int] = {}
+        for session in await repos.sessions.list_for_realm(loaded.id):
+            for client_session in await repos.sessions.list_client_sessions(session.id):
+                counts[client_session.client_id] = counts.get(client_session.client_id, 0) + 1
+        stats = []
+        for client_id, count in sorted(counts.items()):
+            client = await repos.clients.get(loaded.id, client_id)
+            if client is not None:
+                stats.append(
+                    {"id": client.id, "clientId": client.client_id, "active": str(count), "offline": "0"}
+                )
+    return stats
+
+
+@router.post("/realms/{realm}/logout-all")
+async def logout_all(realm: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    """Ends every session of the realm and sets not-before, so tokens already issued
+    stop working too."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        await repos.sessions.delete_for_realm(loaded.id)
+        loaded.not_before = a.now
+        await repos.realms.update(loaded)
+    return {}
+
+
+@router.post("/realms/{realm}/push-revocation")
+async def push_revocation(realm: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    """Sets the realm's not-before to now: tokens issued earlier are refused."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        loaded.not_before = a.now
+        await repos.realms.update(loaded)
+    return {}
+
+
+@router.delete("/realms/{realm}/sessions/{session}", status_code=204)
+async def delete_session(realm: str, session: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        found = await repos.sessions.get(session)
+        if found is not None and found.realm_id == loaded.id:
+            await repos.sessions.delete(found.id)
+    return Response(status_code=204)
