@@ -95,11 +95,31 @@ def _redacted_database_url(config: Config) -> str:
 
 
 # Keycloak's `export` and `import` (realm files) are registered here when they exist.
+def _export(args: Sequence[str]) -> int:
+    from ostium.transfer import export_command  # lazily: keeps --help free of the stack
+
+    return export_command(args)
+
+
+def _import(args: Sequence[str]) -> int:
+    from ostium.transfer import import_command
+
+    return import_command(args)
+
+
 COMMANDS: Mapping[str, Command] = {
     "start-dev": Command("Start in development mode: no set-up, not for production.", _start_dev),
     "start": Command("Start in production mode.", _start_prod),
     "show-config": Command(
         "Show the resolved configuration and where each value comes from.", _show_config
+    ),
+    "export": Command(
+        "Export realms to Keycloak's JSON files: --realm R (--file F | --dir D) "
+        "[--users realm_file|different_files|same_file|skip] [--users-per-file 50].",
+        _export,
+    ),
+    "import": Command(
+        "Import Keycloak realm files: (--file F | --dir D) [--override true|false].", _import
     ),
 }
 

@@ -185,7 +185,12 @@ async def test_keys_endpoint_lists_keys_as_keycloak(ostium: OstiumUnderTest) -> 
     rs256 = next(k for k in certs["keys"] if k["alg"] == "RS256")
     assert body["active"]["RS256"] == rs256["kid"]
     entry = next(k for k in body["keys"] if k["kid"] == rs256["kid"])
-    assert entry["status"] == "ACTIVE" and entry["type"] == "RSA" and entry["publicKey"] and entry["certificate"]
+    assert (
+        entry["status"] == "ACTIVE"
+        and entry["type"] == "RSA"
+        and entry["publicKey"]
+        and entry["certificate"]
+    )
     assert all("privateKey" not in k for k in body["keys"])
 
 
@@ -195,11 +200,18 @@ async def test_logout_all_and_push_revocation(ostium: OstiumUnderTest) -> None:
     stats = (await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)).json()
     assert [s["clientId"] for s in stats] == ["app"]
     ostium.clock.advance(1)
-    assert (await ostium.client.post(f"{ADMIN}/test/push-revocation", headers=headers)).status_code == 200
+    assert (
+        await ostium.client.post(f"{ADMIN}/test/push-revocation", headers=headers)
+    ).status_code == 200
     userinfo = await ostium.client.get(
-        f"{BASE}/realms/test/protocol/openid-connect/userinfo", headers=bearer(tokens["access_token"])
+        f"{BASE}/realms/test/protocol/openid-connect/userinfo",
+        headers=bearer(tokens["access_token"]),
     )
     assert userinfo.status_code == 401
     assert "not-before" in userinfo.json()["error_description"]
-    assert (await ostium.client.post(f"{ADMIN}/test/logout-all", headers=headers)).status_code == 200
-    assert (await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)).json() == []
+    assert (
+        await ostium.client.post(f"{ADMIN}/test/logout-all", headers=headers)
+    ).status_code == 200
+    assert (
+        await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)
+    ).json() == []

@@ -23,8 +23,12 @@ def admin(server: RunningServer) -> KeycloakAdmin:
     )
 
 
-def test_realm_client_user_roles_groups_sessions(admin: KeycloakAdmin, server: RunningServer) -> None:
-    admin.create_realm({"realm": "demo", "enabled": True, "accessTokenLifespan": 120}, skip_exists=False)
+def test_realm_client_user_roles_groups_sessions(
+    admin: KeycloakAdmin, server: RunningServer
+) -> None:
+    admin.create_realm(
+        {"realm": "demo", "enabled": True, "accessTokenLifespan": 120}, skip_exists=False
+    )
     assert "demo" in [r["realm"] for r in admin.get_realms()]
     with pytest.raises(KeycloakError):
         admin.create_realm({"realm": "demo"}, skip_exists=False)
@@ -69,7 +73,10 @@ def test_realm_client_user_roles_groups_sessions(admin: KeycloakAdmin, server: R
     assert [u["username"] for u in admin.get_group_members(group_id)] == ["carol"]
 
     oidc = KeycloakOpenID(
-        server_url=server.base_url + "/", realm_name="demo", client_id="shop", client_secret_key=regenerated
+        server_url=server.base_url + "/",
+        realm_name="demo",
+        client_id="shop",
+        client_secret_key=regenerated,
     )
     tokens = oidc.token("carol", "carol-pw")
     assert "editor" in oidc.decode_token(tokens["access_token"])["realm_access"]["roles"]

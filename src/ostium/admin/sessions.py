@@ -27,7 +27,12 @@ async def client_session_stats(realm: str, a: Admin = Depends(admin)) -> list[di
             client = await repos.clients.get(loaded.id, client_id)
             if client is not None:
                 stats.append(
-                    {"id": client.id, "clientId": client.client_id, "active": str(count), "offline": "0"}
+                    {
+                        "id": client.id,
+                        "clientId": client.client_id,
+                        "active": str(count),
+                        "offline": "0",
+                    }
                 )
     return stats
 

@@ -118,7 +118,9 @@ def resolve_placeholders(value: Any, env: Mapping[str, str], path: str = "") -> 
                 return env[name]
             if default is not None:
                 return default
-            raise RealmImportError(f"{path or 'value'}: environment variable '{name}' is not set")
+            # Unset: left as written, as Keycloak does; exports carry theme message keys
+            # such as ${client_account} that are not variables at all.
+            return match.group(0)
 
         return _PLACEHOLDER.sub(substitute, value)
     if isinstance(value, list):
@@ -179,6 +181,13 @@ def _multi_attributes(data: Mapping[str, Any], path: str) -> dict[str, list[str]
     return result
 
 
+def _given_id(raw: Mapping[str, Any]) -> str:
+    """Ids in the file are kept (as Keycloak's import does), so an export and re-import
+    reproduces the realm; entries without one get a new id."""
+    given = raw.get("id")
+    return given if isinstance(given, str) and 0 < len(given) <= 36 else new_id()
+
+
 def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
     """Set the settings a RealmRepresentation names (partial update semantics)."""
     for key, (attribute, kind) in REALM_FIELDS.items():
@@ -204,7 +213,7 @@ def parse_realm(
     name = data.get("realm")
     if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
         raise RealmImportError("realm: a non-empty name without '/' is required")
-    bundle = new_realm(name, now, master=name == "master")
+    bundle = new_realm(name, now, master=name == "master", realm_id=_given_id(data))
     realm = bundle.realm
     apply_realm(realm, data)
     _parse_clients(bundle, data)
@@ -273,9 +282,12 @@ def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             raise RealmImportError(f"{path}.clientId: duplicate client '{client_id}'")
         existing = bundle.client(client_id) if isinstance(client_id, str) else None
         if existing is not None:
+            if isinstance(raw.get("id"), str):
+                bundle.reassign_client_id(existing, _given_id(raw))
             apply_client(existing, raw, path)
         else:
             client = parse_client(raw, bundle.realm.id, path)
+            client.id = _given_id(raw)
             bundle.clients.append(client)
         seen.add(str(client_id))
 
@@ -338,7 +350,14 @@ def _declare_role(
         if client_internal_id is None
         else bundle.client_role(client_internal_id, name)
     )
-    role = existing or Role(new_id(), bundle.realm.id, name, client_id=client_internal_id)
+    role = existing or Role(
+        _given_id(raw),
+        bundle.realm.id,
+        name,
+        client_id=client_internal_id,
+    )
+    if existing is not None and isinstance(raw.get("id"), str):
+        bundle.reassign_role_id(existing, _given_id(raw))
     if "description" in raw:
         role.description = _typed(raw, "description", str, path)
     role.attributes = _multi_attributes(raw, path)
@@ -371,7 +390,7 @@ def _parse_groups(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
                 raise RealmImportError(f"{here}.name: duplicate group '{name}'")
             names.add(name)
             group = Group(
-                new_id(),
+                _given_id(raw),
                 bundle.realm.id,
                 name,
                 parent_id=parent.id if parent else None,
@@ -438,7 +457,7 @@ def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None
         if username.lower() in seen:
             raise RealmImportError(f"{path}.username: duplicate user '{username}'")
         seen.add(username.lower())
-        user = User(id=new_id(), realm_id=bundle.realm.id, username=username.lower())
+        user = User(id=_given_id(raw), realm_id=bundle.realm.id, username=username.lower())
         apply_user(user, raw, path)
         user.created_timestamp = user.created_timestamp or now * 1000
         service_client = raw.get("serviceAccountClientId")
@@ -501,7 +520,7 @@ def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) ->
             algorithm = parsed.get("algorithm") if isinstance(parsed, dict) else None
             raise RealmImportError(f"{path}: unknown password algorithm '{algorithm}'")
     return Credential(
-        new_id(), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label
+        _given_id(raw), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label
     )
 
 

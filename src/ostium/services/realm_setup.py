@@ -98,6 +98,21 @@ class RealmBundle:
             (r for r in self.roles if r.client_id == client_internal_id and r.name == name), None
         )
 
+    def reassign_client_id(self, client: Client, new: str) -> None:
+        """Give a default client the id an import file has for it."""
+        old, client.id = client.id, new
+        for role in self.roles:
+            if role.client_id == old:
+                role.client_id = new
+
+    def reassign_role_id(self, role: Role, new: str) -> None:
+        """Give a default role the id an import file has for it."""
+        old, role.id = role.id, new
+        self.composites = [
+            (new if parent == old else parent, new if child == old else child)
+            for parent, child in self.composites
+        ]
+
     def add_client(
         self,
         client: Client,

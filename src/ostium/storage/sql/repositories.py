@@ -276,7 +276,8 @@ class SqlUserRepository(_Repository):
         max: int | None = None,
     ) -> list[User]:
         c = t.users.c
-        query = select(t.users).where(c.realm_id == realm_id)
+        # Service-account users are not listed, as in Keycloak's user search.
+        query = select(t.users).where(c.realm_id == realm_id, c.service_account_client_id.is_(None))
         if search:
             pattern = f"%{_escape_like(search.lower())}%"
             query = query.where(

@@ -1,0 +1,167 @@
+"""A realm as Keycloak's realm-export JSON (what `ostium export` writes).
+
+Users' password hashes go out exactly as stored — Keycloak's `secretData` and
+`credentialData` — so Keycloak and Ostium read each other's exports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ostium.domain import Group, Realm, Role, User
+from ostium.services.realm_import import CLIENT_FIELDS, REALM_FIELDS, USER_FIELDS
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["export_realm", "export_users"]
+
+
+def _fields(obj: object, table: dict[str, tuple[str, type]]) -> dict[str, Any]:
+    return {
+        key: getattr(obj, attribute)
+        for key, (attribute, _) in table.items()
+        if getattr(obj, attribute) is not None
+    }
+
+
+async def _role_json(repos: Repositories, role: Role, client_ids: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": role.id,
+        "name": role.name,
+        "composite": role.composite,
+        "clientRole": role.client_role,
+        "containerId": role.client_id or role.realm_id,
+        "attributes": {k: list(v) for k, v in role.attributes.items()},
+    }
+    if role.description is not None:
+        body["description"] = role.description
+    if role.composite:
+        children = (await repos.roles.composites_of([role.id]))[role.id]
+        composites: dict[str, Any] = {}
+        realm_children = sorted(c.name for c in children if c.client_id is None)
+        if realm_children:
+            composites["realm"] = realm_children
+        client_children: dict[str, list[str]] = {}
+        for child in children:
+            if child.client_id is not None and child.client_id in client_ids:
+                client_children.setdefault(client_ids[child.client_id], []).append(child.name)
+        if client_children:
+            composites["client"] = {k: sorted(v) for k, v in sorted(client_children.items())}
+        body["composites"] = composites
+    return body
+
+
+def _grants(roles: list[Role], client_ids: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"realmRoles": sorted(r.name for r in roles if r.client_id is None)}
+    client_roles: dict[str, list[str]] = {}
+    for role in roles:
+        if role.client_id is not None and role.client_id in client_ids:
+            client_roles.setdefault(client_ids[role.client_id], []).append(role.name)
+    if client_roles:
+        body["clientRoles"] = {k: sorted(v) for k, v in sorted(client_roles.items())}
+    return body
+
+
+async def _group_json(
+    repos: Repositories, group: Group, groups: list[Group], path: str, client_ids: dict[str, str]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": group.id,
+        "name": group.name,
+        "path": path,
+        "attributes": {k: list(v) for k, v in group.attributes.items()},
+    }
+    body.update(_grants(await repos.roles.group_roles([group.id]), client_ids))
+    body["subGroups"] = [
+        await _group_json(repos, child, groups, f"{path}/{child.name}", client_ids)
+        for child in sorted((g for g in groups if g.parent_id == group.id), key=lambda g: g.name)
+    ]
+    return body
+
+
+async def export_users(repos: Repositories, realm: Realm) -> list[dict[str, Any]]:
+    clients = await repos.clients.list_all(realm.id)
+    client_ids = {c.id: c.client_id for c in clients}
+    groups = {g.id: g for g in await repos.groups.list_all(realm.id)}
+    users = await repos.users.search(realm.id)
+    users += [u for c in clients if (u := await repos.users.get_service_account(c.id)) is not None]
+    return [
+        await _user_json(repos, u, client_ids, groups)
+        for u in sorted(users, key=lambda u: u.username)
+    ]
+
+
+async def _user_json(
+    repos: Repositories, user: User, client_ids: dict[str, str], groups: dict[str, Group]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": user.id, "username": user.username}
+    body.update(_fields(user, USER_FIELDS))
+    if user.attributes:
+        body["attributes"] = {k: list(v) for k, v in user.attributes.items()}
+    if user.service_account_client_id is not None:
+        body["serviceAccountClientId"] = client_ids.get(user.service_account_client_id)
+    body["credentials"] = [
+        {
+            "id": c.id,
+            "type": c.type,
+            "userLabel": c.user_label,
+            "createdDate": c.created_date,
+            "secretData": c.secret_data,
+            "credentialData": c.credential_data,
+        }
+        for c in await repos.credentials.list_for_user(user.id)
+    ]
+    body["requiredActions"] = list(user.required_actions)
+    body.update(_grants(await repos.roles.user_roles(user.id), client_ids))
+    paths = []
+    for group in await repos.groups.user_groups(user.id):
+        names, current = [group.name], group
+        while current.parent_id is not None and current.parent_id in groups:
+            current = groups[current.parent_id]
+            names.append(current.name)
+        paths.append("/" + "/".join(reversed(names)))
+    body["groups"] = sorted(paths)
+    return body
+
+
+async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool) -> dict[str, Any]:
+    clients = sorted(await repos.clients.list_all(realm.id), key=lambda c: c.client_id)
+    client_ids = {c.id: c.client_id for c in clients}
+    body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
+    body.update(_fields(realm, REALM_FIELDS))
+    body["supportedLocales"] = list(realm.supported_locales)
+    body["attributes"] = dict(realm.attributes)
+    body["roles"] = {
+        "realm": [
+            await _role_json(repos, r, client_ids)
+            for r in await repos.roles.list_realm_roles(realm.id)
+        ],
+        "client": {
+            c.client_id: [
+                await _role_json(repos, r, client_ids)
+                for r in await repos.roles.list_client_roles(c.id)
+            ]
+            for c in clients
+        },
+    }
+    all_groups = await repos.groups.list_all(realm.id)
+    body["groups"] = [
+        await _group_json(repos, g, all_groups, f"/{g.name}", client_ids)
+        for g in sorted((g for g in all_groups if g.parent_id is None), key=lambda g: g.name)
+    ]
+    body["clients"] = []
+    for client in clients:
+        entry: dict[str, Any] = {"id": client.id, "clientId": client.client_id}
+        entry.update(_fields(client, CLIENT_FIELDS))
+        entry.update(
+            {
+                "redirectUris": list(client.redirect_uris),
+                "webOrigins": list(client.web_origins),
+                "attributes": dict(client.attributes),
+                "defaultClientScopes": list(client.default_client_scopes),
+                "optionalClientScopes": list(client.optional_client_scopes),
+            }
+        )
+        body["clients"].append(entry)
+    if include_users:
+        body["users"] = await export_users(repos, realm)
+    return body

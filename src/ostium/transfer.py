@@ -1,0 +1,197 @@
+"""`ostium export` and `ostium import`, in Keycloak's file layout and options.
+
+Export writes `<realm>-realm.json` (and `<realm>-users-<n>.json` with
+`--users different_files`); import reads the same, one transaction per realm, so a bad
+file changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ostium.clock import SystemClock
+from ostium.config import ConfigError, database_url, load_config
+from ostium.services.realm_export import export_realm, export_users
+from ostium.services.realm_import import RealmImportError, parse_realm
+from ostium.services.realm_setup import write_bundle
+from ostium.storage.sql import open_storage
+
+__all__ = ["export_command", "import_command"]
+
+USER_MODES = ("realm_file", "different_files", "same_file", "skip")
+_OWN = {"realm", "file", "dir", "users", "users-per-file", "override"}
+
+
+def _split(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """This command's own options, and the rest for the configuration registry."""
+    own: dict[str, str] = {}
+    rest: list[str] = []
+    items = list(args)
+    while items:
+        arg = items.pop(0)
+        name, eq, value = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        if name in _OWN:
+            if not eq:
+                if not items:
+                    raise ConfigError(f"Option '--{name}' needs a value")
+                value = items.pop(0)
+            own[name] = value
+        else:
+            rest.append(arg)
+    return own, rest
+
+
+def _run(coro: Any) -> int:
+    try:
+        return int(asyncio.run(coro))
+    except (ConfigError, RealmImportError, OSError, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+
+
+def export_command(args: Sequence[str]) -> int:
+    """Reads in one async step, writes files in a plain one: the event loop never does
+    blocking file I/O."""
+    try:
+        own, rest = _split(args)
+        documents = asyncio.run(_collect(own, rest))
+        _write(own, documents)
+    except (ConfigError, RealmImportError, OSError, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def import_command(args: Sequence[str]) -> int:
+    try:
+        own, rest = _split(args)
+        documents = _documents(own)  # read and parsed before anything is written
+    except (ConfigError, RealmImportError, OSError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    return _run(_import(own, rest, documents))
+
+
+Exported = list[tuple[str, dict[str, Any], list[dict[str, Any]]]]
+
+
+async def _collect(own: dict[str, str], rest: list[str]) -> Exported:
+    config = load_config(rest, os.environ, "prod")
+    users_mode = own.get("users", "realm_file" if "file" in own else "different_files")
+    if users_mode not in USER_MODES:
+        raise ConfigError(
+            f"Invalid value for option '--users': '{users_mode}'; expected one of: {', '.join(USER_MODES)}"
+        )
+    if ("file" in own) == ("dir" in own):
+        raise ConfigError("Give exactly one of --file or --dir")
+    storage = await open_storage(database_url(config))
+    try:
+        async with storage.transaction() as repos:
+            realms = await repos.realms.list_all()
+            if "realm" in own:
+                realms = [r for r in realms if r.name == own["realm"]]
+                if not realms:
+                    raise ConfigError(f"Realm '{own['realm']}' does not exist")
+            documents: Exported = []
+            for realm in realms:
+                inline = users_mode in ("realm_file", "same_file")
+                document = await export_realm(repos, realm, include_users=inline)
+                users = await export_users(repos, realm) if users_mode == "different_files" else []
+                documents.append((realm.name, document, users))
+    finally:
+        await storage.close()
+    return documents
+
+
+def _write(own: dict[str, str], documents: Exported) -> None:
+    per_file = int(own.get("users-per-file", "50"))
+    if per_file < 1:
+        raise ConfigError("Invalid value for option '--users-per-file': must be at least 1")
+    if "file" in own:
+        target = Path(own["file"])
+        if len(documents) != 1:
+            # Keycloak writes an array of realms into one file when exporting them all.
+            target.write_text(json.dumps([d for _, d, _ in documents], indent=2))
+        else:
+            target.write_text(json.dumps(documents[0][1], indent=2))
+        print(f"Exported {len(documents)} realm(s) to {target}")
+        return
+    directory = Path(own["dir"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, document, users in documents:
+        (directory / f"{name}-realm.json").write_text(json.dumps(document, indent=2))
+        for index in range(0, len(users), per_file):
+            chunk = {"realm": name, "users": users[index : index + per_file]}
+            (directory / f"{name}-users-{index // per_file}.json").write_text(
+                json.dumps(chunk, indent=2)
+            )
+    print(f"Exported {len(documents)} realm(s) to {directory}")
+
+
+_USERS_FILE = re.compile(r"^(?P<realm>.+)-users-\d+\.json$")
+
+
+def _documents(own: dict[str, str]) -> list[tuple[str, Any]]:
+    if ("file" in own) == ("dir" in own):
+        raise ConfigError("Give exactly one of --file or --dir")
+    if "file" in own:
+        path = Path(own["file"])
+        data = _load(path)
+        return [(path.name, d) for d in (data if isinstance(data, list) else [data])]
+    directory = Path(own["dir"])
+    if not directory.is_dir():
+        raise ConfigError(f"Directory '{directory}' does not exist")
+    documents: list[tuple[str, Any]] = []
+    for path in sorted(directory.glob("*-realm.json")):
+        data = _load(path)
+        realm = path.name.removesuffix("-realm.json")
+        for users_file in sorted(directory.glob(f"{realm}-users-*.json")):
+            if _USERS_FILE.match(users_file.name) and isinstance(data, dict):
+                extra = _load(users_file)
+                if isinstance(extra, dict) and isinstance(extra.get("users"), list):
+                    data.setdefault("users", []).extend(extra["users"])
+        documents.append((path.name, data))
+    return documents
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise RealmImportError(f"{path.name}: not valid JSON ({exc})") from None
+
+
+async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[str, Any]]) -> int:
+    config = load_config(rest, os.environ, "prod")
+    override = own.get("override", "true").lower()
+    if override not in ("true", "false"):
+        raise ConfigError("Invalid value for option '--override': expected true or false")
+    now = SystemClock().now()
+    bundles = []
+    for name, data in documents:
+        try:
+            bundles.append(parse_realm(data, now=now, env=os.environ, source=name))
+        except RealmImportError as exc:
+            raise RealmImportError(f"{name}: {exc}") from None
+    storage = await open_storage(database_url(config))
+    try:
+        for bundle in bundles:
+            async with storage.transaction() as repos:
+                existing = await repos.realms.get_by_name(bundle.realm.name)
+                if existing is not None:
+                    if override == "false":
+                        print(f"Realm '{bundle.realm.name}' exists, skipped")
+                        continue
+                    await repos.realms.delete(existing.id)
+                await write_bundle(repos, bundle)
+            print(f"Imported realm '{bundle.realm.name}'")
+    finally:
+        await storage.close()
+    return 0

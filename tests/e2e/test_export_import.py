@@ -1,0 +1,146 @@
+"""`ostium export` / `ostium import`: Keycloak's layout, hashes kept, exact round trip."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import run_cli, start_server
+from tests.support import SECRET, realm_export
+
+pytestmark = pytest.mark.e2e
+
+
+def _normalised(document: dict[str, Any]) -> dict[str, Any]:
+    """Order-insensitive view of an export (lists of named things sorted by name)."""
+    text = json.dumps(document, sort_keys=True)
+    return json.loads(text)
+
+
+def test_round_trip_reproduces_the_realm(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "import").mkdir()
+    (source / "import" / "test-realm.json").write_text(json.dumps(realm_export()))
+    server = start_server(source, "--import-realm")
+    server.stop()
+    first = run_cli(
+        "export", "--realm", "test", "--dir", str(tmp_path / "out1"), f"--data-dir={source}"
+    )
+    assert first.returncode == 0, first.stderr
+    files = sorted(p.name for p in (tmp_path / "out1").iterdir())
+    assert files == ["test-realm.json", "test-users-0.json"]
+    target = tmp_path / "target"
+    imported = run_cli("import", "--dir", str(tmp_path / "out1"), f"--data-dir={target}")
+    assert imported.returncode == 0, imported.stderr
+    second = run_cli(
+        "export", "--realm", "test", "--dir", str(tmp_path / "out2"), f"--data-dir={target}"
+    )
+    assert second.returncode == 0, second.stderr
+    for name in files:
+        a = json.loads((tmp_path / "out1" / name).read_text())
+        b = json.loads((tmp_path / "out2" / name).read_text())
+        assert _normalised(a) == _normalised(b), name
+    # The re-imported users log in with their old passwords.
+    server = start_server(target)
+    try:
+        token = httpx.post(
+            f"{server.base_url}/realms/test/protocol/openid-connect/token",
+            data={"grant_type": "password", "username": "alice", "password": "wonderland"},
+            auth=("app", SECRET),
+        )
+        assert token.status_code == 200, token.text
+    finally:
+        server.stop()
+
+
+def test_single_file_export_and_import_without_override(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "import").mkdir(parents=True)
+    (data / "import" / "t.json").write_text(json.dumps(realm_export()))
+    start_server(data, "--import-realm").stop()
+    out = tmp_path / "test.json"
+    assert (
+        run_cli("export", "--realm", "test", "--file", str(out), f"--data-dir={data}").returncode
+        == 0
+    )
+    document = json.loads(out.read_text())
+    assert document["realm"] == "test"
+    alice = next(u for u in document["users"] if u["username"] == "alice")
+    credential = alice["credentials"][0]
+    assert json.loads(credential["credentialData"])["algorithm"] == "argon2"
+    assert "value" not in credential
+    again = run_cli("import", "--file", str(out), "--override", "false", f"--data-dir={data}")
+    assert again.returncode == 0 and "skipped" in again.stdout
+
+
+def test_import_of_a_bad_file_changes_nothing(tmp_path: Path) -> None:
+    bad = realm_export()
+    bad["users"][0]["groups"] = ["/missing"]
+    (tmp_path / "broken.json").write_text(json.dumps(bad))
+    result = run_cli("import", "--file", str(tmp_path / "broken.json"), f"--data-dir={tmp_path}")
+    assert result.returncode != 0
+    assert "/missing" in result.stderr
+    assert not (tmp_path / "ostium.db").exists()
+
+
+def test_a_keycloak_pbkdf2_user_logs_in_after_import(tmp_path: Path) -> None:
+    salt = b"0123456789abcdef"
+    digest = hashlib.pbkdf2_hmac("sha256", b"legacy-pw", salt, 27500, 64)
+    realm = {
+        "realm": "legacy",
+        "enabled": True,
+        "clients": [{"clientId": "cli", "publicClient": True, "directAccessGrantsEnabled": True}],
+        "users": [
+            {
+                "username": "old-timer",
+                "enabled": True,
+                "credentials": [
+                    {
+                        "type": "password",
+                        "secretData": json.dumps(
+                            {
+                                "value": base64.b64encode(digest).decode(),
+                                "salt": base64.b64encode(salt).decode(),
+                                "additionalParameters": {},
+                            }
+                        ),
+                        "credentialData": json.dumps(
+                            {
+                                "hashIterations": 27500,
+                                "algorithm": "pbkdf2-sha256",
+                                "additionalParameters": {},
+                            }
+                        ),
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "legacy.json").write_text(json.dumps(realm))
+    assert (
+        run_cli(
+            "import", "--file", str(tmp_path / "legacy.json"), f"--data-dir={tmp_path}"
+        ).returncode
+        == 0
+    )
+    server = start_server(tmp_path)
+    try:
+        token = httpx.post(
+            f"{server.base_url}/realms/legacy/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": "cli",
+                "username": "old-timer",
+                "password": "legacy-pw",
+            },
+        )
+        assert token.status_code == 200, token.text
+    finally:
+        server.stop()
