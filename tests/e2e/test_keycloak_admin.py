@@ -67,6 +67,10 @@ def test_realm_client_user_roles_groups_sessions(
     admin.assign_realm_roles(user_id, [admin.get_realm_role("editor")])
     assert "editor" in [r["name"] for r in admin.get_realm_roles_of_user(user_id)]
 
+    buyer = admin.get_client_role(client_uuid, "buyer")
+    admin.assign_client_role(user_id, client_uuid, [buyer])
+    assert [r["name"] for r in admin.get_client_roles_of_user(user_id, client_uuid)] == ["buyer"]
+
     group_id = admin.create_group({"name": "staff"})
     admin.group_user_add(user_id, group_id)
     assert [g["name"] for g in admin.get_user_groups(user_id)] == ["staff"]
@@ -79,7 +83,9 @@ def test_realm_client_user_roles_groups_sessions(
         client_secret_key=regenerated,
     )
     tokens = oidc.token("carol", "carol-pw")
-    assert "editor" in oidc.decode_token(tokens["access_token"])["realm_access"]["roles"]
+    claims = oidc.decode_token(tokens["access_token"])
+    assert "editor" in claims["realm_access"]["roles"]
+    assert claims["resource_access"]["shop"]["roles"] == ["buyer"]
     assert len(admin.get_sessions(user_id)) == 1
     admin.user_logout(user_id)
     assert admin.get_sessions(user_id) == []

@@ -333,3 +333,61 @@ async def logout_user(realm: str, id: str, a: Admin = Depends(admin)) -> Respons
         user = await a.user(repos, loaded, id)
         await repos.sessions.delete_for_user(user.id)
     return Response(status_code=204)
+
+
+async def _client_roles_named(
+    repos: Repositories, realm: Realm, client_uuid: str, body: Any
+) -> list[Role]:
+    if not isinstance(body, list):
+        raise BadRequest("Expected a list of roles")
+    client = await repos.clients.get(realm.id, client_uuid)
+    if client is None:
+        raise NotFound("Client not found")
+    roles: list[Role] = []
+    for item in body:
+        role = None
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            role = await repos.roles.get_client_role(client.id, item["name"])
+        if role is None and isinstance(item, dict) and isinstance(item.get("id"), str):
+            role = await repos.roles.get(item["id"])
+        if role is None or role.client_id != client.id:
+            raise NotFound("Role not found")
+        roles.append(role)
+    return roles
+
+
+@router.get(BASE + "/{id}/role-mappings/clients/{client}")
+async def client_role_mappings(
+    realm: str, id: str, client: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        roles = await repos.roles.user_roles(user.id)
+    return [role_representation(r) for r in roles if r.client_id == client]
+
+
+@router.post(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
+async def add_client_roles(
+    realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        roles = await _client_roles_named(repos, loaded, client, body)
+        await repos.roles.grant_to_user(user.id, [r.id for r in roles])
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
+async def remove_client_roles(
+    realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        roles = await _client_roles_named(repos, loaded, client, body)
+        await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
+    return Response(status_code=204)
