@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from tests.e2e.conftest import run_cli, start_server
-from tests.support import SECRET, realm_export
+from tests.support import SECRET, form_of, pkce_pair, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +146,83 @@ def test_a_keycloak_pbkdf2_user_logs_in_after_import(tmp_path: Path) -> None:
         assert token.status_code == 200, token.text
     finally:
         server.stop()
+
+
+KEYCLOAK_EXPORT = Path(__file__).parents[1] / "vectors" / "realms" / "keycloak26-acme-realm.json"
+
+
+def _code_flow_login(base_url: str, username: str, password: str) -> dict[str, Any]:
+    verifier, challenge = pkce_pair()
+    with httpx.Client(base_url=base_url) as browser:
+        page = browser.get(
+            "/realms/acme/protocol/openid-connect/auth",
+            params={
+                "client_id": "acme-web",
+                "response_type": "code",
+                "redirect_uri": "http://localhost:3000/callback",
+                "scope": "openid",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+        assert page.status_code == 200, page.text
+        action, hidden = form_of(page.text)
+        done = browser.post(action, data={**hidden, "username": username, "password": password})
+        assert done.status_code == 302, done.text
+        code = query_of(done.headers["location"])["code"]
+    token = httpx.post(
+        f"{base_url}/realms/acme/protocol/openid-connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://localhost:3000/callback",
+            "code_verifier": verifier,
+        },
+        auth=("acme-web", "acme-web-secret"),
+    )
+    assert token.status_code == 200, token.text
+    return dict(token.json())
+
+
+def test_a_keycloak_26_export_imports_and_its_users_log_in(tmp_path: Path) -> None:
+    (tmp_path / "import").mkdir()
+    (tmp_path / "import" / "acme-realm.json").write_text(KEYCLOAK_EXPORT.read_text())
+    server = start_server(tmp_path, "--import-realm")
+    try:
+        for username, password in (("paula", "pbkdf2-secret"), ("arne", "argon2-secret")):
+            tokens = _code_flow_login(server.base_url, username, password)
+            claims = jwt.decode(
+                tokens["access_token"],
+                KeySet.import_key_set(
+                    httpx.get(f"{server.base_url}/realms/acme/protocol/openid-connect/certs").json()
+                ),
+            ).claims
+            assert claims["preferred_username"] == username
+        assert "manager" in claims_of_paula(server.base_url)
+    finally:
+        server.stop()
+    exported = run_cli(
+        "export",
+        "--realm",
+        "acme",
+        "--file",
+        str(tmp_path / "after.json"),
+        f"--data-dir={tmp_path}",
+    )
+    assert exported.returncode == 0, exported.stderr
+    users = {u["username"]: u for u in json.loads((tmp_path / "after.json").read_text())["users"]}
+    # Paula's pbkdf2 hash was upgraded to argon2id at her first login, as Keycloak does.
+    assert json.loads(users["paula"]["credentials"][0]["credentialData"])["algorithm"] == "argon2"
+    assert users["paula"]["groups"] == ["/engineering"]
+    assert users["arne"]["groups"] == ["/engineering/platform"]
+
+
+def claims_of_paula(base_url: str) -> list[str]:
+    token = httpx.post(
+        f"{base_url}/realms/acme/protocol/openid-connect/token",
+        data={"grant_type": "password", "username": "paula", "password": "pbkdf2-secret"},
+        auth=("acme-web", "acme-web-secret"),
+    ).json()["access_token"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return list(claims["realm_access"]["roles"])
