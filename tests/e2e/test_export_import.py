@@ -198,7 +198,13 @@ def test_a_keycloak_26_export_imports_and_its_users_log_in(tmp_path: Path) -> No
                 ),
             ).claims
             assert claims["preferred_username"] == username
-        assert "manager" in claims_of_paula(server.base_url)
+        paula = claims_of_paula(server.base_url)
+        assert "manager" in paula["realm_access"]["roles"]
+        # The client's protocol mappers from the Keycloak export act on the tokens.
+        assert "acme-api" in (paula["aud"] if isinstance(paula["aud"], list) else [paula["aud"]])
+        assert paula["department"] == "finance"
+        assert paula["groups"] == ["/engineering"]
+        assert paula["tenant"] == "acme"
     finally:
         server.stop()
     exported = run_cli(
@@ -217,7 +223,7 @@ def test_a_keycloak_26_export_imports_and_its_users_log_in(tmp_path: Path) -> No
     assert users["arne"]["groups"] == ["/engineering/platform"]
 
 
-def claims_of_paula(base_url: str) -> list[str]:
+def claims_of_paula(base_url: str) -> dict[str, Any]:
     token = httpx.post(
         f"{base_url}/realms/acme/protocol/openid-connect/token",
         data={"grant_type": "password", "username": "paula", "password": "pbkdf2-secret"},
@@ -225,4 +231,9 @@ def claims_of_paula(base_url: str) -> list[str]:
     ).json()["access_token"]
     payload = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return list(claims["realm_access"]["roles"])
+    userinfo = httpx.get(
+        f"{base_url}/realms/acme/protocol/openid-connect/userinfo",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert userinfo["department"] == "finance" and userinfo["tenant"] == "acme"
+    return dict(claims)

@@ -11,6 +11,7 @@ from ostium.admin.context import Admin, admin, json_body, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import group_representation, user_representation
 from ostium.domain import Group, Realm
+from ostium.services.groups import group_path
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
@@ -18,18 +19,6 @@ __all__ = ["group_path", "router"]
 
 router = APIRouter(tags=["Groups"])
 BASE = "/realms/{realm}/groups"
-
-
-async def group_path(repos: Repositories, group: Group) -> str:
-    names = [group.name]
-    parent_id = group.parent_id
-    while parent_id is not None:
-        parent = await repos.groups.get(parent_id)
-        if parent is None:
-            break
-        names.append(parent.name)
-        parent_id = parent.parent_id
-    return "/" + "/".join(reversed(names))
 
 
 def _tree(groups: list[Group], parent: Group | None, prefix: str) -> list[dict[str, Any]]:

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from ostium.domain import Client, Group, Realm, Role, User
-from ostium.services.realm_import import CLIENT_FIELDS, REALM_FIELDS, USER_FIELDS
+from ostium.services.realm_import import (
+    CLIENT_FIELDS,
+    REALM_FIELDS,
+    USER_FIELDS,
+    mapper_representation,
+)
 
 __all__ = [
     "client_representation",
@@ -49,6 +54,7 @@ def client_representation(client: Client) -> dict[str, Any]:
             "attributes": dict(client.attributes),
             "defaultClientScopes": list(client.default_client_scopes),
             "optionalClientScopes": list(client.optional_client_scopes),
+            "protocolMappers": [mapper_representation(m) for m in client.protocol_mappers],
             "surrogateAuthRequired": False,
             "alwaysDisplayInConsole": False,
             "notBefore": 0,

@@ -16,6 +16,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.domain import PASSWORD, Realm, Role, User
+from ostium.services.groups import group_path
 from ostium.services.realm_import import apply_user, parse_credential
 from ostium.services.realm_setup import new_id
 from ostium.services.roles import expand_composites
@@ -268,8 +269,6 @@ async def remove_realm_roles(
 
 @router.get(BASE + "/{id}/groups")
 async def user_groups(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
-    from ostium.admin.groups import group_path
-
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         user = await a.user(repos, loaded, id)

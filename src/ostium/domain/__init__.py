@@ -5,7 +5,12 @@ They know nothing of storage rows or of Keycloak's JSON representations.
 
 from __future__ import annotations
 
-from ostium.domain.client import POST_LOGOUT_REDIRECT_URIS, Client, redirect_uri_matches
+from ostium.domain.client import (
+    POST_LOGOUT_REDIRECT_URIS,
+    Client,
+    ProtocolMapper,
+    redirect_uri_matches,
+)
 from ostium.domain.key import RealmKey
 from ostium.domain.realm import Realm
 from ostium.domain.role import Group, Role
@@ -20,6 +25,7 @@ __all__ = [
     "ClientSession",
     "Credential",
     "Group",
+    "ProtocolMapper",
     "Realm",
     "RealmKey",
     "Role",

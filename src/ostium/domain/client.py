@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["POST_LOGOUT_REDIRECT_URIS", "Client", "redirect_uri_matches"]
+__all__ = ["POST_LOGOUT_REDIRECT_URIS", "Client", "ProtocolMapper", "redirect_uri_matches"]
 
 # Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
 # value "+" stands for "the same as the redirect URIs".
 POST_LOGOUT_REDIRECT_URIS = "post.logout.redirect.uris"
+
+
+@dataclass
+class ProtocolMapper:
+    """A Keycloak protocol mapper: `protocol_mapper` names its kind
+    (`oidc-audience-mapper`, …), `config` holds Keycloak's string settings."""
+
+    id: str
+    name: str
+    protocol_mapper: str
+    protocol: str = "openid-connect"
+    config: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +51,7 @@ class Client:
     attributes: dict[str, str] = field(default_factory=dict)
     default_client_scopes: list[str] = field(default_factory=list)
     optional_client_scopes: list[str] = field(default_factory=list)
+    protocol_mappers: list[ProtocolMapper] = field(default_factory=list)
 
     @property
     def confidential(self) -> bool:

@@ -16,7 +16,10 @@ from ostium.domain import Client, Realm, RealmKey, User, UserSession
 from ostium.keys import TokenRejected, active_key, decode, sign
 from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext
+from ostium.protocol.mappers import MapperInput, apply_mappers
+from ostium.protocol.mappers import audiences as mapper_audiences
 from ostium.protocol.scopes import scope_claim
+from ostium.services.groups import user_group_paths
 from ostium.services.roles import effective_roles, role_claims
 from ostium.services.sessions import live_user_session, new_id, session_expires_at
 from ostium.storage.interfaces import Repositories
@@ -30,6 +33,7 @@ __all__ = [
     "TokenProblem",
     "check_token",
     "issue_tokens",
+    "mapper_input",
     "signing_key",
     "verify_token",
 ]
@@ -122,8 +126,16 @@ async def issue_tokens(
     realm = ctx.realm
     now = ctx.clock.now()
     scope = scope_claim(scopes)
-    roles = await effective_roles(repos, user) if "roles" in scopes else []
+    mappers = client.protocol_mappers
+    # Roles and groups are read only when a scope or a mapper needs them.
+    roles = await effective_roles(repos, user) if "roles" in scopes or mappers else []
     claims_of_roles = await role_claims(repos, realm.id, roles)
+    mapper_data = MapperInput(
+        user,
+        await user_group_paths(repos, user) if mappers else [],
+        claims_of_roles.realm_roles,
+        claims_of_roles.client_roles,
+    )
     exp = now + realm.access_token_lifespan
     if session is not None:
         # An access token never outlives its session (Keycloak caps it the same way).
@@ -132,7 +144,12 @@ async def issue_tokens(
     if auth_time is not None:
         base["auth_time"] = auth_time
     access: dict[str, object] = {**base, "jti": new_id(), "iss": ctx.issuer}
-    audiences = [c for c in claims_of_roles.client_roles if c != client.client_id]
+    audiences = (
+        [c for c in claims_of_roles.client_roles if c != client.client_id]
+        if "roles" in scopes
+        else []
+    )
+    audiences += [a for a in mapper_audiences(mappers, "access") if a not in audiences]
     if audiences:
         access["aud"] = audiences[0] if len(audiences) == 1 else audiences
     access.update({"sub": user.id, "typ": ACCESS, "azp": client.client_id})
@@ -150,6 +167,7 @@ async def issue_tokens(
             }
     access["scope"] = scope
     access.update(user_claims(user, scopes))
+    apply_mappers(mappers, "access", access, mapper_data)
     key = signing_key(ctx, client)
     access_token = sign(access, key, typ="JWT")
     issued = IssuedTokens(
@@ -176,6 +194,7 @@ async def issue_tokens(
         id_claims["at_hash"] = _half_hash(access_token, key.algorithm)
         id_claims["acr"] = "1"
         id_claims.update(user_claims(user, scopes, id_token=True))
+        apply_mappers(mappers, "id", id_claims, mapper_data)
         issued.id_token = sign(id_claims, key, typ="JWT")
     if with_refresh and session is not None:
         refresh_exp = session_expires_at(realm, session)
@@ -194,6 +213,14 @@ async def issue_tokens(
         issued.refresh_token = sign(refresh, signing_key(ctx, internal=True), typ="JWT")
         issued.refresh_expires_in = 0 if session.offline else max(refresh_exp - now, 0)
     return issued
+
+
+async def mapper_input(repos: Repositories, realm_id: str, user: User) -> MapperInput:
+    """Everything protocol mappers may read about a user."""
+    roles = await role_claims(repos, realm_id, await effective_roles(repos, user))
+    return MapperInput(
+        user, await user_group_paths(repos, user), roles.realm_roles, roles.client_roles
+    )
 
 
 def _allowed_origins(client: Client) -> list[str]:

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from ostium.domain import Group, Realm, Role, User
-from ostium.services.realm_import import CLIENT_FIELDS, REALM_FIELDS, USER_FIELDS
+from ostium.services.realm_import import (
+    CLIENT_FIELDS,
+    REALM_FIELDS,
+    USER_FIELDS,
+    mapper_representation,
+)
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["export_realm", "export_users"]
@@ -159,6 +164,7 @@ async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool
                 "attributes": dict(client.attributes),
                 "defaultClientScopes": list(client.default_client_scopes),
                 "optionalClientScopes": list(client.optional_client_scopes),
+                "protocolMappers": [mapper_representation(m) for m in client.protocol_mappers],
             }
         )
         body["clients"].append(entry)

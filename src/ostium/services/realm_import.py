@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ostium.domain import Client, Credential, Group, Realm, Role, User
+from ostium.domain import Client, Credential, Group, ProtocolMapper, Realm, Role, User
 from ostium.domain.user import PASSWORD
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
@@ -37,9 +37,11 @@ __all__ = [
     "apply_realm",
     "apply_user",
     "import_directory",
+    "mapper_representation",
     "new_client_secret",
     "parse_client",
     "parse_credential",
+    "parse_protocol_mapper",
     "parse_realm",
     "resolve_placeholders",
 ]
@@ -249,12 +251,42 @@ def apply_client(client: Client, raw: Mapping[str, Any], path: str) -> None:
         client.default_client_scopes = _strings(raw, "defaultClientScopes", path)
     if "optionalClientScopes" in raw:
         client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
+    if "protocolMappers" in raw:
+        client.protocol_mappers = [
+            parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]")
+            for i, m in enumerate(_list(raw, "protocolMappers", path))
+        ]
     if (
         client.confidential
         and not client.secret
         and client.client_authenticator_type == "client-secret"
     ):
         client.secret = new_client_secret()
+
+
+def parse_protocol_mapper(raw: Mapping[str, Any], path: str) -> ProtocolMapper:
+    name, kind = raw.get("name"), raw.get("protocolMapper")
+    if not isinstance(name, str) or not name:
+        raise RealmImportError(f"{path}.name: required")
+    if not isinstance(kind, str) or not kind:
+        raise RealmImportError(f"{path}.protocolMapper: required")
+    config = {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in _dict(raw, "config", path).items()
+    }
+    protocol = raw.get("protocol") if isinstance(raw.get("protocol"), str) else "openid-connect"
+    return ProtocolMapper(_given_id(raw), name, kind, str(protocol), config)
+
+
+def mapper_representation(mapper: ProtocolMapper) -> dict[str, Any]:
+    return {
+        "id": mapper.id,
+        "name": mapper.name,
+        "protocol": mapper.protocol,
+        "protocolMapper": mapper.protocol_mapper,
+        "consentRequired": False,
+        "config": dict(mapper.config),
+    }
 
 
 def parse_client(raw: Mapping[str, Any], realm_id: str, path: str = "client") -> Client:

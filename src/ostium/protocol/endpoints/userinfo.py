@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from ostium.errors import InvalidRequest, InvalidToken
 from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.mappers import apply_mappers
 from ostium.protocol.results import JsonResult
-from ostium.protocol.tokens import ACCESS, TokenProblem, check_token
+from ostium.protocol.tokens import ACCESS, TokenProblem, check_token, mapper_input
 
 __all__ = ["bearer_token", "userinfo"]
 
@@ -37,6 +38,9 @@ async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo
             checked = await check_token(ctx, repos, token, types=frozenset({ACCESS}))
         except TokenProblem as problem:
             raise InvalidToken(problem.description, event=problem.reason) from None
-    scopes = str(checked.claims.get("scope", "")).split()
-    body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
+        scopes = str(checked.claims.get("scope", "")).split()
+        body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
+        if checked.client is not None and checked.client.protocol_mappers:
+            data = await mapper_input(repos, ctx.realm.id, checked.user)
+            apply_mappers(checked.client.protocol_mappers, "userinfo", body, data)
     return JsonResult(body, headers={"Cache-Control": "no-store"})

@@ -17,6 +17,7 @@ from ostium.domain import (
     ClientSession,
     Credential,
     Group,
+    ProtocolMapper,
     Realm,
     RealmKey,
     Role,
@@ -83,11 +84,7 @@ class _Repository:
 
 def _settings(obj: Any, stored_columns: set[str]) -> str:
     """The dataclass fields not stored in their own column, as JSON."""
-    values = {
-        f.name: getattr(obj, f.name)
-        for f in dataclasses.fields(obj)
-        if f.name not in stored_columns
-    }
+    values = {k: v for k, v in dataclasses.asdict(obj).items() if k not in stored_columns}
     return json.dumps(values)
 
 
@@ -144,6 +141,15 @@ class SqlRealmRepository(_Repository):
 _CLIENT_COLUMNS = {"id", "realm_id", "client_id", "enabled", "secret"}
 
 
+def _client(row: Row[Any]) -> Client:
+    """Nested protocol mappers come back from their JSON as dataclasses."""
+    client = _from_settings(Client, row, _CLIENT_COLUMNS)
+    client.protocol_mappers = [
+        m if isinstance(m, ProtocolMapper) else ProtocolMapper(**m) for m in client.protocol_mappers
+    ]
+    return client
+
+
 class SqlClientRepository(_Repository):
     def _row(self, client: Client) -> dict[str, Any]:
         return {
@@ -159,7 +165,7 @@ class SqlClientRepository(_Repository):
         row = await self._one(
             select(t.clients).where(t.clients.c.id == id, t.clients.c.realm_id == realm_id)
         )
-        return _from_settings(Client, row, _CLIENT_COLUMNS) if row else None
+        return _client(row) if row else None
 
     async def get_by_client_id(self, realm_id: str, client_id: str) -> Client | None:
         row = await self._one(
@@ -167,7 +173,7 @@ class SqlClientRepository(_Repository):
                 t.clients.c.client_id == client_id, t.clients.c.realm_id == realm_id
             )
         )
-        return _from_settings(Client, row, _CLIENT_COLUMNS) if row else None
+        return _client(row) if row else None
 
     async def list_all(
         self, realm_id: str, *, first: int = 0, max: int | None = None
@@ -179,7 +185,7 @@ class SqlClientRepository(_Repository):
             .offset(first)
             .limit(max)
         )
-        return [_from_settings(Client, r, _CLIENT_COLUMNS) for r in await self._all(query)]
+        return [_client(r) for r in await self._all(query)]
 
     async def add(self, client: Client) -> None:
         await self._write(insert(t.clients).values(**self._row(client)))
