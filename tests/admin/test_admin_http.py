@@ -215,3 +215,35 @@ async def test_logout_all_and_push_revocation(ostium: OstiumUnderTest) -> None:
     assert (
         await ostium.client.get(f"{ADMIN}/test/client-session-stats", headers=headers)
     ).json() == []
+
+
+async def test_protocol_mapper_models_act_on_tokens(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    app = (
+        await ostium.client.get(
+            f"{ADMIN}/test/clients", params={"clientId": "app"}, headers=headers
+        )
+    ).json()[0]
+    models = f"{ADMIN}/test/clients/{app['id']}/protocol-mappers/models"
+    mapper = {
+        "name": "tenant",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-hardcoded-claim-mapper",
+        "config": {"claim.name": "tenant", "claim.value": "acme", "access.token.claim": "true"},
+    }
+    created = await ostium.client.post(models, json=mapper, headers=headers)
+    assert created.status_code == 201
+    assert (await ostium.client.post(models, json=mapper, headers=headers)).status_code == 409
+    assert (
+        await ostium.client.post(models, json={"name": "x"}, headers=headers)
+    ).status_code == 400
+    mapper_id = created.headers["location"].rsplit("/", 1)[1]
+    token = (await ostium.password_grant()).json()["access_token"]
+    introspected = await ostium.client.post(
+        f"{BASE}/realms/test/protocol/openid-connect/token/introspect",
+        data={"token": token},
+        auth=("app", SECRET),
+    )
+    assert introspected.json()["tenant"] == "acme"
+    assert (await ostium.client.delete(f"{models}/{mapper_id}", headers=headers)).status_code == 204
+    assert (await ostium.client.get(models, headers=headers)).json() == []

@@ -15,7 +15,13 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.domain import Client, Role, User
-from ostium.services.realm_import import apply_client, new_client_secret, parse_client
+from ostium.services.realm_import import (
+    apply_client,
+    mapper_representation,
+    new_client_secret,
+    parse_client,
+    parse_protocol_mapper,
+)
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
@@ -195,4 +201,75 @@ async def delete_client_role(realm: str, id: str, name: str, a: Admin = Depends(
         if role is None:
             raise NotFound("Could not find role")
         await repos.roles.delete(role.id)
+    return Response(status_code=204)
+
+
+# --- protocol mappers ---------------------------------------------------------------------
+
+MODELS = BASE + "/{id}/protocol-mappers/models"
+
+
+@router.get(MODELS)
+async def list_mappers(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+    return [mapper_representation(m) for m in client.protocol_mappers]
+
+
+@router.post(MODELS, status_code=201)
+async def create_mapper(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        mapper = parse_protocol_mapper({**body, "id": new_id()}, "mapper")
+        if any(m.name == mapper.name for m in client.protocol_mappers):
+            raise Conflict(f"Protocol mapper exists with same name: {mapper.name}")
+        client.protocol_mappers.append(mapper)
+        await repos.clients.update(client)
+    return Response(status_code=201, headers={"Location": a.location(mapper.id)})
+
+
+@router.get(MODELS + "/{mapper_id}")
+async def get_mapper(
+    realm: str, id: str, mapper_id: str, a: Admin = Depends(admin)
+) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+    mapper = next((m for m in client.protocol_mappers if m.id == mapper_id), None)
+    if mapper is None:
+        raise NotFound("Model not found")
+    return mapper_representation(mapper)
+
+
+@router.put(MODELS + "/{mapper_id}", status_code=204)
+async def update_mapper(
+    realm: str, id: str, mapper_id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        index = next((i for i, m in enumerate(client.protocol_mappers) if m.id == mapper_id), None)
+        if index is None:
+            raise NotFound("Model not found")
+        client.protocol_mappers[index] = parse_protocol_mapper({**body, "id": mapper_id}, "mapper")
+        await repos.clients.update(client)
+    return Response(status_code=204)
+
+
+@router.delete(MODELS + "/{mapper_id}", status_code=204)
+async def delete_mapper(realm: str, id: str, mapper_id: str, a: Admin = Depends(admin)) -> Response:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        remaining = [m for m in client.protocol_mappers if m.id != mapper_id]
+        if len(remaining) == len(client.protocol_mappers):
+            raise NotFound("Model not found")
+        client.protocol_mappers = remaining
+        await repos.clients.update(client)
     return Response(status_code=204)
