@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ostium.admin.export import export_realm, export_users
 from ostium.clock import SystemClock
 from ostium.config import ConfigError, database_url, load_config
-from ostium.services.realm_export import export_realm, export_users
 from ostium.services.realm_import import RealmImportError, parse_realm
 from ostium.services.realm_setup import write_bundle
 from ostium.storage.sql import open_storage

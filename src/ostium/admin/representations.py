@@ -18,6 +18,7 @@ from ostium.services.realm_import import (
 
 __all__ = [
     "client_representation",
+    "fields_of",
     "group_representation",
     "realm_representation",
     "role_representation",
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-def _fields(obj: object, table: dict[str, tuple[str, type]]) -> dict[str, Any]:
+def fields_of(obj: object, table: dict[str, tuple[str, type]]) -> dict[str, Any]:
     return {
         key: getattr(obj, attribute)
         for key, (attribute, _) in table.items()
@@ -35,7 +36,7 @@ def _fields(obj: object, table: dict[str, tuple[str, type]]) -> dict[str, Any]:
 
 def realm_representation(realm: Realm) -> dict[str, Any]:
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
-    body.update(_fields(realm, REALM_FIELDS))
+    body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
     body["defaultRole"] = {"name": realm.default_role_name, "composite": True, "clientRole": False}
     body["attributes"] = dict(realm.attributes)
@@ -44,7 +45,7 @@ def realm_representation(realm: Realm) -> dict[str, Any]:
 
 def client_representation(client: Client) -> dict[str, Any]:
     body: dict[str, Any] = {"id": client.id, "clientId": client.client_id}
-    body.update(_fields(client, CLIENT_FIELDS))
+    body.update(fields_of(client, CLIENT_FIELDS))
     if not client.confidential:
         body.pop("secret", None)
     body.update(
@@ -66,7 +67,7 @@ def client_representation(client: Client) -> dict[str, Any]:
 
 def user_representation(user: User, *, brief: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"id": user.id, "username": user.username}
-    body.update(_fields(user, USER_FIELDS))
+    body.update(fields_of(user, USER_FIELDS))
     if user.attributes and not brief:
         body["attributes"] = {k: list(v) for k, v in user.attributes.items()}
     if not brief:

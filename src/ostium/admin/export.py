@@ -1,4 +1,5 @@
-"""A realm as Keycloak's realm-export JSON (what `ostium export` writes).
+"""A realm as Keycloak's realm-export JSON (what `ostium export` writes), built from
+the same representations the admin API serves.
 
 Users' password hashes go out exactly as stored — Keycloak's `secretData` and
 `credentialData` — so Keycloak and Ostium read each other's exports.
@@ -8,24 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ostium.admin.representations import client_representation, fields_of
 from ostium.domain import Group, Realm, Role, User
-from ostium.services.realm_import import (
-    CLIENT_FIELDS,
-    REALM_FIELDS,
-    USER_FIELDS,
-    mapper_representation,
-)
+from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["export_realm", "export_users"]
-
-
-def _fields(obj: object, table: dict[str, tuple[str, type]]) -> dict[str, Any]:
-    return {
-        key: getattr(obj, attribute)
-        for key, (attribute, _) in table.items()
-        if getattr(obj, attribute) is not None
-    }
 
 
 async def _role_json(repos: Repositories, role: Role, client_ids: dict[str, str]) -> dict[str, Any]:
@@ -99,7 +88,7 @@ async def _user_json(
     repos: Repositories, user: User, client_ids: dict[str, str], groups: dict[str, Group]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"id": user.id, "username": user.username}
-    body.update(_fields(user, USER_FIELDS))
+    body.update(fields_of(user, USER_FIELDS))
     if user.attributes:
         body["attributes"] = {k: list(v) for k, v in user.attributes.items()}
     if user.service_account_client_id is not None:
@@ -132,7 +121,7 @@ async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool
     clients = sorted(await repos.clients.list_all(realm.id), key=lambda c: c.client_id)
     client_ids = {c.id: c.client_id for c in clients}
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
-    body.update(_fields(realm, REALM_FIELDS))
+    body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
     body["attributes"] = dict(realm.attributes)
     body["roles"] = {
@@ -153,21 +142,7 @@ async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool
         await _group_json(repos, g, all_groups, f"/{g.name}", client_ids)
         for g in sorted((g for g in all_groups if g.parent_id is None), key=lambda g: g.name)
     ]
-    body["clients"] = []
-    for client in clients:
-        entry: dict[str, Any] = {"id": client.id, "clientId": client.client_id}
-        entry.update(_fields(client, CLIENT_FIELDS))
-        entry.update(
-            {
-                "redirectUris": list(client.redirect_uris),
-                "webOrigins": list(client.web_origins),
-                "attributes": dict(client.attributes),
-                "defaultClientScopes": list(client.default_client_scopes),
-                "optionalClientScopes": list(client.optional_client_scopes),
-                "protocolMappers": [mapper_representation(m) for m in client.protocol_mappers],
-            }
-        )
-        body["clients"].append(entry)
+    body["clients"] = [client_representation(c) for c in clients]
     if include_users:
         body["users"] = await export_users(repos, realm)
     return body
