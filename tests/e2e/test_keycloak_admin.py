@@ -75,6 +75,9 @@ def test_realm_client_user_roles_groups_sessions(
     admin.group_user_add(user_id, group_id)
     assert [g["name"] for g in admin.get_user_groups(user_id)] == ["staff"]
     assert [u["username"] for u in admin.get_group_members(group_id)] == ["carol"]
+    admin.create_realm_role({"name": "staff-member"})
+    admin.assign_group_realm_roles(group_id, [admin.get_realm_role("staff-member")])
+    assert [r["name"] for r in admin.get_group_realm_roles(group_id)] == ["staff-member"]
 
     oidc = KeycloakOpenID(
         server_url=server.base_url + "/",
@@ -84,7 +87,7 @@ def test_realm_client_user_roles_groups_sessions(
     )
     tokens = oidc.token("carol", "carol-pw")
     claims = oidc.decode_token(tokens["access_token"])
-    assert "editor" in claims["realm_access"]["roles"]
+    assert {"editor", "staff-member"} <= set(claims["realm_access"]["roles"])
     assert claims["resource_access"]["shop"]["roles"] == ["buyer"]
     assert len(admin.get_sessions(user_id)) == 1
     admin.user_logout(user_id)

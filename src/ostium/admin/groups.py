@@ -9,7 +9,12 @@ from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin, json_body, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
-from ostium.admin.representations import group_representation, user_representation
+from ostium.admin.representations import (
+    group_representation,
+    role_representation,
+    user_representation,
+)
+from ostium.admin.role_refs import roles_named
 from ostium.domain import Group, Realm
 from ostium.services.groups import group_path
 from ostium.services.realm_setup import new_id
@@ -104,3 +109,38 @@ async def members(
             group.id, first=first if first > 0 else 0, max=max if max >= 0 else None
         )
     return [user_representation(u) for u in users]
+
+
+@router.get(BASE + "/{id}/role-mappings/realm")
+async def group_realm_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        group = await _group(repos, loaded, id)
+        roles = await repos.roles.group_roles([group.id])
+    return [role_representation(r) for r in roles if not r.client_role]
+
+
+@router.post(BASE + "/{id}/role-mappings/realm", status_code=204)
+async def add_group_realm_roles(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        roles = await roles_named(repos, loaded, body)
+        await repos.roles.grant_to_group(group.id, [r.id for r in roles])
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/role-mappings/realm", status_code=204)
+async def remove_group_realm_roles(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        roles = await roles_named(repos, loaded, body)
+        await repos.roles.revoke_from_group(group.id, [r.id for r in roles])
+    return Response(status_code=204)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from ostium.admin.context import Admin, admin, json_body, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import role_representation
+from ostium.admin.role_refs import roles_named
 from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
@@ -92,24 +93,6 @@ async def list_composites(realm: str, name: str, a: Admin = Depends(admin)) -> l
     return [role_representation(r) for r in children]
 
 
-async def _named(repos: Repositories, realm: Realm, body: Any) -> list[Role]:
-    if not isinstance(body, list):
-        raise BadRequest("Expected a list of roles")
-    roles = []
-    for item in body:
-        role = (
-            await repos.roles.get(item["id"])
-            if isinstance(item, dict) and isinstance(item.get("id"), str)
-            else None
-        )
-        if role is None and isinstance(item, dict) and isinstance(item.get("name"), str):
-            role = await repos.roles.get_realm_role(realm.id, item["name"])
-        if role is None or role.realm_id != realm.id:
-            raise NotFound("Could not find composite role")
-        roles.append(role)
-    return roles
-
-
 @router.post(BASE + "/{name}/composites", status_code=204)
 async def add_composites(
     realm: str, name: str, request: Request, a: Admin = Depends(admin)
@@ -118,7 +101,7 @@ async def add_composites(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        children = await _named(repos, loaded, body)
+        children = await roles_named(repos, loaded, body)
         await repos.roles.add_composites(role.id, [c.id for c in children])
         if children and not role.composite:
             role.composite = True
@@ -134,6 +117,6 @@ async def remove_composites(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        children = await _named(repos, loaded, body)
+        children = await roles_named(repos, loaded, body)
         await repos.roles.remove_composites(role.id, [c.id for c in children])
     return Response(status_code=204)

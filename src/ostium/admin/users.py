@@ -15,7 +15,8 @@ from ostium.admin.representations import (
     role_representation,
     user_representation,
 )
-from ostium.domain import PASSWORD, Realm, Role, User
+from ostium.admin.role_refs import roles_named
+from ostium.domain import PASSWORD, Realm, User
 from ostium.services.groups import group_path
 from ostium.services.realm_import import apply_user, parse_credential
 from ostium.services.realm_setup import new_id
@@ -170,23 +171,6 @@ async def execute_actions_email(realm: str, id: str, a: Admin = Depends(admin)) 
 # --- role mappings ------------------------------------------------------------------------
 
 
-async def _realm_roles_named(repos: Repositories, realm: Realm, body: Any) -> list[Role]:
-    if not isinstance(body, list):
-        raise BadRequest("Expected a list of roles")
-    roles: list[Role] = []
-    for item in body:
-        role = None
-        if isinstance(item, dict):
-            if isinstance(item.get("id"), str):
-                role = await repos.roles.get(item["id"])
-            elif isinstance(item.get("name"), str):
-                role = await repos.roles.get_realm_role(realm.id, item["name"])
-        if role is None or role.realm_id != realm.id:
-            raise NotFound("Role not found")
-        roles.append(role)
-    return roles
-
-
 @router.get(BASE + "/{id}/role-mappings")
 async def all_role_mappings(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
     async with a.transaction() as repos:
@@ -246,7 +230,7 @@ async def add_realm_roles(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        roles = await _realm_roles_named(repos, loaded, body)
+        roles = await roles_named(repos, loaded, body)
         await repos.roles.grant_to_user(user.id, [r.id for r in roles])
     return Response(status_code=204)
 
@@ -259,7 +243,7 @@ async def remove_realm_roles(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        roles = await _realm_roles_named(repos, loaded, body)
+        roles = await roles_named(repos, loaded, body)
         await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
     return Response(status_code=204)
 
@@ -334,27 +318,6 @@ async def logout_user(realm: str, id: str, a: Admin = Depends(admin)) -> Respons
     return Response(status_code=204)
 
 
-async def _client_roles_named(
-    repos: Repositories, realm: Realm, client_uuid: str, body: Any
-) -> list[Role]:
-    if not isinstance(body, list):
-        raise BadRequest("Expected a list of roles")
-    client = await repos.clients.get(realm.id, client_uuid)
-    if client is None:
-        raise NotFound("Client not found")
-    roles: list[Role] = []
-    for item in body:
-        role = None
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            role = await repos.roles.get_client_role(client.id, item["name"])
-        if role is None and isinstance(item, dict) and isinstance(item.get("id"), str):
-            role = await repos.roles.get(item["id"])
-        if role is None or role.client_id != client.id:
-            raise NotFound("Role not found")
-        roles.append(role)
-    return roles
-
-
 @router.get(BASE + "/{id}/role-mappings/clients/{client}")
 async def client_role_mappings(
     realm: str, id: str, client: str, a: Admin = Depends(admin)
@@ -374,7 +337,7 @@ async def add_client_roles(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        roles = await _client_roles_named(repos, loaded, client, body)
+        roles = await roles_named(repos, loaded, body, client_uuid=client)
         await repos.roles.grant_to_user(user.id, [r.id for r in roles])
     return Response(status_code=204)
 
@@ -387,6 +350,6 @@ async def remove_client_roles(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        roles = await _client_roles_named(repos, loaded, client, body)
+        roles = await roles_named(repos, loaded, body, client_uuid=client)
         await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
     return Response(status_code=204)
