@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
+
 from tests.support import BASE, SECRET, OstiumUnderTest
 
 ADMIN = f"{BASE}/admin/realms"
@@ -247,3 +251,57 @@ async def test_protocol_mapper_models_act_on_tokens(ostium: OstiumUnderTest) -> 
     assert introspected.json()["tenant"] == "acme"
     assert (await ostium.client.delete(f"{models}/{mapper_id}", headers=headers)).status_code == 204
     assert (await ostium.client.get(models, headers=headers)).json() == []
+
+
+async def test_client_scopes_built_in_and_custom(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    names = {
+        s["name"]
+        for s in (await ostium.client.get(f"{ADMIN}/test/client-scopes", headers=headers)).json()
+    }
+    assert {"profile", "email", "roles", "web-origins", "offline_access"} <= names
+    scope = {
+        "name": "billing",
+        "protocol": "openid-connect",
+        "attributes": {"include.in.token.scope": "true"},
+        "protocolMappers": [
+            {
+                "name": "plan",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-hardcoded-claim-mapper",
+                "config": {"claim.name": "plan", "claim.value": "gold"},
+            }
+        ],
+    }
+    created = await ostium.client.post(f"{ADMIN}/test/client-scopes", json=scope, headers=headers)
+    assert created.status_code == 201
+    assert (
+        await ostium.client.post(f"{ADMIN}/test/client-scopes", json=scope, headers=headers)
+    ).status_code == 409
+    scope_id = created.headers["location"].rsplit("/", 1)[1]
+    app = (
+        await ostium.client.get(
+            f"{ADMIN}/test/clients", params={"clientId": "app"}, headers=headers
+        )
+    ).json()[0]
+    optional = f"{ADMIN}/test/clients/{app['id']}/optional-client-scopes"
+    assert (await ostium.client.put(f"{optional}/{scope_id}", headers=headers)).status_code == 204
+    assert "billing" in [
+        s["name"] for s in (await ostium.client.get(optional, headers=headers)).json()
+    ]
+
+    def payload(token: str) -> dict[str, Any]:
+        part = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+    without = payload((await ostium.password_grant()).json()["access_token"])
+    assert "plan" not in without
+    with_scope = (await ostium.password_grant(scope="openid billing")).json()
+    claims = payload(with_scope["access_token"])
+    assert claims["plan"] == "gold"
+    assert "billing" in with_scope["scope"].split()
+    userinfo = await ostium.client.get(
+        f"{BASE}/realms/test/protocol/openid-connect/userinfo",
+        headers=bearer(with_scope["access_token"]),
+    )
+    assert userinfo.json()["plan"] == "gold"

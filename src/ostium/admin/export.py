@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ostium.admin.representations import client_representation, fields_of
+from ostium.admin.representations import (
+    client_representation,
+    client_scope_representation,
+    fields_of,
+)
 from ostium.domain import Group, Realm, Role, User
 from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
 from ostium.storage.interfaces import Repositories
@@ -143,6 +147,9 @@ async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool
         for g in sorted((g for g in all_groups if g.parent_id is None), key=lambda g: g.name)
     ]
     body["clients"] = [client_representation(c) for c in clients]
+    body["clientScopes"] = [
+        client_scope_representation(s) for s in await repos.client_scopes.list_all(realm.id)
+    ]
     if include_users:
         body["users"] = await export_users(repos, realm)
     return body

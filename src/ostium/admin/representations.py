@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ostium.domain import Client, Group, Realm, Role, User
+from ostium.domain import Client, ClientScope, Group, Realm, Role, User
 from ostium.services.realm_import import (
     CLIENT_FIELDS,
     REALM_FIELDS,
@@ -18,6 +18,7 @@ from ostium.services.realm_import import (
 
 __all__ = [
     "client_representation",
+    "client_scope_representation",
     "fields_of",
     "group_representation",
     "realm_representation",
@@ -62,6 +63,15 @@ def client_representation(client: Client) -> dict[str, Any]:
             "nodeReRegistrationTimeout": -1,
         }
     )
+    return body
+
+
+def client_scope_representation(scope: ClientScope) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": scope.id, "name": scope.name, "protocol": scope.protocol}
+    if scope.description is not None:
+        body["description"] = scope.description
+    body["attributes"] = dict(scope.attributes)
+    body["protocolMappers"] = [mapper_representation(m) for m in scope.protocol_mappers]
     return body
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ostium.domain.client import (
     POST_LOGOUT_REDIRECT_URIS,
     Client,
+    ClientScope,
     ProtocolMapper,
     redirect_uri_matches,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "POST_LOGOUT_REDIRECT_URIS",
     "AuthorizationCode",
     "Client",
+    "ClientScope",
     "ClientSession",
     "Credential",
     "Group",

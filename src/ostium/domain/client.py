@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["POST_LOGOUT_REDIRECT_URIS", "Client", "ProtocolMapper", "redirect_uri_matches"]
+__all__ = [
+    "POST_LOGOUT_REDIRECT_URIS",
+    "Client",
+    "ClientScope",
+    "ProtocolMapper",
+    "redirect_uri_matches",
+]
 
 # Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
 # value "+" stands for "the same as the redirect URIs".
@@ -21,6 +27,24 @@ class ProtocolMapper:
     protocol_mapper: str
     protocol: str = "openid-connect"
     config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ClientScope:
+    """A realm's named bundle of protocol mappers that clients take by default or on
+    request (Keycloak's client scopes: `profile`, `email`, custom ones…)."""
+
+    id: str
+    realm_id: str
+    name: str
+    description: str | None = None
+    protocol: str = "openid-connect"
+    attributes: dict[str, str] = field(default_factory=dict)
+    protocol_mappers: list[ProtocolMapper] = field(default_factory=list)
+
+    @property
+    def in_token_scope(self) -> bool:
+        return self.attributes.get("include.in.token.scope", "true") == "true"
 
 
 @dataclass

@@ -12,7 +12,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from ostium.domain import Client, Realm, RealmKey, User, UserSession
+from ostium.domain import Client, ProtocolMapper, Realm, RealmKey, User, UserSession
 from ostium.keys import TokenRejected, active_key, decode, sign
 from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext
@@ -35,6 +35,7 @@ __all__ = [
     "issue_tokens",
     "mapper_input",
     "signing_key",
+    "token_mappers",
     "verify_token",
 ]
 
@@ -126,7 +127,7 @@ async def issue_tokens(
     realm = ctx.realm
     now = ctx.clock.now()
     scope = scope_claim(scopes)
-    mappers = client.protocol_mappers
+    mappers = await token_mappers(repos, client, scopes)
     # Roles and groups are read only when a scope or a mapper needs them.
     roles = await effective_roles(repos, user) if "roles" in scopes or mappers else []
     claims_of_roles = await role_claims(repos, realm.id, roles)
@@ -213,6 +214,19 @@ async def issue_tokens(
         issued.refresh_token = sign(refresh, signing_key(ctx, internal=True), typ="JWT")
         issued.refresh_expires_in = 0 if session.offline else max(refresh_exp - now, 0)
     return issued
+
+
+async def token_mappers(
+    repos: Repositories, client: Client, scopes: list[str]
+) -> list[ProtocolMapper]:
+    """The client's own mappers, then those of the granted client scopes."""
+    scoped = [
+        mapper
+        for scope in await repos.client_scopes.list_all(client.realm_id)
+        if scope.name in scopes
+        for mapper in scope.protocol_mappers
+    ]
+    return [*client.protocol_mappers, *scoped]
 
 
 async def mapper_input(repos: Repositories, realm_id: str, user: User) -> MapperInput:

@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ostium.domain import Client, Credential, Group, ProtocolMapper, Realm, Role, User
+from ostium.domain import (
+    Client,
+    ClientScope,
+    Credential,
+    Group,
+    ProtocolMapper,
+    Realm,
+    Role,
+    User,
+)
 from ostium.domain.user import PASSWORD
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
@@ -40,6 +49,7 @@ __all__ = [
     "mapper_representation",
     "new_client_secret",
     "parse_client",
+    "parse_client_scope",
     "parse_credential",
     "parse_protocol_mapper",
     "parse_realm",
@@ -218,6 +228,7 @@ def parse_realm(
     bundle = new_realm(name, now, master=name == "master", realm_id=_given_id(data))
     realm = bundle.realm
     apply_realm(realm, data)
+    _parse_client_scopes(bundle, data)
     _parse_clients(bundle, data)
     _parse_roles(bundle, data)
     _parse_groups(bundle, data)
@@ -303,6 +314,34 @@ def parse_client(raw: Mapping[str, Any], realm_id: str, path: str = "client") ->
     )
     apply_client(client, raw, path)
     return client
+
+
+def parse_client_scope(raw: Mapping[str, Any], realm_id: str, path: str) -> ClientScope:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or " " in name:
+        raise RealmImportError(f"{path}.name: a name without spaces is required")
+    scope = ClientScope(_given_id(raw), realm_id, name)
+    if isinstance(raw.get("description"), str):
+        scope.description = raw["description"]
+    if isinstance(raw.get("protocol"), str):
+        scope.protocol = raw["protocol"]
+    scope.attributes = {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in _dict(raw, "attributes", path).items()
+    }
+    scope.protocol_mappers = [
+        parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]")
+        for i, m in enumerate(_list(raw, "protocolMappers", path))
+    ]
+    return scope
+
+
+def _parse_client_scopes(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+    """Scopes in the file replace the built-in ones of the same name."""
+    for index, raw in enumerate(_list(data, "clientScopes", "")):
+        scope = parse_client_scope(raw, bundle.realm.id, f"clientScopes[{index}]")
+        bundle.client_scopes = [s for s in bundle.client_scopes if s.name != scope.name]
+        bundle.client_scopes.append(scope)
 
 
 def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from ostium.domain import Client, Credential, Group, Realm, RealmKey, Role, User
+from ostium.domain import Client, ClientScope, Credential, Group, Realm, RealmKey, Role, User
 from ostium.domain.user import PASSWORD
 from ostium.keys import default_realm_keys
 from ostium.services.passwords import hash_password
@@ -25,6 +25,8 @@ __all__ = [
 # Keycloak 26's realm default and optional client scopes.
 DEFAULT_CLIENT_SCOPES = ["web-origins", "acr", "profile", "roles", "basic", "email"]
 OPTIONAL_CLIENT_SCOPES = ["address", "phone", "offline_access", "organization", "microprofile-jwt"]
+
+_SILENT_SCOPES = frozenset({"roles", "web-origins", "acr", "basic"})
 
 # realm-management's roles; realm-admin is the composite of all of them.
 ADMIN_ROLES = [
@@ -86,6 +88,7 @@ class RealmBundle:
     user_roles: list[tuple[str, str]] = field(default_factory=list)  # (user id, role id)
     memberships: list[tuple[str, str]] = field(default_factory=list)  # (group id, user id)
     keys: list[RealmKey] = field(default_factory=list)
+    client_scopes: list[ClientScope] = field(default_factory=list)
 
     def client(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)
@@ -238,6 +241,18 @@ def new_realm(
         assert child is not None
         bundle.composites.append((default_roles.id, child.id))
     bundle.keys = default_realm_keys(realm.id, name, now)
+    # The built-in scopes' claims are Keycloak's default mappers, hard-wired in the
+    # protocol (claims.py); the entities exist so clients and admins can name them.
+    bundle.client_scopes = [
+        ClientScope(
+            new_id(),
+            realm.id,
+            scope,
+            description=f"OpenID Connect built-in scope: {scope}",
+            attributes={"include.in.token.scope": "false" if scope in _SILENT_SCOPES else "true"},
+        )
+        for scope in sorted({*DEFAULT_CLIENT_SCOPES, *OPTIONAL_CLIENT_SCOPES})
+    ]
     return bundle
 
 
@@ -279,3 +294,5 @@ async def write_bundle(repos: Repositories, bundle: RealmBundle) -> None:
         await repos.groups.add_member(group_id, user_id)
     for key in bundle.keys:
         await repos.keys.add(key)
+    for scope in bundle.client_scopes:
+        await repos.client_scopes.add(scope)

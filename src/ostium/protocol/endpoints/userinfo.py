@@ -9,7 +9,7 @@ from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.mappers import apply_mappers
 from ostium.protocol.results import JsonResult
-from ostium.protocol.tokens import ACCESS, TokenProblem, check_token, mapper_input
+from ostium.protocol.tokens import ACCESS, TokenProblem, check_token, mapper_input, token_mappers
 
 __all__ = ["bearer_token", "userinfo"]
 
@@ -40,7 +40,10 @@ async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo
             raise InvalidToken(problem.description, event=problem.reason) from None
         scopes = str(checked.claims.get("scope", "")).split()
         body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
-        if checked.client is not None and checked.client.protocol_mappers:
+        mappers = (
+            await token_mappers(repos, checked.client, scopes) if checked.client is not None else []
+        )
+        if mappers:
             data = await mapper_input(repos, ctx.realm.id, checked.user)
-            apply_mappers(checked.client.protocol_mappers, "userinfo", body, data)
+            apply_mappers(mappers, "userinfo", body, data)
     return JsonResult(body, headers={"Cache-Control": "no-store"})

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ostium.domain import (
     AuthorizationCode,
     Client,
+    ClientScope,
     ClientSession,
     Credential,
     Group,
@@ -29,6 +30,7 @@ from ostium.storage.sql import tables as t
 
 __all__ = [
     "SqlClientRepository",
+    "SqlClientScopeRepository",
     "SqlCodeRepository",
     "SqlCredentialRepository",
     "SqlGroupRepository",
@@ -199,6 +201,60 @@ class SqlClientRepository(_Repository):
         await self.conn.execute(
             delete(t.clients).where(t.clients.c.id == id, t.clients.c.realm_id == realm_id)
         )
+
+
+# --- client scopes ------------------------------------------------------------------------
+
+_SCOPE_COLUMNS = {"id", "realm_id", "name"}
+
+
+def _scope(row: Row[Any]) -> ClientScope:
+    scope = _from_settings(ClientScope, row, _SCOPE_COLUMNS)
+    scope.protocol_mappers = [
+        m if isinstance(m, ProtocolMapper) else ProtocolMapper(**m) for m in scope.protocol_mappers
+    ]
+    return scope
+
+
+class SqlClientScopeRepository(_Repository):
+    def _row(self, scope: ClientScope) -> dict[str, Any]:
+        return {
+            "id": scope.id,
+            "realm_id": scope.realm_id,
+            "name": scope.name,
+            "settings": _settings(scope, _SCOPE_COLUMNS),
+        }
+
+    async def get(self, realm_id: str, id: str) -> ClientScope | None:
+        c = t.client_scopes.c
+        row = await self._one(select(t.client_scopes).where(c.id == id, c.realm_id == realm_id))
+        return _scope(row) if row else None
+
+    async def get_by_name(self, realm_id: str, name: str) -> ClientScope | None:
+        c = t.client_scopes.c
+        row = await self._one(select(t.client_scopes).where(c.name == name, c.realm_id == realm_id))
+        return _scope(row) if row else None
+
+    async def list_all(self, realm_id: str) -> list[ClientScope]:
+        c = t.client_scopes.c
+        rows = await self._all(
+            select(t.client_scopes).where(c.realm_id == realm_id).order_by(c.name)
+        )
+        return [_scope(r) for r in rows]
+
+    async def add(self, scope: ClientScope) -> None:
+        await self._write(insert(t.client_scopes).values(**self._row(scope)))
+
+    async def update(self, scope: ClientScope) -> None:
+        await self._write(
+            update(t.client_scopes)
+            .where(t.client_scopes.c.id == scope.id)
+            .values(**self._row(scope))
+        )
+
+    async def delete(self, realm_id: str, id: str) -> None:
+        c = t.client_scopes.c
+        await self.conn.execute(delete(t.client_scopes).where(c.id == id, c.realm_id == realm_id))
 
 
 # --- users --------------------------------------------------------------------------------

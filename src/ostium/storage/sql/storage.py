@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ostium.storage.sql.repositories import (
     SqlClientRepository,
+    SqlClientScopeRepository,
     SqlCodeRepository,
     SqlCredentialRepository,
     SqlGroupRepository,
@@ -31,6 +32,7 @@ class SqlRepositories:
     def __init__(self, conn: AsyncConnection) -> None:
         self.realms = SqlRealmRepository(conn)
         self.clients = SqlClientRepository(conn)
+        self.client_scopes = SqlClientScopeRepository(conn)
         self.users = SqlUserRepository(conn)
         self.credentials = SqlCredentialRepository(conn)
         self.roles = SqlRoleRepository(conn)

@@ -61,6 +61,16 @@ clients = Table(
     UniqueConstraint("realm_id", "client_id", name="uq_clients_realm_client_id"),
 )
 
+client_scopes = Table(
+    "client_scopes",
+    metadata,
+    _id(),
+    _fk("realm_id", "realms.id"),
+    Column("name", String(255), nullable=False),
+    Column("settings", Text, nullable=False),
+    UniqueConstraint("realm_id", "name", name="uq_client_scopes_realm_name"),
+)
+
 users = Table(
     "users",
     metadata,
