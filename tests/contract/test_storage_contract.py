@@ -7,7 +7,17 @@ import uuid
 
 import pytest
 
-from ostium.domain import AuthorizationCode, Client, ClientSession, Group, Role, User, UserSession
+from ostium.domain import (
+    AuthorizationCode,
+    Client,
+    ClientScope,
+    ClientSession,
+    Group,
+    ProtocolMapper,
+    Role,
+    User,
+    UserSession,
+)
 from ostium.services.realm_setup import new_realm, write_bundle
 from ostium.storage.interfaces import DuplicateError
 from ostium.storage.sql import SqlStorage
@@ -228,3 +238,45 @@ async def test_revoked_tokens(storage: SqlStorage) -> None:
 async def test_migrations(storage: SqlStorage) -> None:
     assert alembic_head() == HEAD
     await storage.ping()
+
+
+async def test_client_scopes(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        builtin = {s.name for s in await repos.client_scopes.list_all(realm_id)}
+        assert {"profile", "email", "roles"} <= builtin
+        scope = ClientScope(
+            uid(),
+            realm_id,
+            "custom",
+            protocol_mappers=[
+                ProtocolMapper(
+                    uid(), "m", "oidc-hardcoded-claim-mapper", config={"claim.name": "x"}
+                )
+            ],
+        )
+        await repos.client_scopes.add(scope)
+        with pytest.raises(DuplicateError):
+            await repos.client_scopes.add(ClientScope(uid(), realm_id, "custom"))
+    async with storage.transaction() as repos:
+        assert await repos.client_scopes.get_by_name(realm_id, "custom") == scope
+        await repos.client_scopes.delete(realm_id, scope.id)
+        assert await repos.client_scopes.get(realm_id, scope.id) is None
+
+
+async def test_an_older_schema_is_migrated_forward(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from ostium.storage.sql import open_storage
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await (await open_storage(url)).close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # back to the first schema
+        db.execute("drop table client_scopes")
+        db.execute("update alembic_version set version_num = '0001'")
+    upgraded = await open_storage(url)
+    try:
+        async with upgraded.transaction() as repos:
+            assert await repos.client_scopes.list_all("none") == []
+    finally:
+        await upgraded.close()
