@@ -10,12 +10,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.postgres import fresh_database
 from tests.support import realm_export
 
 
@@ -115,20 +117,31 @@ def start_server(
     raise AssertionError(f"ostium did not start in time:\n{server.stop()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """A start-dev process with the test realm imported, on SQLite and on PostgreSQL: the
+    client and admin suites must pass on both."""
     data_dir = tmp_path_factory.mktemp("data")
     (data_dir / "import").mkdir()
     (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm_export()))
-    running = start_server(
-        data_dir,
-        "--import-realm",
-        "--health-enabled=true",
-        "--metrics-enabled=true",
-        env={
-            "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin",
-            "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
-        },
-    )
-    yield running
-    running.stop()
+    with ExitStack() as stack:
+        database: list[str] = []
+        if request.param == "postgres":
+            database = ["--db=postgres", f"--db-url={stack.enter_context(fresh_database())}"]
+        running = start_server(
+            data_dir,
+            "--import-realm",
+            "--health-enabled=true",
+            "--metrics-enabled=true",
+            *database,
+            env={
+                "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin",
+                "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
+            },
+        )
+        yield running
+        running.stop()
