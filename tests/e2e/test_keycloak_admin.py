@@ -67,9 +67,20 @@ def test_realm_client_user_roles_groups_sessions(
     admin.assign_realm_roles(user_id, [admin.get_realm_role("editor")])
     assert "editor" in [r["name"] for r in admin.get_realm_roles_of_user(user_id)]
 
+    admin.create_client_role(client_uuid, {"name": "shopper"})
+    admin.add_composite_client_roles_to_role(
+        client_uuid, "buyer", [admin.get_client_role(client_uuid, "shopper")]
+    )
+    assert [r["name"] for r in admin.get_composite_client_roles_of_role(client_uuid, "buyer")] == [
+        "shopper"
+    ]
     buyer = admin.get_client_role(client_uuid, "buyer")
     admin.assign_client_role(user_id, client_uuid, [buyer])
     assert [r["name"] for r in admin.get_client_roles_of_user(user_id, client_uuid)] == ["buyer"]
+    assert [r["name"] for r in admin.get_composite_client_roles_of_user(user_id, client_uuid)] == [
+        "buyer",
+        "shopper",
+    ]
 
     group_id = admin.create_group({"name": "staff"})
     admin.group_user_add(user_id, group_id)
@@ -78,6 +89,10 @@ def test_realm_client_user_roles_groups_sessions(
     admin.create_realm_role({"name": "staff-member"})
     admin.assign_group_realm_roles(group_id, [admin.get_realm_role("staff-member")])
     assert [r["name"] for r in admin.get_group_realm_roles(group_id)] == ["staff-member"]
+    admin.assign_group_client_roles(
+        group_id, client_uuid, [admin.get_client_role(client_uuid, "shopper")]
+    )
+    assert [r["name"] for r in admin.get_group_client_roles(group_id, client_uuid)] == ["shopper"]
 
     oidc = KeycloakOpenID(
         server_url=server.base_url + "/",
@@ -88,7 +103,7 @@ def test_realm_client_user_roles_groups_sessions(
     tokens = oidc.token("carol", "carol-pw")
     claims = oidc.decode_token(tokens["access_token"])
     assert {"editor", "staff-member"} <= set(claims["realm_access"]["roles"])
-    assert claims["resource_access"]["shop"]["roles"] == ["buyer"]
+    assert claims["resource_access"]["shop"]["roles"] == ["buyer", "shopper"]
     assert len(admin.get_sessions(user_id)) == 1
     admin.user_logout(user_id)
     assert admin.get_sessions(user_id) == []

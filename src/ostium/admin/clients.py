@@ -14,6 +14,7 @@ from ostium.admin.representations import (
     role_representation,
     user_representation,
 )
+from ostium.admin.role_refs import change_composites
 from ostium.domain import Client, Role, User
 from ostium.services.realm_import import (
     apply_client,
@@ -272,4 +273,65 @@ async def delete_mapper(realm: str, id: str, mapper_id: str, a: Admin = Depends(
             raise NotFound("Model not found")
         client.protocol_mappers = remaining
         await repos.clients.update(client)
+    return Response(status_code=204)
+
+
+# --- client role composites and updates -------------------------------------------------------
+
+
+async def _client_role(repos: Repositories, client: Client, name: str) -> Role:
+    role = await repos.roles.get_client_role(client.id, name)
+    if role is None:
+        raise NotFound("Could not find role")
+    return role
+
+
+@router.put(BASE + "/{id}/roles/{name}", status_code=204)
+async def update_client_role(
+    realm: str, id: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        role = await _client_role(repos, await a.client(repos, loaded, id), name)
+        if isinstance(body.get("name"), str) and body["name"].strip():
+            role.name = body["name"]
+        if "description" in body:
+            role.description = body["description"] if isinstance(body["description"], str) else None
+        await repos.roles.update(role)
+    return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/roles/{name}/composites")
+async def client_role_composites(
+    realm: str, id: str, name: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        role = await _client_role(repos, await a.client(repos, loaded, id), name)
+        children = (await repos.roles.composites_of([role.id]))[role.id]
+    return [role_representation(r) for r in children]
+
+
+@router.post(BASE + "/{id}/roles/{name}/composites", status_code=204)
+async def add_client_role_composites(
+    realm: str, id: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        role = await _client_role(repos, await a.client(repos, loaded, id), name)
+        await change_composites(repos, loaded, role, body, add=True)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/roles/{name}/composites", status_code=204)
+async def remove_client_role_composites(
+    realm: str, id: str, name: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        role = await _client_role(repos, await a.client(repos, loaded, id), name)
+        await change_composites(repos, loaded, role, body, add=False)
     return Response(status_code=204)

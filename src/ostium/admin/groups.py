@@ -144,3 +144,40 @@ async def remove_group_realm_roles(
         roles = await roles_named(repos, loaded, body)
         await repos.roles.revoke_from_group(group.id, [r.id for r in roles])
     return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/role-mappings/clients/{client}")
+async def group_client_roles(
+    realm: str, id: str, client: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        group = await _group(repos, loaded, id)
+        roles = await repos.roles.group_roles([group.id])
+    return [role_representation(r) for r in roles if r.client_id == client]
+
+
+@router.post(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
+async def add_group_client_roles(
+    realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        roles = await roles_named(repos, loaded, body, client_uuid=client)
+        await repos.roles.grant_to_group(group.id, [r.id for r in roles])
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
+async def remove_group_client_roles(
+    realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    body = await json_body(request)
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        roles = await roles_named(repos, loaded, body, client_uuid=client)
+        await repos.roles.revoke_from_group(group.id, [r.id for r in roles])
+    return Response(status_code=204)

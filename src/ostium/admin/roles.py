@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from ostium.admin.context import Admin, admin, json_body, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import role_representation
-from ostium.admin.role_refs import roles_named
+from ostium.admin.role_refs import change_composites
 from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
@@ -101,11 +101,7 @@ async def add_composites(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        children = await roles_named(repos, loaded, body)
-        await repos.roles.add_composites(role.id, [c.id for c in children])
-        if children and not role.composite:
-            role.composite = True
-            await repos.roles.update(role)
+        await change_composites(repos, loaded, role, body, add=True)
     return Response(status_code=204)
 
 
@@ -117,6 +113,5 @@ async def remove_composites(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        children = await roles_named(repos, loaded, body)
-        await repos.roles.remove_composites(role.id, [c.id for c in children])
+        await change_composites(repos, loaded, role, body, add=False)
     return Response(status_code=204)

@@ -353,3 +353,16 @@ async def remove_client_roles(
         roles = await roles_named(repos, loaded, body, client_uuid=client)
         await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
     return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/role-mappings/clients/{client}/composite")
+async def effective_client_roles(
+    realm: str, id: str, client: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        roles = await expand_composites(repos, await repos.roles.user_roles(user.id))
+    return [
+        role_representation(r) for r in sorted(roles, key=lambda r: r.name) if r.client_id == client
+    ]
