@@ -111,6 +111,21 @@ async def members(
     return [user_representation(u) for u in users]
 
 
+async def _change_mappings(
+    a: Admin, realm: str, id: str, body: Any, client: str | None, *, add: bool
+) -> Response:
+    """Grant or revoke the realm roles (client None) or one client's roles in `body`."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        ids = [r.id for r in await roles_named(repos, loaded, body, client_uuid=client)]
+        if add:
+            await repos.roles.grant_to_group(group.id, ids)
+        else:
+            await repos.roles.revoke_from_group(group.id, ids)
+    return Response(status_code=204)
+
+
 @router.get(BASE + "/{id}/role-mappings/realm")
 async def group_realm_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
@@ -125,12 +140,7 @@ async def add_group_realm_roles(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body)
-        await repos.roles.grant_to_group(group.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, None, add=True)
 
 
 @router.delete(BASE + "/{id}/role-mappings/realm", status_code=204)
@@ -138,12 +148,7 @@ async def remove_group_realm_roles(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body)
-        await repos.roles.revoke_from_group(group.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, None, add=False)
 
 
 @router.get(BASE + "/{id}/role-mappings/clients/{client}")
@@ -162,12 +167,7 @@ async def add_group_client_roles(
     realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body, client_uuid=client)
-        await repos.roles.grant_to_group(group.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, client, add=True)
 
 
 @router.delete(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
@@ -175,9 +175,4 @@ async def remove_group_client_roles(
     realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body, client_uuid=client)
-        await repos.roles.revoke_from_group(group.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, client, add=False)

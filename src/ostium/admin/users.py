@@ -222,17 +222,27 @@ async def effective_realm_roles(
     ]
 
 
+async def _change_mappings(
+    a: Admin, realm: str, id: str, body: Any, client: str | None, *, add: bool
+) -> Response:
+    """Grant or revoke the realm roles (client None) or one client's roles in `body`."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        user = await a.user(repos, loaded, id)
+        ids = [r.id for r in await roles_named(repos, loaded, body, client_uuid=client)]
+        if add:
+            await repos.roles.grant_to_user(user.id, ids)
+        else:
+            await repos.roles.revoke_from_user(user.id, ids)
+    return Response(status_code=204)
+
+
 @router.post(BASE + "/{id}/role-mappings/realm", status_code=204)
 async def add_realm_roles(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        user = await a.user(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body)
-        await repos.roles.grant_to_user(user.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, None, add=True)
 
 
 @router.delete(BASE + "/{id}/role-mappings/realm", status_code=204)
@@ -240,12 +250,7 @@ async def remove_realm_roles(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        user = await a.user(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body)
-        await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, None, add=False)
 
 
 # --- groups and sessions -------------------------------------------------------------------
@@ -334,12 +339,7 @@ async def add_client_roles(
     realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        user = await a.user(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body, client_uuid=client)
-        await repos.roles.grant_to_user(user.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, client, add=True)
 
 
 @router.delete(BASE + "/{id}/role-mappings/clients/{client}", status_code=204)
@@ -347,12 +347,7 @@ async def remove_client_roles(
     realm: str, id: str, client: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     body = await json_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        user = await a.user(repos, loaded, id)
-        roles = await roles_named(repos, loaded, body, client_uuid=client)
-        await repos.roles.revoke_from_user(user.id, [r.id for r in roles])
-    return Response(status_code=204)
+    return await _change_mappings(a, realm, id, body, client, add=False)
 
 
 @router.get(BASE + "/{id}/role-mappings/clients/{client}/composite")
