@@ -305,3 +305,27 @@ async def test_client_scopes_built_in_and_custom(ostium: OstiumUnderTest) -> Non
         headers=bearer(with_scope["access_token"]),
     )
     assert userinfo.json()["plan"] == "gold"
+
+
+async def test_group_update_and_lookup_reject_bad_input(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    created = await ostium.client.post(
+        f"{ADMIN}/test/groups", json={"name": "ops", "attributes": {"a": ["1"]}}, headers=headers
+    )
+    assert created.status_code == 201
+    group = created.headers["location"]
+    for body in ({"name": ""}, {"name": "a/b"}, {"attributes": {"a": "not-a-list"}}, [1]):
+        bad = await ostium.client.put(group, json=body, headers=headers)
+        assert bad.status_code == 400, body
+        assert "errorMessage" in bad.json()
+    unchanged = (await ostium.client.get(group, headers=headers)).json()
+    assert unchanged["name"] == "ops"
+    assert (
+        await ostium.client.get(f"{ADMIN}/test/group-by-path/nope", headers=headers)
+    ).status_code == 404
+    assert (
+        await ostium.client.get(f"{ADMIN}/test/groups/nope/children", headers=headers)
+    ).status_code == 404
+    assert (
+        await ostium.client.get(f"{ADMIN}/test/roles/nope/users", headers=headers)
+    ).status_code == 404

@@ -117,3 +117,70 @@ def test_realm_client_user_roles_groups_sessions(
     admin.change_current_realm("master")
     admin.delete_realm("demo")
     assert "demo" not in [r["realm"] for r in admin.get_realms()]
+
+
+def test_group_tree_role_members_and_client_sessions(
+    admin: KeycloakAdmin, server: RunningServer
+) -> None:
+    admin.create_realm({"realm": "tree", "enabled": True}, skip_exists=False)
+    admin.change_current_realm("tree")
+    try:
+        engineering = admin.create_group({"name": "engineering"})
+        backend = admin.create_group({"name": "backend"}, parent=engineering)
+        admin.create_group({"name": "db"}, parent=backend)
+        admin.create_group({"name": "sales"})
+
+        assert admin.groups_count()["count"] == 4
+        assert admin.groups_count({"top": "true"})["count"] == 2
+        tree = admin.get_groups(full_hierarchy=True)
+        assert [g["name"] for g in tree] == ["engineering", "sales"]
+        assert tree[0]["subGroupCount"] == 1
+        assert [g["path"] for g in tree[0]["subGroups"]] == ["/engineering/backend"]
+        assert [g["path"] for g in tree[0]["subGroups"][0]["subGroups"]] == [
+            "/engineering/backend/db"
+        ]
+        children = admin.get_group_children(engineering)
+        assert [(g["name"], g["subGroupCount"]) for g in children] == [("backend", 1)]
+        assert admin.get_group_by_path("/engineering/backend/db")["name"] == "db"
+        assert [g["name"] for g in admin.get_groups({"search": "db"})] == ["engineering"]
+
+        admin.update_group(backend, {"name": "platform", "attributes": {"floor": ["3"]}})
+        renamed = admin.get_group(backend)
+        assert renamed["path"] == "/engineering/platform"
+        assert renamed["attributes"] == {"floor": ["3"]}
+        with pytest.raises(KeycloakError) as sibling:
+            admin.update_group(admin.get_group_by_path("/sales")["id"], {"name": "engineering"})
+        assert sibling.value.response_code == 409
+
+        client_uuid = admin.create_client(
+            {"clientId": "desk", "publicClient": True, "directAccessGrantsEnabled": True}
+        )
+        admin.create_client_role(client_uuid, {"name": "agent"})
+        admin.create_realm_role({"name": "support"})
+        users = {}
+        for name in ("dave", "erin"):
+            users[name] = admin.create_user(
+                {"username": name, "enabled": True, "email": f"{name}@tree.example"}
+            )
+            admin.set_user_password(users[name], f"{name}-pw", temporary=False)
+        admin.assign_realm_roles(users["erin"], [admin.get_realm_role("support")])
+        admin.assign_client_role(
+            users["dave"], client_uuid, [admin.get_client_role(client_uuid, "agent")]
+        )
+        assert [u["username"] for u in admin.get_realm_role_members("support")] == ["erin"]
+        assert [u["username"] for u in admin.get_client_role_members(client_uuid, "agent")] == [
+            "dave"
+        ]
+        assert admin.users_count({"search": "dave"}) == 1
+        assert admin.users_count({"email": "tree.example"}) == 2
+
+        assert admin.get_client_all_sessions(client_uuid) == []
+        oidc = KeycloakOpenID(server_url=server.base_url + "/", realm_name="tree", client_id="desk")
+        oidc.token("dave", "dave-pw")
+        sessions = admin.get_client_all_sessions(client_uuid)
+        assert [(s["username"], s["clients"]) for s in sessions] == [
+            ("dave", {client_uuid: "desk"})
+        ]
+    finally:
+        admin.change_current_realm("master")
+        admin.delete_realm("tree")

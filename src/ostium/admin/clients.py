@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
@@ -15,6 +15,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import change_composites
+from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role, User
 from ostium.services.realm_import import (
     apply_client,
@@ -335,3 +336,43 @@ async def remove_client_role_composites(
         role = await _client_role(repos, await a.client(repos, loaded, id), name)
         await change_composites(repos, loaded, role, body, add=False)
     return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/roles/{name}/users")
+async def client_role_members(
+    realm: str,
+    id: str,
+    name: str,
+    first: int = 0,
+    max: int = 100,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        role = await _client_role(repos, await a.client(repos, loaded, id), name)
+        users = await repos.roles.members(role.id, **paging(first, max))
+    return [user_representation(u, brief=briefRepresentation) for u in users]
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+@router.get(BASE + "/{id}/user-sessions")
+async def client_user_sessions(
+    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    """The user sessions in which the client holds a client session."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        client = await a.client(repos, loaded, id)
+        sessions = page_of(await repos.sessions.list_for_client(client.id), first, max)
+        return await session_representations(repos, loaded, sessions)
+
+
+@router.get(BASE + "/{id}/session-count")
+async def client_session_count(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, int]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+        return {"count": len(await repos.sessions.list_for_client(client.id))}

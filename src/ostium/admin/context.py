@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -16,7 +16,9 @@ from ostium.services.realm_import import RealmImportError
 from ostium.storage.interfaces import DuplicateError, Repositories
 from ostium.web.runtime import Runtime
 
-__all__ = ["Admin", "admin", "json_body"]
+T = TypeVar("T")
+
+__all__ = ["Admin", "admin", "json_body", "page_of", "paging", "require_object"]
 
 
 class Admin:
@@ -90,3 +92,16 @@ def require_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("Expected a JSON object")
     return body
+
+
+def paging(first: int, max: int) -> dict[str, Any]:
+    """Keycloak's `first`/`max` query parameters as storage keywords: a negative `first`
+    starts at the beginning, a negative `max` means no limit."""
+    return {"first": first if first > 0 else 0, "max": max if max >= 0 else None}
+
+
+def page_of(items: list[T], first: int, max: int) -> list[T]:
+    """`paging` applied to a list already in memory."""
+    page = paging(first, max)
+    rest = items[page["first"] :]
+    return rest if page["max"] is None else rest[: page["max"]]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -60,12 +60,63 @@ async def _create(a: Admin, request: Request, realm: str, parent_id: str | None)
     return Response(status_code=201, headers={"Location": a.location(group.id)})
 
 
+def _matches(groups: list[Group], group: Group, search: str, exact: bool) -> bool:
+    """Whether the group or one of its descendants has a matching name."""
+    name = group.name if exact else group.name.lower()
+    if (name == search) if exact else (search.lower() in name):
+        return True
+    return any(_matches(groups, g, search, exact) for g in groups if g.parent_id == group.id)
+
+
 @router.get(BASE)
-async def list_groups(realm: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_groups(
+    realm: str,
+    search: str | None = None,
+    exact: bool = False,
+    first: int = 0,
+    max: int = 100,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    """The top-level groups with their subtrees; with `search`, those whose subtree holds
+    a group of that name (Keycloak's group search)."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-groups")
         groups = await repos.groups.list_all(loaded.id)
-    return _tree(groups, None, "")
+    if search:
+        groups = [
+            g for g in groups if g.parent_id is not None or _matches(groups, g, search, exact)
+        ]
+    return page_of(_tree(groups, None, ""), first, max)
+
+
+@router.get(BASE + "/count")
+async def count_groups(
+    realm: str, search: str | None = None, top: bool = False, a: Admin = Depends(admin)
+) -> dict[str, int]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "query-groups")
+        groups = await repos.groups.list_all(loaded.id)
+    if top:
+        groups = [g for g in groups if g.parent_id is None]
+    if search:
+        groups = [g for g in groups if search.lower() in g.name.lower()]
+    return {"count": len(groups)}
+
+
+@router.get("/realms/{realm}/group-by-path/{path:path}")
+async def group_by_path(realm: str, path: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        groups = await repos.groups.list_all(loaded.id)
+        for group in groups:
+            if await group_path(repos, group) == "/" + path.strip("/"):
+                return group_representation(
+                    group,
+                    "/" + path.strip("/"),
+                    sub_groups=_tree(groups, group, "/" + path.strip("/")),
+                )
+    raise NotFound("Group path does not exist")
 
 
 @router.post(BASE, status_code=201)
@@ -83,12 +134,76 @@ async def get_group(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str,
     return group_representation(group, path, sub_groups=_tree(groups, group, path))
 
 
+@router.put(BASE + "/{id}", status_code=204)
+async def update_group(
+    realm: str, id: str, request: Request, a: Admin = Depends(admin)
+) -> Response:
+    """Renames the group and, when `attributes` is given, replaces them (Keycloak's
+    updateGroup)."""
+    body = require_object(await json_body(request))
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip() or "/" in name):
+        raise BadRequest("Group name is missing or invalid")
+    attributes = body.get("attributes")
+    if attributes is not None and not (
+        isinstance(attributes, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
+        )
+    ):
+        raise BadRequest("attributes: expected an object of string lists")
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-users")
+        group = await _group(repos, loaded, id)
+        if name is not None and name != group.name:
+            siblings = await repos.groups.list_all(loaded.id)
+            if any(g.parent_id == group.parent_id and g.name == name for g in siblings):
+                raise Conflict(f"Sibling group named '{name}' already exists.")
+            group.name = name
+        if attributes is not None:
+            group.attributes = {k: list(v) for k, v in attributes.items()}
+        await repos.groups.update(group)
+    return Response(status_code=204)
+
+
 @router.delete(BASE + "/{id}", status_code=204)
 async def delete_group(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         await repos.groups.delete((await _group(repos, loaded, id)).id)
     return Response(status_code=204)
+
+
+@router.get(BASE + "/{id}/children")
+async def subgroups(
+    realm: str,
+    id: str,
+    search: str | None = None,
+    exact: bool = False,
+    first: int = 0,
+    max: int = 10,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    """The direct children, each with its `subGroupCount` (Keycloak 23+ pages the tree this
+    way instead of nesting it)."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        parent = await _group(repos, loaded, id)
+        groups = await repos.groups.list_all(loaded.id)
+        path = await group_path(repos, parent)
+    children = [g for g in groups if g.parent_id == parent.id]
+    if search:
+        children = [g for g in children if _matches(groups, g, search, exact)]
+    children = page_of(children, first, max)
+    return [
+        group_representation(
+            g,
+            f"{path}/{g.name}",
+            sub_group_count=sum(1 for c in groups if c.parent_id == g.id),
+        )
+        for g in children
+    ]
 
 
 @router.post(BASE + "/{id}/children", status_code=201)
@@ -105,9 +220,7 @@ async def members(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         group = await _group(repos, loaded, id)
-        users = await repos.groups.members(
-            group.id, first=first if first > 0 else 0, max=max if max >= 0 else None
-        )
+        users = await repos.groups.members(group.id, **paging(first, max))
     return [user_representation(u) for u in users]
 
 

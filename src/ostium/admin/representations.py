@@ -104,7 +104,11 @@ def role_representation(role: Role) -> dict[str, Any]:
 
 
 def group_representation(
-    group: Group, path: str, *, sub_groups: list[dict[str, Any]] | None = None
+    group: Group,
+    path: str,
+    *,
+    sub_groups: list[dict[str, Any]] | None = None,
+    sub_group_count: int | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": group.id,
@@ -114,7 +118,7 @@ def group_representation(
         "realmRoles": [],
         "clientRoles": {},
         "subGroups": sub_groups or [],
-        "subGroupCount": len(sub_groups or []),
+        "subGroupCount": len(sub_groups or []) if sub_group_count is None else sub_group_count,
     }
     if group.parent_id:
         body["parentId"] = group.parent_id

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_body, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
-from ostium.admin.representations import role_representation
+from ostium.admin.representations import role_representation, user_representation
 from ostium.admin.role_refs import change_composites
 from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
@@ -115,3 +115,21 @@ async def remove_composites(
         role = await _role(repos, loaded, name)
         await change_composites(repos, loaded, role, body, add=False)
     return Response(status_code=204)
+
+
+@router.get(BASE + "/{name}/users")
+async def role_members(
+    realm: str,
+    name: str,
+    first: int = 0,
+    max: int = 100,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    """The users the role is mapped to directly (not through groups or composites), as
+    Keycloak's "Users in role"."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        role = await _role(repos, loaded, name)
+        users = await repos.roles.members(role.id, **paging(first, max))
+    return [user_representation(u, brief=briefRepresentation) for u in users]

@@ -8,10 +8,40 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin
+from ostium.domain import Realm, UserSession
+from ostium.storage.interfaces import Repositories
 
-__all__ = ["router"]
+__all__ = ["router", "session_representations"]
 
 router = APIRouter(tags=["Realms Admin"])
+
+
+async def session_representations(
+    repos: Repositories, realm: Realm, sessions: list[UserSession]
+) -> list[dict[str, Any]]:
+    """Keycloak's `UserSessionRepresentation`s: `clients` maps client ids (internal) to
+    clientIds; times are in milliseconds."""
+    result = []
+    for session in sessions:
+        user = await repos.users.get(realm.id, session.user_id)
+        clients: dict[str, str] = {}
+        for cs in await repos.sessions.list_client_sessions(session.id):
+            client = await repos.clients.get(realm.id, cs.client_id)
+            if client is not None:
+                clients[client.id] = client.client_id
+        result.append(
+            {
+                "id": session.id,
+                "username": user.username if user else session.login_username,
+                "userId": session.user_id,
+                "ipAddress": session.ip_address,
+                "start": session.started * 1000,
+                "lastAccess": session.last_refresh * 1000,
+                "rememberMe": session.remember_me,
+                "clients": clients,
+            }
+        )
+    return result
 
 
 @router.get("/realms/{realm}/client-session-stats")

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_body, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -16,6 +16,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import roles_named
+from ostium.admin.sessions import session_representations
 from ostium.domain import PASSWORD, Realm, User
 from ostium.services.groups import group_path
 from ostium.services.realm_import import apply_user, parse_credential
@@ -64,17 +65,40 @@ async def search_users(
             first_name=firstName,
             last_name=lastName,
             exact=exact,
-            first=first if first > 0 else 0,
-            max=max if max >= 0 else None,
+            **paging(first, max),
         )
     return [user_representation(u, brief=briefRepresentation) for u in users]
 
 
 @router.get(BASE + "/count")
-async def count_users(realm: str, a: Admin = Depends(admin)) -> int:
+async def count_users(
+    realm: str,
+    search: str | None = None,
+    username: str | None = None,
+    email: str | None = None,
+    firstName: str | None = None,
+    lastName: str | None = None,
+    a: Admin = Depends(admin),
+) -> int:
+    """All users, or those the same filters as the search would list."""
+    if search and search.strip() == "*":
+        search = None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-users")
-        return await repos.users.count(loaded.id)
+        if not any((search, username, email, firstName, lastName)):
+            return await repos.users.count(loaded.id)
+        found = await repos.users.search(
+            loaded.id,
+            search=search,
+            username=username,
+            email=email,
+            first_name=firstName,
+            last_name=lastName,
+            exact=False,
+            first=0,
+            max=None,
+        )
+        return len(found)
 
 
 @router.post(BASE, status_code=201)
@@ -291,26 +315,9 @@ async def user_sessions(realm: str, id: str, a: Admin = Depends(admin)) -> list[
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         user = await a.user(repos, loaded, id)
-        result = []
-        for session in await repos.sessions.list_for_user(user.id):
-            clients: dict[str, str] = {}
-            for cs in await repos.sessions.list_client_sessions(session.id):
-                client = await repos.clients.get(loaded.id, cs.client_id)
-                if client is not None:
-                    clients[client.id] = client.client_id
-            result.append(
-                {
-                    "id": session.id,
-                    "username": user.username,
-                    "userId": user.id,
-                    "ipAddress": session.ip_address,
-                    "start": session.started * 1000,
-                    "lastAccess": session.last_refresh * 1000,
-                    "rememberMe": session.remember_me,
-                    "clients": clients,
-                }
-            )
-    return result
+        return await session_representations(
+            repos, loaded, await repos.sessions.list_for_user(user.id)
+        )
 
 
 @router.post(BASE + "/{id}/logout", status_code=204)

@@ -538,6 +538,17 @@ class SqlRoleRepository(_Repository):
         )
         return [_role(r) for r in rows]
 
+    async def members(self, role_id: str, *, first: int = 0, max: int | None = None) -> list[User]:
+        rows = await self._all(
+            select(t.users)
+            .join(t.user_roles, t.user_roles.c.user_id == t.users.c.id)
+            .where(t.user_roles.c.role_id == role_id)
+            .order_by(t.users.c.username)
+            .offset(first)
+            .limit(max)
+        )
+        return [_user(r) for r in rows]
+
     async def grant_to_group(self, group_id: str, role_ids: Sequence[str]) -> None:
         await self._ignore_duplicate(
             t.group_roles, [{"group_id": group_id, "role_id": r} for r in role_ids]
@@ -723,6 +734,15 @@ class SqlUserSessionRepository(_Repository):
         rows = await self._all(
             select(t.user_sessions)
             .where(t.user_sessions.c.realm_id == realm_id)
+            .order_by(t.user_sessions.c.started)
+        )
+        return [_user_session(r) for r in rows]
+
+    async def list_for_client(self, client_id: str) -> list[UserSession]:
+        rows = await self._all(
+            select(t.user_sessions)
+            .join(t.client_sessions, t.client_sessions.c.user_session_id == t.user_sessions.c.id)
+            .where(t.client_sessions.c.client_id == client_id)
             .order_by(t.user_sessions.c.started)
         )
         return [_user_session(r) for r in rows]
