@@ -24,10 +24,8 @@ from ostium.events import EventLog
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.realm_import import parse_realm
 from ostium.services.realm_setup import write_bundle
-from ostium.sessions.authentication import LocalAuthenticationSessionStore
 from ostium.storage.interfaces import Storage
 from ostium.storage.sql import open_storage
-from ostium.web.pages import Pages
 from ostium.web.runtime import Runtime
 
 BASE = "http://localhost:8080"
@@ -163,17 +161,10 @@ async def start_in_process(tmp_path: Path, realm: dict[str, Any] | None = None) 
     async with storage.transaction() as repos:
         await write_bundle(repos, bundle)
     events = EventLog()
-    runtime = Runtime(
-        storage=storage,
-        clock=clock,
-        auth_sessions=LocalAuthenticationSessionStore(),
-        events=events,
-        pages=Pages(),
-        node_name="node1",
-    )
+    runtime = Runtime.create(storage, clock, events=events, node_name="node1")
     transport = httpx.ASGITransport(app=create_app(runtime), client=("127.0.0.1", 40000))
     client = httpx.AsyncClient(transport=transport, base_url=BASE)
-    return OstiumUnderTest(client, storage, clock, runtime, events)
+    return OstiumUnderTest(client, runtime.storage, clock, runtime, events)
 
 
 def pkce_pair() -> tuple[str, str]:

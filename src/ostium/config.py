@@ -96,6 +96,11 @@ def _check_port(value: int) -> None:
 _HOST_NAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")
 
 
+def _check_positive(value: int) -> None:
+    if value < 1:
+        raise _BadValue(f"{value} is not a positive number")
+
+
 def _check_hostname(value: str) -> None:
     # Keycloak's hostname v2 takes either a bare host name or a full URL (to set the scheme,
     # port or a path); anything else would only surface later as broken issuer URLs.
@@ -509,6 +514,151 @@ class Config:
             ),
         ),
     )
+    cache_remote_host: str | None = field(
+        default=None,
+        metadata=_meta(
+            category="Cache",
+            description=(
+                "The Redis server of --cache=redis: a host name, or for sentinel and cluster"
+                " modes several host[:port] separated by commas."
+            ),
+        ),
+    )
+    cache_remote_port: int = field(
+        default=6379,
+        metadata=_meta(
+            category="Cache",
+            description="The Redis port, for hosts given without one.",
+            check=_check_port,
+        ),
+    )
+    cache_remote_username: str | None = field(
+        default=None,
+        metadata=_meta(category="Cache", description="The Redis user name (Redis 6 ACLs)."),
+    )
+    cache_remote_password: str | None = field(
+        default=None,
+        metadata=_meta(category="Cache", description="The Redis password.", secret=True),
+    )
+    cache_remote_tls_enabled: bool = field(
+        default=False,
+        metadata=_meta(
+            category="Cache",
+            description=(
+                "Talk to Redis over TLS; the server certificate is verified against the system"
+                " trust store and --truststore-paths."
+            ),
+        ),
+    )
+    cache_remote_mode: Literal["standalone", "sentinel", "cluster"] = field(
+        default="standalone",
+        metadata=_meta(
+            category="Cache",
+            description=(
+                "How Redis is deployed: one server (or a replicated one behind a single"
+                " address), Sentinel (the hosts are sentinels), or Redis Cluster."
+            ),
+        ),
+    )
+    cache_remote_sentinel_master: str = field(
+        default="mymaster",
+        metadata=_meta(
+            category="Cache",
+            description="With --cache-remote-mode=sentinel: the name of the monitored master.",
+        ),
+    )
+    truststore_paths: list[str] = field(
+        default_factory=list,
+        metadata=_meta(
+            category="Truststore",
+            description=(
+                "PEM files of certificate authorities to trust, separated by commas, in"
+                " addition to the system's (for Redis over TLS)."
+            ),
+        ),
+    )
+    cache_metrics_histograms_enabled: bool = field(
+        default=False,
+        metadata=_meta(
+            category="Cache",
+            description=(
+                "Add latency histograms of cache operations to the metrics"
+                " (needs --metrics-enabled=true)."
+            ),
+        ),
+    )
+    cache_embedded_realms_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the realms cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_users_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the users cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_authorization_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the authorization cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_keys_max_count: int = field(
+        default=1000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the keys cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_sessions_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the sessions cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_client_sessions_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the clientSessions cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_offline_sessions_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the offlineSessions cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
+    cache_embedded_offline_client_sessions_max_count: int = field(
+        default=10000,
+        metadata=_meta(
+            category="Cache",
+            description="The most entries the offlineClientSessions cache holds on each node; the least"
+            " recently used go first.",
+            check=_check_positive,
+        ),
+    )
     # Logging
     log_level: str = field(
         default="info",
@@ -774,6 +924,40 @@ def display_value(config: Config, name: str) -> str:
 # --- loading ------------------------------------------------------------------------------
 
 
+# Other spellings of an option's name: Ostium's short one for a long Keycloak name.
+_NAME_ALIASES: Mapping[str, str] = {
+    "sticky-session-attach-route": "spi-sticky-session-encoder-infinispan-should-attach-route",
+}
+
+# Caches whose entries must never be evicted while alive: bounding them would lose logins
+# in progress, lockouts or single-use marks. Keycloak refuses a bound on them too.
+_UNBOUNDED_CACHES: Mapping[str, str] = {
+    "action-tokens": "actionTokens",
+    "authentication-sessions": "authenticationSessions",
+    "login-failures": "loginFailures",
+    "work": "work",
+}
+
+
+def _option_for(name: str, where: str) -> Option:
+    """The option a user wrote `name` for; `where` tells the error where it was written."""
+    name = _NAME_ALIASES.get(name, name)
+    option = _BY_NAME.get(name)
+    if option is not None:
+        return option
+    refused = re.fullmatch(r"cache-embedded-(.+)-max-count", name)
+    if refused and refused.group(1) in _UNBOUNDED_CACHES:
+        raise ConfigError(
+            f"Option '{name}'{where} cannot be set: the {_UNBOUNDED_CACHES[refused.group(1)]}"
+            " cache must not be bounded, or live entries would be evicted"
+        )
+    prefix = "--" if where == "" else ""
+    raise ConfigError(
+        f"Unknown option{':' if where == '' else ''} '{prefix}{name}'{where}"
+        f"{_did_you_mean(name, prefix)}"
+    )
+
+
 def _did_you_mean(name: str, prefix: str) -> str:
     close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
     return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
@@ -788,9 +972,7 @@ def _read_cli(args: Sequence[str]) -> dict[str, str]:
         if not arg.startswith("--") or arg == "--":
             raise ConfigError(f"Unexpected argument: {arg!r}; options look like --name=value")
         name, equals, raw = arg[2:].partition("=")
-        option = _BY_NAME.get(name)
-        if option is None:
-            raise ConfigError(f"Unknown option: '--{name}'{_did_you_mean(name, '--')}")
+        option = _option_for(name, "")
         following = args[index] if index < len(args) else None
         if equals:
             values[option.name] = raw
@@ -826,11 +1008,7 @@ def _read_conf_file(path: Path) -> dict[str, tuple[str, int]]:
         name = name.strip()
         if not equals or not name:
             raise ConfigError(f"Invalid line in {path} line {number}: expected name=value")
-        option = _BY_NAME.get(name)
-        if option is None:
-            raise ConfigError(
-                f"Unknown option '{name}' in {path} line {number}{_did_you_mean(name, '')}"
-            )
+        option = _option_for(name, f" in {path} line {number}")
         if not option.in_conf_file:
             raise ConfigError(
                 f"Option '{name}' cannot be set in {path} line {number};"
@@ -864,6 +1042,7 @@ def load_config(
     """
     base = Path.cwd() if cwd is None else cwd
     cli = _read_cli(args)
+    env = _canonical_env(env)
     file_option = option_named("config-file")
     explicit_file: tuple[str, str] | None = None
     if file_option.name in cli:
@@ -910,6 +1089,21 @@ def load_config(
     return config
 
 
+def _canonical_env(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment with aliased names under their option's variable; a refused option
+    set in the environment is an error like anywhere else."""
+    result = dict(env)
+    for alias, name in _NAME_ALIASES.items():
+        alias_var = ENV_PREFIX + alias.upper().replace("-", "_")
+        if alias_var in env:
+            result.setdefault(option_named(name).env_var, env[alias_var])
+    for cache in _UNBOUNDED_CACHES:
+        name = f"cache-embedded-{cache}-max-count"
+        if ENV_PREFIX + name.upper().replace("-", "_") in env:
+            _option_for(name, f" (from {ENV_PREFIX + name.upper().replace('-', '_')})")
+    return result
+
+
 def _absolute(value: Path, base: Path) -> Path:
     return base / value.expanduser()
 
@@ -923,6 +1117,10 @@ def _check_together(config: Config) -> None:
             else ("--https-certificate-key-file", "--https-certificate-file")
         )
         raise ConfigError(f"Missing option '{missing}': it is needed together with {given}")
+    if config.cache == "redis" and not config.cache_remote_host:
+        raise ConfigError(
+            "Missing option '--cache-remote-host': --cache=redis needs the Redis server's address"
+        )
     both = [feature for feature in config.features_disabled if feature in config.features]
     if both:
         raise ConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 from prometheus_client import CollectorRegistry
+from redis.exceptions import RedisError
 
 from ostium import __version__
 from ostium.app import create_app
@@ -19,10 +21,11 @@ from ostium.config import Config, database_url
 from ostium.events import EventLog
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.realm_import import RealmImportError, import_directory
-from ostium.sessions.authentication import LocalAuthenticationSessionStore
+from ostium.sessions.caches import Caches, CacheSizes
+from ostium.sessions.metrics import CacheMetrics
+from ostium.sessions.redis_client import RedisSettings, connect_redis
 from ostium.storage.sql import DatabaseNewerThanCodeError, open_storage
 from ostium.web.management import create_management_app
-from ostium.web.pages import Pages
 from ostium.web.runtime import Runtime
 
 __all__ = ["serve"]
@@ -70,6 +73,7 @@ async def _serve(config: Config, mode: str) -> int:
     except OSError as exc:
         raise StartupError(f"Cannot open the database: {exc}") from None
     clock = SystemClock()
+    stack = contextlib.AsyncExitStack()
     try:
         await ensure_master_realm(
             storage,
@@ -86,19 +90,30 @@ async def _serve(config: Config, mode: str) -> int:
                 raise StartupError(f"Realm import failed: {exc}") from None
             for name in imported:
                 _log.info("Imported realm '%s'", name)
-        runtime = Runtime(
-            storage=storage,
-            clock=clock,
-            auth_sessions=LocalAuthenticationSessionStore(),
+        caches = await _caches(config)
+        persistent = "persistent-user-sessions" not in config.features_disabled
+        if not persistent and config.cache == "local":
+            _log.warning(
+                "persistent-user-sessions is disabled and --cache=local: user sessions live"
+                " in this process only, and a restart logs every user out"
+            )
+        runtime = Runtime.create(
+            storage,
+            clock,
+            caches=caches,
+            persistent_sessions=persistent,
             events=EventLog(),
-            pages=Pages(),
             hostname=config.hostname,
             node_name=config.node_name
             if config.spi_sticky_session_encoder_infinispan_should_attach_route
             else None,
             version=__version__,
         )
+        await caches.start()
+        stack.push_async_callback(caches.close)
         registry = CollectorRegistry() if config.metrics_enabled else None
+        if registry is not None:
+            registry.register(CacheMetrics(caches))
         app = create_app(runtime, registry=registry)
         # As Keycloak: HTTPS whenever a certificate is configured, plain HTTP only when
         # enabled; both may listen at once.
@@ -132,7 +147,45 @@ async def _serve(config: Config, mode: str) -> int:
         failed = [server for server in servers if not server.started]
         return 1 if failed else 0
     finally:
+        await stack.aclose()
         await storage.close()
+
+
+async def _caches(config: Config) -> Caches:
+    """The named caches; with --cache=redis, a Redis that answers, or a clear error."""
+    sizes = CacheSizes(
+        realms=config.cache_embedded_realms_max_count,
+        users=config.cache_embedded_users_max_count,
+        authorization=config.cache_embedded_authorization_max_count,
+        keys=config.cache_embedded_keys_max_count,
+        sessions=config.cache_embedded_sessions_max_count,
+        client_sessions=config.cache_embedded_client_sessions_max_count,
+        offline_sessions=config.cache_embedded_offline_sessions_max_count,
+        offline_client_sessions=config.cache_embedded_offline_client_sessions_max_count,
+    )
+    if config.cache != "redis":
+        return Caches.build(sizes, histograms=config.cache_metrics_histograms_enabled)
+    assert config.cache_remote_host is not None  # checked with the options
+    try:
+        settings = RedisSettings.parse(
+            config.cache_remote_host,
+            config.cache_remote_port,
+            mode=config.cache_remote_mode,
+            username=config.cache_remote_username,
+            password=config.cache_remote_password,
+            tls=config.cache_remote_tls_enabled,
+            ca_files=tuple(config.truststore_paths),
+            sentinel_master=config.cache_remote_sentinel_master,
+        )
+        client = connect_redis(settings)
+    except (ValueError, OSError) as exc:
+        raise StartupError(f"Invalid Redis settings (--cache-remote-*): {exc}") from None
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        where = ", ".join(f"{host}:{port}" for host, port in settings.hosts)
+        raise StartupError(f"Cannot use the Redis cache at {where}: {exc}") from None
+    return Caches.build(sizes, redis=client, histograms=config.cache_metrics_histograms_enabled)
 
 
 def _server(app: object, host: str, port: int, *, tls: Config | None = None) -> uvicorn.Server:

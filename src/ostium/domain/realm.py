@@ -45,8 +45,16 @@ class Realm:
     internationalization_enabled: bool = False
     supported_locales: list[str] = field(default_factory=list)
     default_locale: str | None = None
-    # Brute-force settings live here now so the sessions work finds them stored.
+    # Brute-force detection, with Keycloak's defaults.
     brute_force_protected: bool = False
+    permanent_lockout: bool = False
+    max_temporary_lockouts: int = 0
+    failure_factor: int = 30
+    wait_increment_seconds: int = 60
+    max_failure_wait_seconds: int = 900
+    minimum_quick_login_wait_seconds: int = 60
+    quick_login_check_milli_seconds: int = 1000
+    max_delta_time_seconds: int = 43200
     # Everything else in a RealmRepresentation that Ostium keeps but does not act on.
     attributes: dict[str, str] = field(default_factory=dict)
 

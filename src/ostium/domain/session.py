@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = ["AuthorizationCode", "ClientSession", "UserSession"]
+if TYPE_CHECKING:
+    from ostium.domain.realm import Realm
+
+__all__ = [
+    "AuthorizationCode",
+    "ClientSession",
+    "UserSession",
+    "session_expires_at",
+    "session_limits",
+]
 
 
 @dataclass
@@ -24,6 +34,29 @@ class UserSession:
     def expired(self, now: int, idle: int, max_lifespan: int) -> bool:
         """Keycloak's rule: past the idle timeout since last use, or the max since login."""
         return now > self.last_refresh + idle or now > self.started + max_lifespan
+
+
+def session_limits(realm: Realm, session: UserSession) -> tuple[int, int]:
+    """(idle timeout, max lifespan) in seconds: offline and remember-me sessions have their own."""
+    if session.offline:
+        max_lifespan = (
+            realm.offline_session_max_lifespan
+            if realm.offline_session_max_lifespan_enabled
+            else 10**10
+        )
+        return realm.offline_session_idle_timeout, max_lifespan
+    if session.remember_me and realm.sso_session_idle_timeout_remember_me:
+        return (
+            realm.sso_session_idle_timeout_remember_me,
+            realm.sso_session_max_lifespan_remember_me or realm.sso_session_max_lifespan,
+        )
+    return realm.sso_session_idle_timeout, realm.sso_session_max_lifespan
+
+
+def session_expires_at(realm: Realm, session: UserSession) -> int:
+    """When the session ends if unused from now on: the earlier of idle and max."""
+    idle, max_lifespan = session_limits(realm, session)
+    return min(session.last_refresh + idle, session.started + max_lifespan)
 
 
 @dataclass

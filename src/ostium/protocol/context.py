@@ -9,6 +9,7 @@ from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
 from ostium.events import Event, EventLog
 from ostium.sessions.authentication import AuthenticationSessionStore
+from ostium.sessions.login_failures import LoginFailures
 from ostium.storage.interfaces import Storage
 
 __all__ = ["RealmContext", "RequestInfo"]
@@ -35,6 +36,7 @@ class RealmContext:
     events: EventLog
     secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
     node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
+    login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
 
     @property
     def cookie_path(self) -> str:

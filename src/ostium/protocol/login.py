@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from ostium.domain import Client, User
+from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
-from ostium.services.users import authenticate
+from ostium.services.users import authenticate, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
 
@@ -73,17 +74,59 @@ async def check_credentials(
     **details: str,
 ) -> User | None:
     """The user, or None with a LOGIN_ERROR event: the browser form and the password
-    grant fail the same way and are audited the same way."""
-    user = await authenticate(repos, ctx.realm, username, password) if password else None
+    grant fail the same way and are audited the same way. A user locked out by
+    brute-force detection fails like a wrong password, without the password being tried."""
+    guarded = ctx.realm.brute_force_protected and ctx.login_failures is not None
+    target = await find_login_user(repos, ctx.realm, username) if guarded else None
+    failure = (
+        await ctx.login_failures.get(ctx.realm.id, target.id)
+        if target is not None and ctx.login_failures is not None
+        else None
+    )
+    error = "invalid_user_credentials"
+    user = None
+    if is_locked(failure, ctx.clock.now()):
+        error = "user_temporarily_disabled"
+    elif password:
+        user = await authenticate(repos, ctx.realm, username, password)
     if user is None:
+        if (
+            target is not None
+            and ctx.login_failures is not None
+            and error != "user_temporarily_disabled"
+        ):
+            await _count_failure(ctx, repos, target, failure, info)
         ctx.record(
             "LOGIN_ERROR",
             client_id=client.client_id,
             ip_address=info.ip_address,
-            error="invalid_user_credentials",
+            error=error,
             details={"username": username[:255], **details},
         )
+    elif failure is not None and ctx.login_failures is not None:
+        await ctx.login_failures.clear(ctx.realm.id, user.id)
     return user
+
+
+async def _count_failure(
+    ctx: RealmContext,
+    repos: Repositories,
+    user: User,
+    failure: LoginFailure | None,
+    info: RequestInfo,
+) -> None:
+    assert ctx.login_failures is not None
+    realm = ctx.realm
+    verdict = record_failure(realm, failure or LoginFailure(), ctx.clock.now_ms(), info.ip_address)
+    keep = realm.max_delta_time_seconds + realm.max_failure_wait_seconds
+    await ctx.login_failures.put(realm.id, user.id, verdict.failure, keep_seconds=keep)
+    if verdict.disable_user and user.enabled:
+        # Keycloak's permanent lockout: the account is disabled until an admin enables it.
+        user.enabled = False
+        await repos.users.update(user)
+        ctx.record(
+            "USER_DISABLED_BY_PERMANENT_LOCKOUT", user_id=user.id, ip_address=info.ip_address
+        )
 
 
 async def start_login(

@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from ostium.domain import ClientSession, Realm, User, UserSession
+from ostium.domain.session import session_expires_at, session_limits
 from ostium.storage.interfaces import Repositories
 
 __all__ = [
@@ -27,28 +28,6 @@ def new_id() -> str:
 def new_secret_token() -> str:
     """256 bits of randomness, URL-safe: codes, CSRF tokens, tab ids."""
     return secrets.token_urlsafe(32)
-
-
-def session_limits(realm: Realm, session: UserSession) -> tuple[int, int]:
-    if session.offline:
-        max_lifespan = (
-            realm.offline_session_max_lifespan
-            if realm.offline_session_max_lifespan_enabled
-            else 10**10
-        )
-        return realm.offline_session_idle_timeout, max_lifespan
-    if session.remember_me and realm.sso_session_idle_timeout_remember_me:
-        return (
-            realm.sso_session_idle_timeout_remember_me,
-            realm.sso_session_max_lifespan_remember_me or realm.sso_session_max_lifespan,
-        )
-    return realm.sso_session_idle_timeout, realm.sso_session_max_lifespan
-
-
-def session_expires_at(realm: Realm, session: UserSession) -> int:
-    """When the session ends if unused from now on: the earlier of idle and max."""
-    idle, max_lifespan = session_limits(realm, session)
-    return min(session.last_refresh + idle, session.started + max_lifespan)
 
 
 async def create_user_session(

@@ -6,17 +6,17 @@ the database: a login in progress is cheap to restart and expensive to persist.
 
 from __future__ import annotations
 
-import copy
-import time
-from collections import OrderedDict
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from ostium.sessions.distributed import DistributedCache, is_tombstone
 
 __all__ = [
     "AuthenticationSession",
     "AuthenticationSessionStore",
     "AuthenticationTab",
-    "LocalAuthenticationSessionStore",
+    "CachedAuthenticationSessionStore",
 ]
 
 
@@ -47,33 +47,22 @@ class AuthenticationSessionStore(Protocol):
     async def delete(self, session_id: str) -> None: ...
 
 
-class LocalAuthenticationSessionStore:
-    """In-process, bounded, expiring: `--cache=local`.
+class CachedAuthenticationSessionStore:
+    """Over the `authenticationSessions` cache, local or Redis: a login started on one node
+    can be finished on any other."""
 
-    Values are copied in and out so a caller mutating what it read does not change the
-    store behind its back, the same semantics a remote cache has.
-    """
-
-    def __init__(self, max_count: int = 10000) -> None:
-        self._max = max_count
-        self._entries: OrderedDict[str, tuple[float, AuthenticationSession]] = OrderedDict()
+    def __init__(self, cache: DistributedCache) -> None:
+        self._cache = cache
 
     async def get(self, session_id: str) -> AuthenticationSession | None:
-        entry = self._entries.get(session_id)
-        if entry is None:
+        value = await self._cache.get(session_id)
+        if value is None or is_tombstone(value):
             return None
-        expires, session = entry
-        if expires < time.monotonic():
-            del self._entries[session_id]
-            return None
-        self._entries.move_to_end(session_id)
-        return copy.deepcopy(session)
+        tabs = {tab_id: AuthenticationTab(**tab) for tab_id, tab in value.pop("tabs").items()}
+        return AuthenticationSession(**value, tabs=tabs)
 
     async def put(self, session: AuthenticationSession, *, ttl: int) -> None:
-        self._entries[session.id] = (time.monotonic() + ttl, copy.deepcopy(session))
-        self._entries.move_to_end(session.id)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        await self._cache.put(session.id, dataclasses.asdict(session), ttl=ttl)
 
     async def delete(self, session_id: str) -> None:
-        self._entries.pop(session_id, None)
+        await self._cache.delete(session_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -12,8 +12,14 @@ from ostium.errors import AccessDenied, NotFound
 from ostium.events import EventLog
 from ostium.keys import default_realm_keys
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.sessions.authentication import AuthenticationSessionStore
+from ostium.sessions.authentication import (
+    AuthenticationSessionStore,
+    CachedAuthenticationSessionStore,
+)
+from ostium.sessions.cached_storage import CachedStorage
+from ostium.sessions.caches import Caches
 from ostium.sessions.local_cache import LocalCache
+from ostium.sessions.login_failures import LoginFailures
 from ostium.storage.interfaces import Storage
 from ostium.web.pages import Pages
 
@@ -28,19 +34,52 @@ class RealmNotFound(NotFound):
 
 @dataclass
 class Runtime:
+    """Build it with `Runtime.create`, which puts the caches in front of the storage."""
+
     storage: Storage
     clock: Clock
+    caches: Caches
     auth_sessions: AuthenticationSessionStore
+    login_failures: LoginFailures
     events: EventLog
     pages: Pages
     hostname: str | None = None
     node_name: str | None = None
     version: str = ""
-    # Keycloak's `keys` cache: 1000 entries, an hour; a restored database brings its own
-    # keys back, and a restart (or the invalidation channel) reloads them.
-    keys: LocalCache[list[RealmKey]] = field(
-        default_factory=lambda: LocalCache("keys", 1000, 3600.0)
-    )
+
+    @classmethod
+    def create(
+        cls,
+        storage: Storage,
+        clock: Clock,
+        *,
+        caches: Caches | None = None,
+        persistent_sessions: bool = True,
+        events: EventLog | None = None,
+        pages: Pages | None = None,
+        hostname: str | None = None,
+        node_name: str | None = None,
+        version: str = "",
+    ) -> Runtime:
+        caches = caches or Caches.build()
+        return cls(
+            storage=CachedStorage(storage, caches, persistent_sessions=persistent_sessions),
+            clock=clock,
+            caches=caches,
+            auth_sessions=CachedAuthenticationSessionStore(caches["authenticationSessions"]),
+            login_failures=LoginFailures(caches["loginFailures"]),
+            events=events or EventLog(),
+            pages=pages or Pages(),
+            hostname=hostname,
+            node_name=node_name,
+            version=version,
+        )
+
+    @property
+    def keys(self) -> LocalCache[list[RealmKey]]:
+        """Keycloak's `keys` cache: 1000 entries, an hour; a restored database brings its
+        own keys back, and a restart (or the `work` channel) reloads them."""
+        return self.caches.local["keys"]
 
     def base_url(self, request: Request) -> str:
         """`--hostname` as a URL wins; a bare host name takes scheme and port from the
@@ -74,6 +113,7 @@ class Runtime:
             events=self.events,
             secure_cookies=base.startswith("https://"),
             node_name=self.node_name,
+            login_failures=self.login_failures,
         )
 
     async def realm_keys(self, realm: Realm) -> list[RealmKey]:

@@ -1,0 +1,216 @@
+"""The caches in front of storage: what every request reads comes from memory.
+
+`CachedStorage` wraps a `Storage`. Inside a transaction:
+- realms and clients are read through the local `realms` cache, users through `users`;
+  keys through `keys` (see `web.runtime`);
+- a write marks the transaction: from then on it reads from the database, and once it
+  has committed, the entries it may have made stale are invalidated here and, through
+  `work`, on every other node. A rolled-back transaction invalidates nothing.
+- user and client sessions go through `user_sessions` (persistent, the default, or
+  cache-only).
+
+Cached objects are copied on the way out: a caller may mutate what it read (the admin
+API does, before it writes) without touching the cached entry.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from ostium.domain import Client, Realm, User
+from ostium.sessions.caches import Caches
+from ostium.sessions.user_sessions import (
+    CacheOnlySessionRepository,
+    PersistentSessionRepository,
+    Transaction,
+)
+from ostium.sessions.work import Invalidation
+from ostium.storage.interfaces import Repositories, Storage
+
+__all__ = ["CachedStorage"]
+
+T = TypeVar("T")
+
+
+class _Passthrough:
+    """Delegates every attribute to the wrapped repository; subclasses override what they
+    cache or must watch."""
+
+    def __init__(self, inner: Any, caches: Caches, tx: Transaction) -> None:
+        self._inner = inner
+        self._caches = caches
+        self._tx = tx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def _cached(
+        self, cache: str, key: str, group: str, load: Callable[[], Awaitable[T | None]]
+    ) -> T | None:
+        """Read-through, unless this transaction has written: then it must see its own
+        writes, which the cache does not hold yet."""
+        if self._tx.wrote:
+            return await load()
+        local = self._caches.local[cache]
+        found = local.get(key)
+        if found is not None:
+            return copy.deepcopy(found)  # type: ignore[no-any-return]
+        generation = self._caches.generation
+        value = await load()
+        # An invalidation that arrived while loading may concern what was just read:
+        # then the value is returned but not kept.
+        if value is not None and generation == self._caches.generation:
+            local.put(key, copy.deepcopy(value), group=group)
+        return value
+
+    def _changed(self, *invalidations: Invalidation) -> None:
+        self._tx.wrote = True
+        self._tx.invalidations.extend(invalidations)
+
+
+def _realm_changed(realm_id: str) -> tuple[Invalidation, ...]:
+    return (
+        Invalidation("realms", group=realm_id),
+        Invalidation("users", group=realm_id),
+        Invalidation("keys", key=realm_id),
+    )
+
+
+class _Realms(_Passthrough):
+    async def get(self, realm_id: str) -> Realm | None:
+        return await self._cached(
+            "realms", f"realm:{realm_id}", realm_id, lambda: self._inner.get(realm_id)
+        )
+
+    async def get_by_name(self, name: str) -> Realm | None:
+        # Keyed by name, grouped under the id found: a rename invalidates the group.
+        if self._tx.wrote:
+            realm: Realm | None = await self._inner.get_by_name(name)
+            return realm
+        local = self._caches.local["realms"]
+        found = local.get(f"name:{name}")
+        if found is not None:
+            return copy.deepcopy(found)  # type: ignore[no-any-return]
+        generation = self._caches.generation
+        realm = await self._inner.get_by_name(name)
+        if realm is not None and generation == self._caches.generation:
+            local.put(f"name:{name}", copy.deepcopy(realm), group=realm.id)
+        return realm
+
+    async def add(self, realm: Realm) -> None:
+        self._changed(*_realm_changed(realm.id))
+        await self._inner.add(realm)
+
+    async def update(self, realm: Realm) -> None:
+        self._changed(*_realm_changed(realm.id))
+        await self._inner.update(realm)
+
+    async def delete(self, realm_id: str) -> None:
+        self._changed(*_realm_changed(realm_id))
+        await self._inner.delete(realm_id)
+
+
+class _Clients(_Passthrough):
+    async def get(self, realm_id: str, id: str) -> Client | None:
+        return await self._cached(
+            "realms", f"client:{realm_id}:{id}", realm_id, lambda: self._inner.get(realm_id, id)
+        )
+
+    async def get_by_client_id(self, realm_id: str, client_id: str) -> Client | None:
+        return await self._cached(
+            "realms",
+            f"clientId:{realm_id}:{client_id}",
+            realm_id,
+            lambda: self._inner.get_by_client_id(realm_id, client_id),
+        )
+
+    def _client_changed(self, realm_id: str) -> None:
+        self._changed(Invalidation("realms", group=realm_id))
+
+    async def add(self, client: Client) -> None:
+        self._client_changed(client.realm_id)
+        await self._inner.add(client)
+
+    async def update(self, client: Client) -> None:
+        self._client_changed(client.realm_id)
+        await self._inner.update(client)
+
+    async def delete(self, realm_id: str, id: str) -> None:
+        self._client_changed(realm_id)
+        await self._inner.delete(realm_id, id)
+
+
+class _Users(_Passthrough):
+    async def get(self, realm_id: str, id: str) -> User | None:
+        return await self._cached(
+            "users", f"user:{realm_id}:{id}", realm_id, lambda: self._inner.get(realm_id, id)
+        )
+
+    async def add(self, user: User) -> None:
+        self._changed(Invalidation("users", key=f"user:{user.realm_id}:{user.id}"))
+        await self._inner.add(user)
+
+    async def update(self, user: User) -> None:
+        self._changed(Invalidation("users", key=f"user:{user.realm_id}:{user.id}"))
+        await self._inner.update(user)
+
+    async def delete(self, realm_id: str, id: str) -> None:
+        self._changed(Invalidation("users", key=f"user:{realm_id}:{id}"))
+        await self._inner.delete(realm_id, id)
+
+
+class _Keys(_Passthrough):
+    async def add(self, key: Any) -> None:
+        self._changed(Invalidation("keys", key=key.realm_id))
+        await self._inner.add(key)
+
+    async def update(self, key: Any) -> None:
+        self._changed(Invalidation("keys", key=key.realm_id))
+        await self._inner.update(key)
+
+    async def delete(self, key_id: str) -> None:
+        # The key's realm is not known from its id alone: every realm's keys reload.
+        self._changed(Invalidation("keys", everything=True))
+        await self._inner.delete(key_id)
+
+
+class CachedRepositories:
+    def __init__(self, inner: Repositories, caches: Caches, tx: Transaction, persistent: bool):
+        self._inner = inner
+        self.realms = _Realms(inner.realms, caches, tx)
+        self.clients = _Clients(inner.clients, caches, tx)
+        self.users = _Users(inner.users, caches, tx)
+        self.keys = _Keys(inner.keys, caches, tx)
+        stored = PersistentSessionRepository(inner.sessions, caches, tx, self.realms)
+        self.sessions: PersistentSessionRepository | CacheOnlySessionRepository = (
+            stored if persistent else CacheOnlySessionRepository(stored, caches, self.realms)
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class CachedStorage:
+    def __init__(self, inner: Storage, caches: Caches, *, persistent_sessions: bool = True):
+        self.inner = inner
+        self.caches = caches
+        self.persistent_sessions = persistent_sessions
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        tx = Transaction()
+        async with self.inner.transaction() as repos:
+            yield CachedRepositories(repos, self.caches, tx, self.persistent_sessions)
+        # Committed: now, and only now, what it changed may be dropped from the caches.
+        await self.caches.invalidate(tx.invalidations)
+        for action in tx.after_commit:
+            await action()
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
