@@ -107,6 +107,22 @@ def _import(args: Sequence[str]) -> int:
     return import_command(args)
 
 
+def _config(args: Sequence[str]) -> int:
+    # Lazily, like export: `ostium --help` need not load the config generators.
+    from ostium.loadbalancer import USAGE, LoadBalancerConfigError, config_from_arguments
+
+    if _wants_help(args):
+        print(USAGE, end="")
+        return 0
+    try:
+        text = config_from_arguments(args)
+    except LoadBalancerConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    return 0
+
+
 COMMANDS: Mapping[str, Command] = {
     "start-dev": Command("Start in development mode: no set-up, not for production.", _start_dev),
     "start": Command("Start in production mode.", _start_prod),
@@ -120,6 +136,11 @@ COMMANDS: Mapping[str, Command] = {
     ),
     "import": Command(
         "Import Keycloak realm files: (--file F | --dir D) [--override true|false].", _import
+    ),
+    "config": Command(
+        "Print a load-balancer configuration routing on AUTH_SESSION_ID: haproxy|nginx "
+        "--node NAME=HOST:PORT[/MGMT_PORT] [--node ...] [--listen HOST:PORT].",
+        _config,
     ),
 }
 

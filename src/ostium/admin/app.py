@@ -6,7 +6,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin import client_scopes, clients, groups, keys, realms, roles, sessions, users
+from ostium.admin import (
+    attack_detection,
+    client_scopes,
+    clients,
+    groups,
+    keys,
+    realms,
+    roles,
+    sessions,
+    users,
+)
 from ostium.admin.errors import AdminError
 from ostium.web.runtime import Runtime
 
@@ -23,7 +33,17 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
-    for module in (realms, clients, client_scopes, users, roles, groups, keys, sessions):
+    for module in (
+        realms,
+        clients,
+        client_scopes,
+        users,
+        roles,
+        groups,
+        keys,
+        sessions,
+        attack_detection,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(AdminError)

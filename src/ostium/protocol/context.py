@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ostium.clock import Clock
@@ -37,6 +38,13 @@ class RealmContext:
     secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
     node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
     login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
+    # Work that must happen whether the request succeeds or fails, once its own
+    # transaction is over (a failed login's may roll back).
+    deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def run_deferred(self) -> None:
+        while self.deferred:
+            await self.deferred.pop(0)()
 
     @property
     def cookie_path(self) -> str:

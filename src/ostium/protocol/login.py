@@ -95,7 +95,7 @@ async def check_credentials(
             and ctx.login_failures is not None
             and error != "user_temporarily_disabled"
         ):
-            await _count_failure(ctx, repos, target, failure, info)
+            await _count_failure(ctx, target, failure, info)
         ctx.record(
             "LOGIN_ERROR",
             client_id=client.client_id,
@@ -110,7 +110,6 @@ async def check_credentials(
 
 async def _count_failure(
     ctx: RealmContext,
-    repos: Repositories,
     user: User,
     failure: LoginFailure | None,
     info: RequestInfo,
@@ -122,8 +121,15 @@ async def _count_failure(
     await ctx.login_failures.put(realm.id, user.id, verdict.failure, keep_seconds=keep)
     if verdict.disable_user and user.enabled:
         # Keycloak's permanent lockout: the account is disabled until an admin enables it.
-        user.enabled = False
-        await repos.users.update(user)
+        # In a transaction of its own, after the request's: that one may roll back.
+        async def disable() -> None:
+            async with ctx.storage.transaction() as own:
+                locked = await own.users.get(realm.id, user.id)
+                if locked is not None:
+                    locked.enabled = False
+                    await own.users.update(locked)
+
+        ctx.deferred.append(disable)
         ctx.record(
             "USER_DISABLED_BY_PERMANENT_LOCKOUT", user_id=user.id, ip_address=info.ip_address
         )

@@ -31,6 +31,7 @@ def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
+        ctx: RealmContext | None = None
         try:
             ctx = await runtime.realm_context(request)
             result = await handler(ctx, request)
@@ -46,6 +47,9 @@ def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
         except Exception as exc:
             failure = unexpected(request, exc)
             return page_error(runtime, request, failure) if browser else json_error(failure)
+        finally:
+            if ctx is not None:
+                await ctx.run_deferred()
 
     endpoint.__name__ = handler.__name__
     return endpoint
