@@ -99,6 +99,13 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class NotAllowed(OAuthError):
+    """Keycloak's answer when offline tokens are asked for by a user or client without
+    the `offline_access` role or scope."""
+
+    error = "not_allowed"
+
+
 class InvalidRequestObject(OAuthError):
     error = "invalid_request_object"
 

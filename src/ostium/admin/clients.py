@@ -362,17 +362,44 @@ async def client_role_members(
 async def client_user_sessions(
     realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
-    """The user sessions in which the client holds a client session."""
+    """The online user sessions in which the client holds a client session."""
+    return await _sessions_of_client(a, realm, id, first, max, offline=False)
+
+
+@router.get(BASE + "/{id}/offline-sessions")
+async def client_offline_sessions(
+    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    return await _sessions_of_client(a, realm, id, first, max, offline=True)
+
+
+async def _sessions_of_client(
+    a: Admin, realm: str, id: str, first: int, max: int, *, offline: bool
+) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         client = await a.client(repos, loaded, id)
-        sessions = page_of(await repos.sessions.list_for_client(client.id), first, max)
-        return await session_representations(repos, loaded, sessions)
+        sessions = [
+            s for s in await repos.sessions.list_for_client(client.id) if s.offline == offline
+        ]
+        return await session_representations(repos, loaded, page_of(sessions, first, max))
 
 
 @router.get(BASE + "/{id}/session-count")
 async def client_session_count(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, int]:
+    return {"count": await _count_sessions(a, realm, id, offline=False)}
+
+
+@router.get(BASE + "/{id}/offline-session-count")
+async def client_offline_session_count(
+    realm: str, id: str, a: Admin = Depends(admin)
+) -> dict[str, int]:
+    return {"count": await _count_sessions(a, realm, id, offline=True)}
+
+
+async def _count_sessions(a: Admin, realm: str, id: str, *, offline: bool) -> int:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         client = await a.client(repos, loaded, id)
-        return {"count": len(await repos.sessions.list_for_client(client.id))}
+        sessions = await repos.sessions.list_for_client(client.id)
+    return sum(1 for s in sessions if s.offline == offline)

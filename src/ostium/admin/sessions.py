@@ -46,22 +46,24 @@ async def session_representations(
 
 @router.get("/realms/{realm}/client-session-stats")
 async def client_session_stats(realm: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+    """Active (online) and offline sessions per client, for clients that have any."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-realm")
-        counts: dict[str, int] = {}
+        counts: dict[str, list[int]] = {}
         for session in await repos.sessions.list_for_realm(loaded.id):
             for client_session in await repos.sessions.list_client_sessions(session.id):
-                counts[client_session.client_id] = counts.get(client_session.client_id, 0) + 1
+                pair = counts.setdefault(client_session.client_id, [0, 0])
+                pair[1 if session.offline else 0] += 1
         stats = []
-        for client_id, count in sorted(counts.items()):
+        for client_id, (online, offline) in sorted(counts.items()):
             client = await repos.clients.get(loaded.id, client_id)
             if client is not None:
                 stats.append(
                     {
                         "id": client.id,
                         "clientId": client.client_id,
-                        "active": str(count),
-                        "offline": "0",
+                        "active": str(online),
+                        "offline": str(offline),
                     }
                 )
     return stats

@@ -315,9 +315,8 @@ async def user_sessions(realm: str, id: str, a: Admin = Depends(admin)) -> list[
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         user = await a.user(repos, loaded, id)
-        return await session_representations(
-            repos, loaded, await repos.sessions.list_for_user(user.id)
-        )
+        online = [s for s in await repos.sessions.list_for_user(user.id) if not s.offline]
+        return await session_representations(repos, loaded, online)
 
 
 @router.post(BASE + "/{id}/logout", status_code=204)
@@ -368,3 +367,20 @@ async def effective_client_roles(
     return [
         role_representation(r) for r in sorted(roles, key=lambda r: r.name) if r.client_id == client
     ]
+
+
+@router.get(BASE + "/{id}/offline-sessions/{client_uuid}")
+async def user_offline_sessions(
+    realm: str, id: str, client_uuid: str, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    """The user's offline sessions that hold a session of the client."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        client = await a.client(repos, loaded, client_uuid)
+        offline = [
+            s
+            for s in await repos.sessions.list_for_user(user.id)
+            if s.offline and await repos.sessions.get_client_session(s.id, client.id) is not None
+        ]
+        return await session_representations(repos, loaded, offline)

@@ -12,6 +12,7 @@ from ostium.storage.interfaces import Repositories
 __all__ = [
     "attach_client",
     "auth_time",
+    "create_offline_session",
     "create_user_session",
     "live_user_session",
     "new_id",
@@ -94,6 +95,34 @@ async def attach_client(
     )
     await repos.sessions.add_client_session(client_session)
     return client_session
+
+
+async def create_offline_session(
+    repos: Repositories,
+    online: UserSession,
+    client_internal_id: str,
+    *,
+    now: int,
+    scope: str,
+) -> UserSession:
+    """The offline twin of an online session (`offline_access`): persisted, with the
+    realm's offline timeouts, and untouched by SSO logout, so offline tokens outlive
+    the browser session and every restart (Keycloak: offline sessions)."""
+    offline = UserSession(
+        id=new_id(),
+        realm_id=online.realm_id,
+        user_id=online.user_id,
+        login_username=online.login_username,
+        started=now,
+        last_refresh=now,
+        ip_address=online.ip_address,
+        auth_method=online.auth_method,
+        offline=True,
+        notes={**online.notes, "online_session_id": online.id},
+    )
+    await repos.sessions.add(offline)
+    await attach_client(repos, offline, client_internal_id, now=now, redirect_uri=None, scope=scope)
+    return offline
 
 
 def auth_time(session: UserSession) -> int:

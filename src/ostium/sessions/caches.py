@@ -83,20 +83,24 @@ class Caches:
         *,
         redis: Redis | RedisCluster | None = None,
         histograms: bool = False,
+        namespace: str = "ostium",
     ) -> Caches:
-        """Local mode without `redis`; distributed caches and `work` on Redis with it."""
+        """Local mode without `redis`; distributed caches and `work` on Redis with it, their
+        keys under `namespace` (one per cluster sharing a Redis; tests use their own)."""
         sizes = sizes or CacheSizes()
         local: dict[str, LocalCache[Any]] = {
             name: LocalCache(name, sizes.of(name), KEYS_TTL_SECONDS if name == "keys" else None)
             for name in LOCAL
         }
         distributed: dict[str, DistributedCache] = {
-            name: RedisDistributedCache(name, redis)
+            name: RedisDistributedCache(name, redis, namespace=namespace)
             if redis is not None
             else LocalDistributedCache(name, sizes.of(name))
             for name in DISTRIBUTED
         }
-        work: WorkChannel = RedisWork(redis) if redis is not None else LocalWork()
+        work: WorkChannel = (
+            RedisWork(redis, namespace=namespace) if redis is not None else LocalWork()
+        )
         caches = cls(local, distributed, work, "redis" if redis is not None else "local", redis)
         for stats in caches.stats():
             stats.histograms = histograms

@@ -142,11 +142,13 @@ class RedisDistributedCache:
     """`--cache=redis`: entries are Redis strings under `ostium:<cache>:<key>` with Redis's
     own expiry, indexes are Redis sets. Every call is one round trip, counted."""
 
-    def __init__(self, name: str, client: Redis | RedisCluster) -> None:
+    def __init__(
+        self, name: str, client: Redis | RedisCluster, *, namespace: str = "ostium"
+    ) -> None:
         self.name = name
         self.stats = CacheStats(name)
         self._client = client
-        self._prefix = f"ostium:{name}:"
+        self._prefix = f"{namespace}:{name}:"
 
     def _key(self, key: str) -> str:
         return self._prefix + key

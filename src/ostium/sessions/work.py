@@ -23,9 +23,8 @@ from redis.exceptions import RedisError
 
 from ostium.sessions.stats import CacheStats
 
-__all__ = ["CHANNEL", "Invalidation", "LocalWork", "RedisWork", "WorkChannel"]
+__all__ = ["Invalidation", "LocalWork", "RedisWork", "WorkChannel"]
 
-CHANNEL = "ostium:work"
 _log = logging.getLogger("ostium.cache")
 
 
@@ -69,9 +68,16 @@ class LocalWork:
 
 
 class RedisWork:
-    def __init__(self, client: Redis | RedisCluster, *, retry_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        client: Redis | RedisCluster,
+        *,
+        retry_seconds: float = 0.5,
+        namespace: str = "ostium",
+    ) -> None:
         self.stats = CacheStats("work")
         self._client = client
+        self._channel = f"{namespace}:work"
         self._node = uuid.uuid4().hex
         self._handlers: list[Handler] = []
         self._reconnect_handlers: list[Callable[[], None]] = []
@@ -88,7 +94,7 @@ class RedisWork:
             return
         message = json.dumps({"from": self._node, "items": [asdict(i) for i in invalidations]})
         try:
-            await self._client.publish(CHANNEL, message)
+            await self._client.publish(self._channel, message)
             self.stats.remote_calls += 1
         except RedisError as exc:
             # The change is committed; the other nodes reload when they reconnect.
@@ -108,12 +114,15 @@ class RedisWork:
         while True:
             pubsub = self._client.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 if not first:
                     _log.info("Reconnected to the work channel; local caches cleared")
-                for handler in self._reconnect_handlers:
-                    handler()
+                self._clear_local()
                 first = False
+                # redis-py reconnects a pub/sub connection by itself and subscribes again;
+                # the callback tells us, since messages may have been lost meanwhile.
+                if pubsub.connection is not None:
+                    pubsub.connection.register_connect_callback(self._reconnected)
                 self.connected.set()
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
@@ -126,6 +135,14 @@ class RedisWork:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _clear_local(self) -> None:
+        for handler in self._reconnect_handlers:
+            handler()
+
+    async def _reconnected(self, connection: Any) -> None:
+        _log.info("Reconnected to the work channel; local caches cleared")
+        self._clear_local()
 
     def _deliver(self, data: Any) -> None:
         try:

@@ -8,6 +8,7 @@ from ostium.errors import InvalidGrant
 from ostium.protocol import pkce
 from ostium.protocol.codes import code_hash
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.offline_access import token_session
 from ostium.protocol.tokens import issue_tokens
 from ostium.services.sessions import live_user_session
 
@@ -61,13 +62,15 @@ class AuthorizationCodeGrant:
         user = await repos.users.get(ctx.realm.id, session.user_id)
         if user is None or not user.enabled:
             raise InvalidGrant("User disabled", event="user_disabled")
+        scopes = stored.scope.split()
+        session = await token_session(ctx, repos, client, user, session, scopes)
         return await issue_tokens(
             ctx,
             repos,
             client=client,
             user=user,
             session=session,
-            scopes=stored.scope.split(),
+            scopes=scopes,
             nonce=stored.nonce,
             auth_time=stored.auth_time,
         )

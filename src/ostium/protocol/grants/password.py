@@ -7,6 +7,7 @@ from typing import ClassVar
 from ostium.errors import InvalidGrant, UnauthorizedClient
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
 from ostium.protocol.login import check_credentials
+from ostium.protocol.offline_access import token_session
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
 from ostium.services.sessions import attach_client, create_user_session
@@ -41,6 +42,7 @@ class PasswordGrant:
         await attach_client(
             repos, session, client.id, now=now, redirect_uri=None, scope=" ".join(scopes)
         )
+        session = await token_session(ctx, repos, client, user, session, scopes)
         return await issue_tokens(
             ctx, repos, client=client, user=user, session=session, scopes=scopes, auth_time=now
         )

@@ -1,0 +1,105 @@
+"""One contract for the distributed caches, on the in-process implementation and on a
+real Redis server: what the session, login-failure and action-token code relies on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from ostium.sessions.distributed import (
+    DistributedCache,
+    LocalDistributedCache,
+    RedisDistributedCache,
+    is_tombstone,
+)
+from tests.redis_server import namespace, redis_address
+
+
+@pytest.fixture(params=["local", "redis"])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[DistributedCache]:
+    if request.param == "local":
+        yield LocalDistributedCache("sessions", None)
+        return
+    host, port = redis_address()
+    client = Redis(host=host, port=port)
+    try:
+        yield RedisDistributedCache("sessions", client, namespace=namespace())
+    finally:
+        await client.aclose()
+
+
+async def test_values_round_trip_as_copies(cache: DistributedCache) -> None:
+    assert await cache.get("a") is None
+    value = {"id": "a", "notes": {"k": "v"}, "n": 1}
+    await cache.put("a", value, ttl=60)
+    value["notes"]["k"] = "changed by the caller"
+    got = await cache.get("a")
+    assert got == {"id": "a", "notes": {"k": "v"}, "n": 1}
+    assert got is not None
+    got["n"] = 2
+    assert (await cache.get("a")) == {"id": "a", "notes": {"k": "v"}, "n": 1}
+    await cache.delete("a")
+    assert await cache.get("a") is None
+
+
+async def test_add_is_atomic_first_writer_wins(cache: DistributedCache) -> None:
+    results = await asyncio.gather(*(cache.add("once", {"by": i}, ttl=60) for i in range(10)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await cache.get("once") == {"by": winner}
+
+
+async def test_a_removed_entry_cannot_be_brought_back_by_a_late_reader(
+    cache: DistributedCache,
+) -> None:
+    await cache.put("s", {"v": 1}, ttl=60)
+    await cache.remove("s")
+    assert is_tombstone(await cache.get("s"))
+    assert await cache.add("s", {"v": "stale, read before the delete"}, ttl=60) is False
+    assert await cache.replace("s", {"v": "stale update"}, ttl=60) is False
+    assert is_tombstone(await cache.get("s"))
+    await cache.put("t", {"v": 1}, ttl=60)
+    assert await cache.replace("t", {"v": 2}, ttl=60) is True
+    assert await cache.get("t") == {"v": 2}
+
+
+async def test_counters_count_every_increment(cache: DistributedCache) -> None:
+    counts = await asyncio.gather(*(cache.increment("c", "failures", ttl=60) for _ in range(5)))
+    assert sorted(counts) == [1, 2, 3, 4, 5]
+
+
+async def test_indexes(cache: DistributedCache) -> None:
+    await cache.index_add("user:u1", "s1", ttl=60)
+    await cache.index_add("user:u1", "s2", ttl=60)
+    await cache.index_add("user:u2", "s3", ttl=60)
+    assert await cache.index_members("user:u1") == {"s1", "s2"}
+    await cache.index_remove("user:u1", "s1")
+    assert await cache.index_members("user:u1") == {"s2"}
+    await cache.index_delete("user:u1")
+    assert await cache.index_members("user:u1") == set()
+    assert await cache.index_members("user:u2") == {"s3"}
+
+
+async def test_hits_and_misses_are_counted(cache: DistributedCache) -> None:
+    await cache.put("x", {}, ttl=60)
+    await cache.get("x")
+    await cache.get("y")
+    assert (cache.stats.hits, cache.stats.misses) == (1, 1)
+
+
+async def test_redis_entries_expire_with_their_ttl() -> None:
+    host, port = redis_address()
+    client = Redis(host=host, port=port)
+    prefix = namespace()
+    try:
+        cache = RedisDistributedCache("sessions", client, namespace=prefix)
+        await cache.put("k", {"v": 1}, ttl=120)
+        await cache.index_add("i", "m", ttl=300)
+        assert 0 < await client.ttl(f"{prefix}:sessions:k") <= 120
+        assert 0 < await client.ttl(f"{prefix}:sessions:index:i") <= 300
+        assert cache.stats.remote_calls == 2
+    finally:
+        await client.aclose()
