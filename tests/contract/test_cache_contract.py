@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.distributed import (
     DistributedCache,
     LocalDistributedCache,
@@ -103,3 +104,24 @@ async def test_redis_entries_expire_with_their_ttl() -> None:
         assert cache.stats.remote_calls == 2
     finally:
         await client.aclose()
+
+
+async def test_an_action_token_is_used_once_across_nodes() -> None:
+    """Two nodes' caches on one Redis: of concurrent uses of one token, one wins."""
+    host, port = redis_address()
+    prefix = namespace()
+    clients = [Redis(host=host, port=port) for _ in range(2)]
+    try:
+        nodes = [
+            ActionTokens(RedisDistributedCache("actionTokens", c, namespace=prefix))
+            for c in clients
+        ]
+        uses = await asyncio.gather(
+            *(nodes[i % 2].use("jti-1", expires=1_000_300, now=1_000_000) for i in range(8))
+        )
+        assert uses.count(True) == 1
+        assert await nodes[0].use("jti-2", expires=1_000_300, now=1_000_000) is True
+        assert 0 < await clients[0].ttl(f"{prefix}:actionTokens:jti-2") <= 300
+    finally:
+        for client in clients:
+            await client.aclose()

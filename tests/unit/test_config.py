@@ -495,3 +495,66 @@ def test_options_are_found_by_any_spelling() -> None:
         option_named("http-prot")
     with pytest.raises(KeyError):
         Config().source_of("http-prot")
+
+
+# --- caches and clustering ------------------------------------------------------------------
+
+
+def test_cache_sizes_default_to_keycloaks_and_can_be_raised(tmp_path: Path) -> None:
+    config = load(tmp_path, "--cache-embedded-offline-sessions-max-count=1000")
+    assert config.cache_embedded_offline_sessions_max_count == 1000
+    assert config.cache_embedded_sessions_max_count == 10000
+    assert config.cache_embedded_keys_max_count == 1000
+    assert config.cache == "local"
+
+
+@pytest.mark.parametrize(
+    ("name", "cache"),
+    [
+        ("action-tokens", "actionTokens"),
+        ("authentication-sessions", "authenticationSessions"),
+        ("login-failures", "loginFailures"),
+        ("work", "work"),
+    ],
+)
+def test_caches_that_must_not_be_bounded_refuse_a_max_count(
+    tmp_path: Path, name: str, cache: str
+) -> None:
+    expected = f"the {cache} cache must not be bounded, or live entries would be evicted"
+    assert error_of(tmp_path, f"--cache-embedded-{name}-max-count=100").endswith(expected)
+    env = {f"OSTIUM_CACHE_EMBEDDED_{name.upper().replace('-', '_')}_MAX_COUNT": "100"}
+    assert expected in error_of(tmp_path, env=env)
+    write_conf(tmp_path, f"cache-embedded-{name}-max-count=100\n")
+    assert expected in error_of(tmp_path)
+
+
+def test_a_cache_bound_must_be_positive(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "--cache-embedded-sessions-max-count=0") == (
+        "Invalid value for option '--cache-embedded-sessions-max-count': 0 is not a positive number"
+    )
+
+
+def test_redis_needs_a_host(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "--cache=redis") == (
+        "Missing option '--cache-remote-host': --cache=redis needs the Redis server's address"
+    )
+    config = load(
+        tmp_path,
+        "--cache=redis",
+        "--cache-remote-host=redis.example.com",
+        "--cache-remote-password=pw",
+    )
+    assert config.cache_remote_port == 6379
+    assert display_value(config, "cache-remote-password") == "*******"
+
+
+def test_the_sticky_route_option_has_keycloaks_name_and_a_short_one(tmp_path: Path) -> None:
+    keycloak = "--spi-sticky-session-encoder-infinispan-should-attach-route=false"
+    assert (
+        load(tmp_path, keycloak).spi_sticky_session_encoder_infinispan_should_attach_route is False
+    )
+    short = load(tmp_path, "--sticky-session-attach-route=false")
+    assert short.spi_sticky_session_encoder_infinispan_should_attach_route is False
+    env = load(tmp_path, env={"OSTIUM_STICKY_SESSION_ATTACH_ROUTE": "false"})
+    assert env.spi_sticky_session_encoder_infinispan_should_attach_route is False
+    assert load(tmp_path).spi_sticky_session_encoder_infinispan_should_attach_route is True

@@ -12,6 +12,7 @@ from ostium.errors import AccessDenied, NotFound
 from ostium.events import EventLog
 from ostium.keys import default_realm_keys
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.authentication import (
     AuthenticationSessionStore,
     CachedAuthenticationSessionStore,
@@ -41,6 +42,7 @@ class Runtime:
     caches: Caches
     auth_sessions: AuthenticationSessionStore
     login_failures: LoginFailures
+    action_tokens: ActionTokens
     events: EventLog
     pages: Pages
     hostname: str | None = None
@@ -68,6 +70,7 @@ class Runtime:
             caches=caches,
             auth_sessions=CachedAuthenticationSessionStore(caches["authenticationSessions"]),
             login_failures=LoginFailures(caches["loginFailures"]),
+            action_tokens=ActionTokens(caches["actionTokens"]),
             events=events or EventLog(),
             pages=pages or Pages(),
             hostname=hostname,
