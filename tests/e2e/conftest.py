@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +20,18 @@ import pytest
 
 from tests.postgres import fresh_database
 from tests.support import realm_export
+
+
+def system_binary(name: str) -> str:
+    """A program from Debian's packages (haproxy, nginx), which `.ci/run` installs: a
+    missing one skips the test with the reason, and fails it under CI=true."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    if path is None:
+        message = f"{name} is not installed (apt-get install {name})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 def free_port() -> int:
@@ -77,11 +90,15 @@ def run_cli(
 
 
 def start_server(
-    data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    management_port: int | None = None,
 ) -> RunningServer:
     """`port` reuses a previous server's port: the issuer URL, and so every token,
-    depends on it."""
-    port, management = port or free_port(), free_port()
+    depends on it; a load balancer also knows a node by its ports."""
+    port, management = port or free_port(), management_port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,

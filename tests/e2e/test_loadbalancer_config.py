@@ -4,8 +4,6 @@ the AUTH_SESSION_ID suffix, balance without it, and fail over when the routed no
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -17,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_port, run_cli
+from tests.e2e.conftest import free_port, run_cli, system_binary
 
 pytestmark = pytest.mark.e2e
 
@@ -121,16 +119,6 @@ class Proxy:
             )
 
 
-def _binary(name: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
-    if path is None:
-        message = f"{name} is not installed (apt-get install {name})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def _generate(kind: str, nodes: list[Node], port: int, path: Path) -> Path:
     result = run_cli(
         "config",
@@ -148,14 +136,14 @@ def _generate(kind: str, nodes: list[Node], port: int, path: Path) -> Path:
 
 def _check_command(kind: str, config: Path, prefix: Path) -> list[str]:
     if kind == "haproxy":
-        return [_binary("haproxy"), "-c", "-f", str(config)]
-    return [_binary("nginx"), "-t", "-p", str(prefix), "-c", str(config)]
+        return [system_binary("haproxy"), "-c", "-f", str(config)]
+    return [system_binary("nginx"), "-t", "-p", str(prefix), "-c", str(config)]
 
 
 def _run_command(kind: str, config: Path, prefix: Path) -> list[str]:
     if kind == "haproxy":
-        return [_binary("haproxy"), "-f", str(config)]
-    return [_binary("nginx"), "-p", str(prefix), "-c", str(config), "-g", "daemon off;"]
+        return [system_binary("haproxy"), "-f", str(config)]
+    return [system_binary("nginx"), "-p", str(prefix), "-c", str(config), "-g", "daemon off;"]
 
 
 def _wait_for(condition: Callable[[], bool], what: str, proxy: Proxy | None = None) -> None:
