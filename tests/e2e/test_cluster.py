@@ -350,14 +350,21 @@ def test_restarting_every_node_keeps_user_and_offline_sessions(cluster: Cluster)
         assert sso.status_code == 302 and "code=" in sso.headers["location"]
 
 
-def test_without_the_route_the_cookie_carries_the_session_id_alone(tmp_path: Path) -> None:
+def test_without_the_route_the_cookie_carries_the_session_id_alone_and_a_warning(
+    tmp_path: Path,
+) -> None:
     data_dir = tmp_path / "data"
     (data_dir / "import").mkdir(parents=True)
     (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm_export()))
     server = start_server(
-        data_dir, "--import-realm", "--node-name=solo", "--sticky-session-attach-route=false"
+        data_dir,
+        "--import-realm",
+        "--node-name=solo",
+        "--sticky-session-attach-route=false",
+        "--features-disabled=persistent-user-sessions",
     )
     try:
+        assert "a restart logs every user out" in server.text()  # cache-only, local: warned
         page = httpx.get(
             f"{server.base_url}/realms/test/protocol/openid-connect/auth",
             params={"response_type": "code", "client_id": "app", "redirect_uri": CALLBACK},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import re
 
 import httpx
@@ -302,3 +304,26 @@ async def test_cookies_are_secure_and_samesite_none_over_https(ostium: OstiumUnd
         assert query_of(done.headers["location"])["iss"] == "https://id.example.com/realms/test"
         for cookie in done.headers.get_list("set-cookie"):
             assert "; Secure" in cookie and "SameSite=None" in cookie, cookie
+
+
+async def test_cookies_carry_ids_and_a_signature_never_session_data(
+    ostium: OstiumUnderTest,
+) -> None:
+    browser = ostium.browser()
+    page = await browser.authorize()
+    response = await browser.submit_login(page, "alice", "wonderland")
+    values = {
+        c.split("=", 1)[0]: c.split("=", 1)[1].split(";")[0]
+        for sent in (page, response)
+        for c in sent.headers.get_list("set-cookie")
+    }
+    session_id = query_of(response.headers["location"])["session_state"]
+    assert values["AUTH_SESSION_ID"] == f"{session_id}.node1"
+    realm, user, sid = values["KEYCLOAK_SESSION"].split("/")
+    assert (realm, sid) == ("test", session_id) and re.fullmatch(r"[0-9a-f-]{36}", user)
+    _, payload, _ = values["KEYCLOAK_IDENTITY"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert set(claims) <= {"exp", "iat", "jti", "iss", "sub", "typ", "sid"}
+    everything = " ".join(values.values()) + json.dumps(claims)
+    for secret in ("alice", "wonderland", "alice@example.com", "Liddell", "editor"):
+        assert secret not in everything
