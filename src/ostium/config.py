@@ -1117,6 +1117,16 @@ def _check_together(config: Config) -> None:
             else ("--https-certificate-key-file", "--https-certificate-file")
         )
         raise ConfigError(f"Missing option '{missing}': it is needed together with {given}")
+    if "persistent-user-sessions" in config.features_disabled:
+        for name in (
+            "cache-embedded-sessions-max-count",
+            "cache-embedded-client-sessions-max-count",
+        ):
+            if config.source_of(name) != "default":
+                raise ConfigError(
+                    f"Option '--{name}' cannot be set with persistent-user-sessions disabled:"
+                    " the cache then holds the only copy of the sessions"
+                )
     if config.cache == "redis" and not config.cache_remote_host:
         raise ConfigError(
             "Missing option '--cache-remote-host': --cache=redis needs the Redis server's address"

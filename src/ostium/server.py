@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import logging
 import os
@@ -163,6 +164,9 @@ async def _caches(config: Config) -> Caches:
         offline_sessions=config.cache_embedded_offline_sessions_max_count,
         offline_client_sessions=config.cache_embedded_offline_client_sessions_max_count,
     )
+    if "persistent-user-sessions" in config.features_disabled:
+        # The cache holds the only copy of online sessions: evicting one logs a user out.
+        sizes = dataclasses.replace(sizes, sessions=None, client_sessions=None)
     if config.cache != "redis":
         return Caches.build(sizes, histograms=config.cache_metrics_histograms_enabled)
     assert config.cache_remote_host is not None  # checked with the options

@@ -558,3 +558,16 @@ def test_the_sticky_route_option_has_keycloaks_name_and_a_short_one(tmp_path: Pa
     env = load(tmp_path, env={"OSTIUM_STICKY_SESSION_ATTACH_ROUTE": "false"})
     assert env.spi_sticky_session_encoder_infinispan_should_attach_route is False
     assert load(tmp_path).spi_sticky_session_encoder_infinispan_should_attach_route is True
+
+
+def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "--features-disabled=persistent-user-sessions",
+        "--cache-embedded-sessions-max-count=100",
+    )
+    assert message == (
+        "Option '--cache-embedded-sessions-max-count' cannot be set with"
+        " persistent-user-sessions disabled: the cache then holds the only copy of the sessions"
+    )
+    load(tmp_path, "--features-disabled=persistent-user-sessions")  # unbounded: fine

@@ -3,9 +3,10 @@ sessions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, paging, require_object
@@ -39,66 +40,62 @@ async def _check_email(repos: Repositories, realm: Realm, user: User) -> None:
             raise Conflict("User exists with same email")
 
 
+@dataclass(frozen=True)
+class UserFilters:
+    """Keycloak's user search parameters, shared by the search and its count."""
+
+    search: str | None = None
+    username: str | None = None
+    email: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    exact: bool = False
+
+    def any(self) -> bool:
+        return any((self.term, self.username, self.email, self.firstName, self.lastName))
+
+    @property
+    def term(self) -> str | None:
+        return None if self.search and self.search.strip() == "*" else self.search
+
+    async def find(self, repos: Repositories, realm: Realm, **page: Any) -> list[User]:
+        return await repos.users.search(
+            realm.id,
+            search=self.term,
+            username=self.username,
+            email=self.email,
+            first_name=self.firstName,
+            last_name=self.lastName,
+            exact=self.exact,
+            **page,
+        )
+
+
 @router.get(BASE)
 async def search_users(
-    realm: str,
-    search: str | None = None,
-    username: str | None = None,
-    email: str | None = None,
-    firstName: str | None = None,
-    lastName: str | None = None,
-    exact: bool = False,
+    filters: UserFilters = Depends(),
     first: int = 0,
     max: int = 100,
     briefRepresentation: bool = False,
+    realm: str = Path(),
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-users")
-        if search and search.strip() == "*":
-            search = None
-        users = await repos.users.search(
-            loaded.id,
-            search=search,
-            username=username,
-            email=email,
-            first_name=firstName,
-            last_name=lastName,
-            exact=exact,
-            **paging(first, max),
-        )
+        users = await filters.find(repos, loaded, **paging(first, max))
     return [user_representation(u, brief=briefRepresentation) for u in users]
 
 
 @router.get(BASE + "/count")
 async def count_users(
-    realm: str,
-    search: str | None = None,
-    username: str | None = None,
-    email: str | None = None,
-    firstName: str | None = None,
-    lastName: str | None = None,
-    a: Admin = Depends(admin),
+    filters: UserFilters = Depends(), realm: str = Path(), a: Admin = Depends(admin)
 ) -> int:
     """All users, or those the same filters as the search would list."""
-    if search and search.strip() == "*":
-        search = None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-users")
-        if not any((search, username, email, firstName, lastName)):
+        if not filters.any():
             return await repos.users.count(loaded.id)
-        found = await repos.users.search(
-            loaded.id,
-            search=search,
-            username=username,
-            email=email,
-            first_name=firstName,
-            last_name=lastName,
-            exact=False,
-            first=0,
-            max=None,
-        )
-        return len(found)
+        return len(await filters.find(repos, loaded, first=0, max=None))
 
 
 @router.post(BASE, status_code=201)

@@ -46,14 +46,14 @@ KEYS_TTL_SECONDS = 3600.0  # Keycloak: the keys cache expires its entries after 
 class CacheSizes:
     """Max entries per node (`--cache-embedded-<name>-max-count`); None is unbounded."""
 
-    realms: int = 10000
-    users: int = 10000
-    authorization: int = 10000
-    keys: int = 1000
-    sessions: int = 10000
-    client_sessions: int = 10000
-    offline_sessions: int = 10000
-    offline_client_sessions: int = 10000
+    realms: int | None = 10000
+    users: int | None = 10000
+    authorization: int | None = 10000
+    keys: int | None = 1000
+    sessions: int | None = 10000
+    client_sessions: int | None = 10000
+    offline_sessions: int | None = 10000
+    offline_client_sessions: int | None = 10000
 
     def of(self, name: str) -> int | None:
         attribute = {
