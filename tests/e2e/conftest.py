@@ -22,6 +22,15 @@ from tests.postgres import fresh_database
 from tests.support import realm_export
 
 
+def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a server process. Bytecode caching stays on even where the
+    shell turned it off: every `ostium` process would otherwise compile its imports
+    afresh, seconds per start on a small machine."""
+    env = {**os.environ, **(extra or {})}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def system_binary(name: str) -> str:
     """A program from Debian's packages (haproxy, nginx), which `.ci/run` installs: a
     missing one skips the test with the reason, and fails it under CI=true."""
@@ -83,7 +92,7 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env=process_env(env),
         cwd=cwd,
         check=False,
     )
@@ -114,7 +123,7 @@ def start_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=process_env(env),
     )
     server = RunningServer(
         process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management}", data_dir, []
