@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +21,34 @@ from ostium.clock import SystemClock
 from ostium.config import ConfigError, database_url, load_config
 from ostium.services.realm_import import RealmImportError, parse_realm
 from ostium.services.realm_setup import write_bundle
+from ostium.storage.interfaces import Storage
 from ostium.storage.sql import open_storage
 
-__all__ = ["export_command", "import_command"]
+__all__ = ["export_command", "import_command", "open_database", "split_options"]
 
 USER_MODES = ("realm_file", "different_files", "same_file", "skip")
 _OWN = {"realm", "file", "dir", "users", "users-per-file", "override"}
+_FLAGS = {"include-keys"}
 
 
-def _split(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """This command's own options, and the rest for the configuration registry."""
+def split_options(
+    args: Sequence[str], own_names: Collection[str], flags: Collection[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """A command's own options, and the rest (`--db`, `--data-dir`, …) for the
+    configuration registry, which reads them as `ostium start` does. A flag stands alone
+    (`--include-keys`) or takes `=true`/`=false`."""
     own: dict[str, str] = {}
     rest: list[str] = []
     items = list(args)
     while items:
         arg = items.pop(0)
         name, eq, value = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
-        if name in _OWN:
+        if name in flags:
+            value = value.lower() if eq else "true"
+            if value not in ("true", "false"):
+                raise ConfigError(f"Invalid value for option '--{name}': expected true or false")
+            own[name] = value
+        elif name in own_names:
             if not eq:
                 if not items:
                     raise ConfigError(f"Option '--{name}' needs a value")
@@ -46,6 +57,17 @@ def _split(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         else:
             rest.append(arg)
     return own, rest
+
+
+def _split(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    return split_options(args, _OWN, _FLAGS)
+
+
+async def open_database(rest: Sequence[str]) -> Storage:
+    """The database `ostium start` would use given the same options, environment and conf
+    file (migrated to the current schema): the offline commands act on it."""
+    config = load_config(list(rest), os.environ, "prod")
+    return await open_storage(database_url(config))
 
 
 def _run(coro: Any) -> int:
@@ -83,7 +105,6 @@ Exported = list[tuple[str, dict[str, Any], list[dict[str, Any]]]]
 
 
 async def _collect(own: dict[str, str], rest: list[str]) -> Exported:
-    config = load_config(rest, os.environ, "prod")
     users_mode = own.get("users", "realm_file" if "file" in own else "different_files")
     if users_mode not in USER_MODES:
         raise ConfigError(
@@ -91,7 +112,7 @@ async def _collect(own: dict[str, str], rest: list[str]) -> Exported:
         )
     if ("file" in own) == ("dir" in own):
         raise ConfigError("Give exactly one of --file or --dir")
-    storage = await open_storage(database_url(config))
+    storage = await open_database(rest)
     try:
         async with storage.transaction() as repos:
             realms = await repos.realms.list_all()
@@ -102,7 +123,12 @@ async def _collect(own: dict[str, str], rest: list[str]) -> Exported:
             documents: Exported = []
             for realm in realms:
                 inline = users_mode in ("realm_file", "same_file")
-                document = await export_realm(repos, realm, include_users=inline)
+                document = await export_realm(
+                    repos,
+                    realm,
+                    include_users=inline,
+                    include_keys=own.get("include-keys") == "true",
+                )
                 users = await export_users(repos, realm) if users_mode == "different_files" else []
                 documents.append((realm.name, document, users))
     finally:
@@ -169,7 +195,6 @@ def _load(path: Path) -> Any:
 
 
 async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[str, Any]]) -> int:
-    config = load_config(rest, os.environ, "prod")
     override = own.get("override", "true").lower()
     if override not in ("true", "false"):
         raise ConfigError("Invalid value for option '--override': expected true or false")
@@ -180,7 +205,7 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
             bundles.append(parse_realm(data, now=now, env=os.environ, source=name))
         except RealmImportError as exc:
             raise RealmImportError(f"{name}: {exc}") from None
-    storage = await open_storage(database_url(config))
+    storage = await open_database(rest)
     try:
         for bundle in bundles:
             async with storage.transaction() as repos:

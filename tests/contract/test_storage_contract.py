@@ -273,6 +273,8 @@ async def test_an_older_schema_is_migrated_forward(tmp_path) -> None:  # type: i
     await (await open_storage(url)).close()
     with sqlite3.connect(tmp_path / "old.db") as db:  # back to the first schema
         db.execute("drop table client_scopes")
+        db.execute("alter table realm_keys drop column name")
+        db.execute("alter table realm_keys drop column disable_at")
         db.execute("update alembic_version set version_num = '0001'")
     upgraded = await open_storage(url)
     try:
@@ -280,3 +282,30 @@ async def test_an_older_schema_is_migrated_forward(tmp_path) -> None:  # type: i
             assert await repos.client_scopes.list_all("none") == []
     finally:
         await upgraded.close()
+
+
+async def test_keys_of_a_0002_database_become_named_key_providers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0003: keys stored before key providers were components keep their kid and are
+    named after their provider; none is retiring."""
+    import sqlite3
+
+    from ostium.storage.sql import open_storage
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    storage = await open_storage(url)
+    bundle = new_realm("old", 1000)
+    async with storage.transaction() as repos:
+        await write_bundle(repos, bundle)
+    await storage.close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # back to the 0002 schema
+        db.execute("alter table realm_keys drop column name")
+        db.execute("alter table realm_keys drop column disable_at")
+        db.execute("update alembic_version set version_num = '0002'")
+    upgraded = await open_storage(url)
+    try:
+        async with upgraded.transaction() as repos:
+            keys = await repos.keys.list_all(bundle.realm.id)
+    finally:
+        await upgraded.close()
+    assert sorted(k.kid for k in keys) == sorted(k.kid for k in bundle.keys)
+    assert all(k.name == k.provider and k.disable_at is None for k in keys)

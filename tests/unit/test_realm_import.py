@@ -31,7 +31,7 @@ def test_settings_clients_and_defaults_merge_without_duplicates() -> None:
     account = bundle.client("account")
     assert account is not None and account.redirect_uris == ["/x/*"]
     assert bundle.client_role(account.id, "manage-account") is not None  # default roles kept
-    assert len(bundle.keys) == 4
+    assert len(bundle.keys) == 5  # RS256, ES256, HS512, HS256 and AES, as Keycloak's providers
 
 
 def test_hashed_keycloak_credentials_are_kept_as_they_are() -> None:
@@ -122,3 +122,54 @@ def test_errors_name_the_field(change, message: str) -> None:  # type: ignore[no
 def test_not_an_object() -> None:
     with pytest.raises(RealmImportError):
         parse([1, 2])
+
+
+KEY_PROVIDER = "org.keycloak.keys.KeyProvider"
+
+
+def test_key_provider_components_become_the_realms_keys() -> None:
+    """Keycloak's export: a generated provider without material gets a fresh key, other
+    algorithms keep the defaults, a provider Ostium has no use for is skipped."""
+    data = realm_export()
+    data["components"] = {
+        KEY_PROVIDER: [
+            {
+                "id": "6e6209c9-244f-4661-b3c4-32b210b8d9bb",
+                "name": "rsa-generated",
+                "providerId": "rsa-generated",
+                "subComponents": {},
+                "config": {"priority": ["150"], "keySize": ["2048"]},
+            },
+            {"name": "rsa-enc-generated", "providerId": "rsa-enc-generated", "config": {}},
+        ],
+        "org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy": [],
+    }
+    keys = parse(data).keys
+    rs256 = [k for k in keys if k.algorithm == "RS256"]
+    assert [(k.id, k.priority, k.name) for k in rs256] == [
+        ("6e6209c9-244f-4661-b3c4-32b210b8d9bb", 150, "rsa-generated")
+    ]
+    assert {k.algorithm for k in keys} == {"RS256", "ES256", "HS512", "HS256", "AES"}
+
+
+@pytest.mark.parametrize(
+    ("components", "message"),
+    [
+        ([], "realm.components: expected an object"),
+        ({KEY_PROVIDER: {}}, "expected a list of objects"),
+        (
+            {KEY_PROVIDER: [{"providerId": "rsa", "config": {"privateKey": ["garbage"]}}]},
+            f"components.{KEY_PROVIDER}[0]: Failed to decode private key",
+        ),
+        (
+            {KEY_PROVIDER: [{"providerId": "hmac-generated", "config": {"priority": ["x"]}}]},
+            "'Priority' should be a number",
+        ),
+    ],
+)
+def test_bad_key_providers_name_the_component(components: Any, message: str) -> None:
+    data = realm_export()
+    data["components"] = components
+    with pytest.raises(RealmImportError) as caught:
+        parse(data)
+    assert message in str(caught.value)

@@ -10,6 +10,7 @@ from ostium.admin import (
     attack_detection,
     client_scopes,
     clients,
+    components,
     groups,
     keys,
     realms,
@@ -41,6 +42,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         roles,
         groups,
         keys,
+        components,
         sessions,
         attack_detection,
     ):

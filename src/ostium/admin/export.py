@@ -14,7 +14,8 @@ from ostium.admin.representations import (
     client_scope_representation,
     fields_of,
 )
-from ostium.domain import Group, Realm, Role, User
+from ostium.domain import Group, Realm, RealmKey, Role, User
+from ostium.keys.providers import PROVIDER_TYPE, component_config
 from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
 from ostium.storage.interfaces import Repositories
 
@@ -121,7 +122,23 @@ async def _user_json(
     return body
 
 
-async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool) -> dict[str, Any]:
+def _key_provider_json(key: RealmKey) -> dict[str, Any]:
+    """Keycloak's ComponentExportRepresentation of a key provider, key material included."""
+    return {
+        "id": key.id,
+        "name": key.name or key.provider,
+        "providerId": key.provider,
+        "subComponents": {},
+        "config": component_config(key, secrets=True),
+    }
+
+
+async def export_realm(
+    repos: Repositories, realm: Realm, *, include_users: bool, include_keys: bool = False
+) -> dict[str, Any]:
+    """`include_keys` writes the key providers with their private keys and secrets, so an
+    import keeps the `kid`s and the tokens already issued; without it the file holds no
+    key material and the importing realm gets fresh keys."""
     clients = sorted(await repos.clients.list_all(realm.id), key=lambda c: c.client_id)
     client_ids = {c.id: c.client_id for c in clients}
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
@@ -152,4 +169,7 @@ async def export_realm(repos: Repositories, realm: Realm, *, include_users: bool
     ]
     if include_users:
         body["users"] = await export_users(repos, realm)
+    if include_keys:
+        keys = sorted(await repos.keys.list_all(realm.id), key=lambda k: (k.created, k.kid))
+        body["components"] = {PROVIDER_TYPE: [_key_provider_json(k) for k in keys]}
     return body

@@ -29,6 +29,13 @@ class RealmKey:
     active: bool = True
     enabled: bool = True
     created: int = 0
+    # The key provider component this key belongs to is the key itself (one component, one
+    # key, as Keycloak's generated providers): `id` is the component id, `provider` its
+    # providerId, `name` its name.
+    name: str = ""
+    # Set by a rotation: until then the key is passive (still verifies), from then on it
+    # is disabled. None for keys no rotation has retired.
+    disable_at: int | None = None
 
     @property
     def key_type(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ostium.keys.generation import (
     default_realm_keys,
+    generate_aes_key,
     generate_ec_key,
     generate_hmac_key,
     generate_rsa_key,
@@ -18,6 +19,7 @@ __all__ = [
     "active_key",
     "decode",
     "default_realm_keys",
+    "generate_aes_key",
     "generate_ec_key",
     "generate_hmac_key",
     "generate_rsa_key",

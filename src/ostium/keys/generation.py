@@ -17,11 +17,14 @@ from cryptography.x509.oid import NameOID
 from ostium.domain import RealmKey
 
 __all__ = [
+    "certificate_for",
     "default_realm_keys",
+    "generate_aes_key",
     "generate_ec_key",
     "generate_hmac_key",
     "generate_rsa_key",
     "key_id",
+    "pem_pair",
 ]
 
 _CURVES: dict[str, ec.EllipticCurve] = {
@@ -42,7 +45,8 @@ def key_id(public_key: PublicKeyTypes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
 
 
-def _certificate(private_key: PrivateKeyTypes, realm_name: str) -> str:
+def certificate_for(private_key: PrivateKeyTypes, realm_name: str) -> str:
+    """A self-signed certificate for the JWKS's `x5c`, as Keycloak makes for its keys."""
     assert isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, realm_name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -59,7 +63,8 @@ def _certificate(private_key: PrivateKeyTypes, realm_name: str) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _pem(private_key: PrivateKeyTypes) -> tuple[str, str]:
+def pem_pair(private_key: PrivateKeyTypes) -> tuple[str, str]:
+    """(PKCS#8 private, SubjectPublicKeyInfo public) PEM: how keys are stored."""
     private = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -84,7 +89,7 @@ def _asymmetric_key(
     algorithm: str,
     priority: int,
 ) -> RealmKey:
-    private, public = _pem(private_key)
+    private, public = pem_pair(private_key)
     return RealmKey(
         id=str(uuid.uuid4()),
         realm_id=realm_id,
@@ -94,9 +99,10 @@ def _asymmetric_key(
         kid=key_id(private_key.public_key()),
         private_key=private,
         public_key=public,
-        certificate=_certificate(private_key, realm_name),
+        certificate=certificate_for(private_key, realm_name),
         priority=priority,
         created=now,
+        name=provider,
     )
 
 
@@ -143,15 +149,35 @@ def generate_hmac_key(
         public_key=None,
         priority=priority,
         created=now,
+        name=f"hmac-generated-{algorithm.lower()}",
+    )
+
+
+def generate_aes_key(realm_id: str, now: int, *, priority: int = 100) -> RealmKey:
+    """Keycloak's aes-generated provider: an encryption key, never used to sign."""
+    return RealmKey(
+        id=str(uuid.uuid4()),
+        realm_id=realm_id,
+        provider="aes-generated",
+        algorithm="AES",
+        use="enc",
+        kid=str(uuid.uuid4()),
+        private_key=base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode(),
+        public_key=None,
+        priority=priority,
+        created=now,
+        name="aes-generated",
     )
 
 
 def default_realm_keys(realm_id: str, realm_name: str, now: int) -> list[RealmKey]:
     """RS256 is the realm's default signer; ES256 signs for clients that ask for it;
-    HS512 signs what only this server reads (refresh tokens, the identity cookie)."""
+    HS512 signs what only this server reads (refresh tokens, the identity cookie); AES is
+    Keycloak's encryption key, created for parity and never used to sign."""
     return [
         generate_rsa_key(realm_id, realm_name, now),
         generate_ec_key(realm_id, realm_name, now),
         generate_hmac_key(realm_id, now, algorithm="HS512"),
         generate_hmac_key(realm_id, now, algorithm="HS256"),
+        generate_aes_key(realm_id, now),
     ]

@@ -18,11 +18,25 @@ __all__ = ["MAX_TOKEN_LENGTH", "TokenRejected", "decode", "sign"]
 
 MAX_TOKEN_LENGTH = 16 * 1024
 _SUPPORTED = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"}
+    {
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "HS256",
+        "HS384",
+        "HS512",
+    }
 )
 
-# Parsed joserfc keys by stored key id: PEM parsing is too slow for every request.
-_KEY_CACHE: dict[tuple[str, str], RSAKey | ECKey | OctKey] = {}
+# Parsed joserfc keys by stored key id and kid: PEM parsing is too slow for every request.
+# The kid is part of it because a key provider that makes a new key keeps its component id.
+_KEY_CACHE: dict[tuple[str, str, str], RSAKey | ECKey | OctKey] = {}
 _KEY_CACHE_MAX = 2000
 
 
@@ -33,7 +47,7 @@ class TokenRejected(Exception):
 
 
 def _joserfc_key(key: RealmKey, *, private: bool) -> RSAKey | ECKey | OctKey:
-    cache_key = (key.id, "private" if private else "public")
+    cache_key = (key.id, key.kid, "private" if private else "public")
     cached = _KEY_CACHE.get(cache_key)
     if cached is not None:
         return cached

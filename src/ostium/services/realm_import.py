@@ -26,6 +26,8 @@ from ostium.domain import (
     User,
 )
 from ostium.domain.user import PASSWORD
+from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
+from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
     DEFAULT_CLIENT_SCOPES,
@@ -241,7 +243,37 @@ def parse_realm(
     _parse_roles(bundle, data)
     _parse_groups(bundle, data)
     _parse_users(bundle, data, now)
+    _parse_key_providers(bundle, data, now)
     return bundle
+
+
+def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
+    """A realm export's key provider components become the realm's keys, material and
+    `kid`s kept (`ostium export --include-keys`, Keycloak's full export); a component
+    without material gets a fresh key. Keycloak's defaults stay for the algorithms the
+    file has no active key for, as Keycloak would create fallback keys for them."""
+    components = _dict(data, "components", "realm")
+    if PROVIDER_TYPE not in components:
+        return
+    path = f"components.{PROVIDER_TYPE}"
+    imported = []
+    for index, raw in enumerate(_list(components, PROVIDER_TYPE, "components")):
+        if raw.get("providerId") not in PROVIDERS:
+            # Keycloak exports carry providers Ostium has no use for (rsa-enc-generated,
+            # java-keystore): the realm imports without them, and the log says so.
+            _log.warning(
+                "%s[%d]: key provider %r is not supported, skipped",
+                path,
+                index,
+                str(raw.get("providerId"))[:64],
+            )
+            continue
+        try:
+            imported.append(key_from_representation(raw, bundle.realm, now))
+        except KeyProviderError as exc:
+            raise RealmImportError(f"{path}[{index}]: {exc}") from None
+    covered = {k.algorithm for k in imported if k.enabled and k.active}
+    bundle.keys = imported + [k for k in bundle.keys if k.algorithm not in covered]
 
 
 def new_client_secret() -> str:

@@ -207,6 +207,9 @@ realm_keys = Table(
     Column("active", Boolean, nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("created", BigInteger, nullable=False),
+    # 0003: the key provider component's name, and the end of a rotation's grace period.
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("disable_at", BigInteger, nullable=True),
 )
 
 user_sessions = Table(
