@@ -107,6 +107,24 @@ def _import(args: Sequence[str]) -> int:
     return import_command(args)
 
 
+def _keys(args: Sequence[str]) -> int:
+    from ostium.key_commands import keys_command  # lazily, like export
+
+    return keys_command(args)
+
+
+def _token(args: Sequence[str]) -> int:
+    from ostium.tools import token_command  # lazily, like export
+
+    return token_command(args)
+
+
+def _clients(args: Sequence[str]) -> int:
+    from ostium.tools import clients_command
+
+    return clients_command(args)
+
+
 def _config(args: Sequence[str]) -> int:
     # Lazily, like export: `ostium --help` need not load the config generators.
     from ostium.loadbalancer import USAGE, LoadBalancerConfigError, config_from_arguments
@@ -131,11 +149,26 @@ COMMANDS: Mapping[str, Command] = {
     ),
     "export": Command(
         "Export realms to Keycloak's JSON files: --realm R (--file F | --dir D) "
-        "[--users realm_file|different_files|same_file|skip] [--users-per-file 50].",
+        "[--users realm_file|different_files|same_file|skip] [--users-per-file 50] "
+        "[--include-keys].",
         _export,
     ),
     "import": Command(
         "Import Keycloak realm files: (--file F | --dir D) [--override true|false].", _import
+    ),
+    "keys": Command(
+        "Rotate a realm's keys, offline: rotate --realm R [--algorithm RS256] "
+        "[--grace-period 86400] (old keys stay passive for the grace period).",
+        _keys,
+    ),
+    "token": Command(
+        "Inspect a token offline against the database: inspect TOKEN [--realm R]; exits 0 if"
+        " valid.",
+        _token,
+    ),
+    "clients": Command(
+        "Client tools on the database: regenerate-secret --realm R --client C [--grace-period S].",
+        _clients,
     ),
     "config": Command(
         "Print a load-balancer configuration routing on AUTH_SESSION_ID: haproxy|nginx "

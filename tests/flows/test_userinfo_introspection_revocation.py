@@ -59,10 +59,8 @@ async def test_userinfo_on_another_realm_says_wrong_issuer(ostium: OstiumUnderTe
         headers=bearer(tokens["access_token"]),
     )
     assert response.status_code == 401
-    assert (
-        "unknown key" in response.json()["error_description"].lower()
-        or "issued by" in response.json()["error_description"]
-    )
+    # The master realm has keys of its own: the test realm's kid is unknown there.
+    assert response.json()["error_description"].startswith("unknown kid '")
 
 
 async def test_introspection_requires_a_confidential_client(ostium: OstiumUnderTest) -> None:
@@ -95,7 +93,8 @@ async def test_introspection_of_active_and_inactive_tokens(ostium: OstiumUnderTe
     garbage = await ostium.client.post(
         f"{OIDC}/token/introspect", data={"token": "garbage"}, auth=("app", SECRET)
     )
-    assert garbage.json() == {"active": False}
+    assert garbage.json()["active"] is False
+    assert garbage.json()["error_description"].startswith("malformed token")
 
 
 async def test_revoking_an_access_token(ostium: OstiumUnderTest) -> None:

@@ -17,10 +17,11 @@ from ostium.admin.representations import (
 from ostium.admin.role_refs import change_composites
 from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role, User
+from ostium.domain.client_secret import ROTATED_SECRET, drop_rotated_secret
+from ostium.services.clients import regenerate_secret as new_secret_for
 from ostium.services.realm_import import (
     apply_client,
     mapper_representation,
-    new_client_secret,
     parse_client,
     parse_protocol_mapper,
 )
@@ -136,12 +137,37 @@ async def get_secret(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str
 
 @router.post(BASE + "/{id}/client-secret")
 async def regenerate_secret(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    """The old secret stops working at once, as in Keycloak, unless the client sets a
+    grace period (`client.secret.rotated.expiration.period`, see domain.client_secret)."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = await a.client(repos, loaded, id)
-        client.secret = new_client_secret()
-        await repos.clients.update(client)
-    return {"type": "secret", "value": client.secret}
+        secret = await new_secret_for(repos, client, now=a.now)
+    return {"type": "secret", "value": secret}
+
+
+@router.get(BASE + "/{id}/client-secret/rotated")
+async def get_rotated_secret(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+    """Keycloak's `CredentialRepresentation` of the previous secret, or 404."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-clients")
+        client = await a.client(repos, loaded, id)
+    rotated = client.attributes.get(ROTATED_SECRET)
+    if not rotated:
+        raise NotFound("Client does not have a rotated secret")
+    return {"type": "secret", "value": rotated}
+
+
+@router.delete(BASE + "/{id}/client-secret/rotated", status_code=204)
+async def invalidate_rotated_secret(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    """The previous secret stops working now, grace period or not."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-clients")
+        client = await a.client(repos, loaded, id)
+        if client.attributes.get(ROTATED_SECRET):
+            drop_rotated_secret(client)
+            await repos.clients.update(client)
+    return Response(status_code=204)
 
 
 @router.get(BASE + "/{id}/service-account-user")

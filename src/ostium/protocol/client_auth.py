@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from ostium.domain import Client
+from ostium.domain.client_secret import secret_matches
 from ostium.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from ostium.storage.interfaces import Repositories
 
@@ -47,7 +47,10 @@ async def authenticate_client(
     realm_id: str,
     form: Mapping[str, str],
     authorization: str | None,
+    *,
+    now: int,
 ) -> AuthenticatedClient:
+    """`now` decides whether a rotated secret is still in its grace period."""
     basic = authorization is not None and authorization.strip().lower().startswith("basic")
     if basic and "client_secret" in form:
         # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method".
@@ -75,7 +78,6 @@ async def authenticate_client(
         return AuthenticatedClient(client, "none")
     if secret is None:
         raise InvalidClient("Invalid client or Invalid client credentials", detail="no secret")
-    expected = (client.secret or "").encode("utf-8")
-    if not expected or not hmac.compare_digest(expected, secret.encode("utf-8")):
+    if not secret_matches(client, secret, now):
         raise InvalidClient("Invalid client or Invalid client credentials", detail="bad secret")
     return AuthenticatedClient(client, method)
