@@ -21,6 +21,7 @@ from ostium.clock import SystemClock
 from ostium.config import Config, database_url
 from ostium.events import EventLog
 from ostium.services.bootstrap import ensure_master_realm
+from ostium.services.logout import end_expired_sessions
 from ostium.services.realm_import import RealmImportError, import_directory
 from ostium.sessions.caches import Caches, CacheSizes
 from ostium.sessions.metrics import CacheMetrics
@@ -112,6 +113,9 @@ async def _serve(config: Config, mode: str) -> int:
         )
         await caches.start()
         stack.push_async_callback(caches.close)
+        stack.push_async_callback(runtime.backchannel.close)
+        sweeper = asyncio.create_task(_sweep_expired_sessions(runtime), name="ostium-expiry")
+        stack.callback(sweeper.cancel)
         registry = CollectorRegistry() if config.metrics_enabled else None
         if registry is not None:
             registry.register(CacheMetrics(caches))
@@ -150,6 +154,24 @@ async def _serve(config: Config, mode: str) -> int:
     finally:
         await stack.aclose()
         await storage.close()
+
+
+SWEEP_SECONDS = 30
+
+
+async def _sweep_expired_sessions(runtime: Runtime) -> None:
+    """Ends expired sessions every half minute, on one node of a cluster per period: the
+    node that wins the period's single-use mark in `actionTokens` does the sweep."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        now = runtime.clock.now()
+        try:
+            if await runtime.action_tokens.use(
+                f"session-expiry:{now // SWEEP_SECONDS}", expires=now + SWEEP_SECONDS, now=now
+            ):
+                await end_expired_sessions(runtime.storage, now, runtime.backchannel.notify)
+        except Exception:  # a failed sweep is retried next period; the server goes on
+            _log.exception("Expired-session sweep failed")
 
 
 async def _caches(config: Config) -> Caches:

@@ -10,7 +10,7 @@ from typing import Any
 from ostium.sessions.caches import Caches
 from tests.admin.test_admin_http import ADMIN, bearer, master_admin_token
 from tests.flows.test_session_persistence import Node, tokens_user
-from tests.support import OstiumUnderTest
+from tests.support import OIDC, OstiumUnderTest
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -30,11 +30,11 @@ async def test_offline_token_survives_logout_and_restart(ostium: OstiumUnderTest
     assert offline["refresh_expires_in"] == 0
     assert "offline_access" in offline["scope"].split()
 
-    headers = bearer(await master_admin_token(ostium))
-    user = tokens_user(online)
-    assert (
-        await ostium.client.post(f"{ADMIN}/test/users/{user}/logout", headers=headers)
-    ).status_code == 204
+    ostium.clock.advance(1)
+    sso_logout = await ostium.client.get(
+        f"{OIDC}/logout", params={"id_token_hint": online["id_token"]}
+    )  # RP-initiated logout of the online session
+    assert sso_logout.status_code == 200
     assert (await refresh(ostium, online["refresh_token"])).status_code == 400
     renewed = await refresh(ostium, offline["refresh_token"])
     assert renewed.status_code == 200, renewed.text
@@ -87,3 +87,19 @@ async def test_offline_tokens_need_the_offline_access_role(ostium: OstiumUnderTe
         "error": "not_allowed",
         "error_description": "Offline tokens not allowed for the user or client",
     }
+
+
+async def test_an_admin_sign_out_ends_offline_tokens_too(ostium: OstiumUnderTest) -> None:
+    """Keycloak's sign-out sets the user's not-before: every token issued until then,
+    offline ones included, is stale; the offline session itself stays listed."""
+    offline = (await ostium.password_grant(scope="openid offline_access")).json()
+    ostium.clock.advance(1)
+    headers = bearer(await master_admin_token(ostium))
+    user = tokens_user(offline)
+    assert (
+        await ostium.client.post(f"{ADMIN}/test/users/{user}/logout", headers=headers)
+    ).status_code == 204
+    stale = await refresh(ostium, offline["refresh_token"])
+    assert stale.status_code == 400 and stale.json()["error_description"] == "Stale token"
+    fresh = (await ostium.password_grant(scope="openid offline_access")).json()
+    assert (await refresh(ostium, fresh["refresh_token"])).status_code == 200

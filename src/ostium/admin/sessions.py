@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin
 from ostium.domain import Realm, UserSession
+from ostium.services.logout import end_sessions
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["router", "session_representations"]
@@ -75,9 +76,11 @@ async def logout_all(realm: str, a: Admin = Depends(admin)) -> dict[str, Any]:
     stop working too."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
-        await repos.sessions.delete_for_realm(loaded.id)
+        online = [s for s in await repos.sessions.list_for_realm(loaded.id) if not s.offline]
+        ended = await end_sessions(repos, loaded, online)
         loaded.not_before = a.now
         await repos.realms.update(loaded)
+    await a.runtime.backchannel.notify(loaded, ended)
     return {}
 
 
@@ -96,6 +99,10 @@ async def delete_session(realm: str, session: str, a: Admin = Depends(admin)) ->
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         found = await repos.sessions.get(session)
-        if found is not None and found.realm_id == loaded.id:
-            await repos.sessions.delete(found.id)
+        ended = (
+            await end_sessions(repos, loaded, [found])
+            if found is not None and found.realm_id == loaded.id
+            else []
+        )
+    await a.runtime.backchannel.notify(loaded, ended)
     return Response(status_code=204)

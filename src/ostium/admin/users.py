@@ -20,6 +20,7 @@ from ostium.admin.role_refs import roles_named
 from ostium.admin.sessions import session_representations
 from ostium.domain import PASSWORD, Realm, User
 from ostium.services.groups import group_path
+from ostium.services.logout import end_sessions
 from ostium.services.realm_import import apply_user, parse_credential
 from ostium.services.realm_setup import new_id
 from ostium.services.roles import expand_composites
@@ -322,7 +323,12 @@ async def logout_user(realm: str, id: str, a: Admin = Depends(admin)) -> Respons
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        await repos.sessions.delete_for_user(user.id)
+        online = [s for s in await repos.sessions.list_for_user(user.id) if not s.offline]
+        ended = await end_sessions(repos, loaded, online)
+        # Keycloak's sign-out also sets the user's not-before: tokens issued until now die.
+        user.not_before = a.now
+        await repos.users.update(user)
+    await a.runtime.backchannel.notify(loaded, ended)
     return Response(status_code=204)
 
 

@@ -96,6 +96,44 @@ class Client:
                 patterns.append(value)
         return self._resolved(patterns)
 
+    def allowed_origins(self) -> list[str]:
+        """The client's web origins; "+" stands for the origins of its redirect URIs, as
+        in Keycloak, and "*" for any origin."""
+        origins: set[str] = set()
+        for origin in self.web_origins:
+            if origin != "+":
+                origins.add(origin)
+                continue
+            for uri in self.redirect_uris:
+                parts = uri.split("/")
+                if len(parts) >= 3 and parts[0] in ("http:", "https:"):
+                    origins.add(f"{parts[0]}//{parts[2]}")
+        return sorted(origins)
+
+    def allows_origin(self, origin: str) -> bool:
+        allowed = self.allowed_origins()
+        return "*" in allowed or origin in allowed
+
+    @property
+    def backchannel_logout_url(self) -> str | None:
+        """OIDC Back-Channel Logout: where a `logout_token` is POSTed (Keycloak's attribute)."""
+        return self.attributes.get("backchannel.logout.url") or None
+
+    @property
+    def backchannel_logout_session_required(self) -> bool:
+        return self.attributes.get("backchannel.logout.session.required", "true") == "true"
+
+    @property
+    def frontchannel_logout_url(self) -> str | None:
+        """OIDC Front-Channel Logout: the page the logout page loads in an iframe."""
+        if not self.frontchannel_logout:
+            return None
+        return self.attributes.get("frontchannel.logout.url") or None
+
+    @property
+    def frontchannel_logout_session_required(self) -> bool:
+        return self.attributes.get("frontchannel.logout.session.required", "true") == "true"
+
     def is_valid_post_logout_redirect_uri(self, uri: str) -> bool:
         return any(redirect_uri_matches(p, uri) for p in self.post_logout_redirect_uris())
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
 from ostium.events import Event, EventLog
 from ostium.sessions.authentication import AuthenticationSessionStore
 from ostium.sessions.login_failures import LoginFailures
+
+if TYPE_CHECKING:
+    from ostium.services.backchannel import BackchannelLogout
+    from ostium.services.logout import EndedSession
 from ostium.storage.interfaces import Storage
 
 __all__ = ["RealmContext", "RequestInfo"]
@@ -24,6 +28,7 @@ class RequestInfo:
     cookies: dict[str, str]
     authorization: str | None = None  # the Authorization header
     accept_language: str | None = None
+    origin: str | None = None  # the Origin header of a browser's cross-origin request
 
 
 @dataclass
@@ -38,9 +43,17 @@ class RealmContext:
     secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
     node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
     login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
+    backchannel: BackchannelLogout | None = None  # back-channel logout deliveries
     # Work that must happen whether the request succeeds or fails, once its own
     # transaction is over (a failed login's may roll back).
     deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def ended(self, ended: list[EndedSession]) -> None:
+        """Sessions this request ended: their clients are told once it is over."""
+        backchannel = self.backchannel
+        if backchannel is not None and ended:
+            realm = self.realm
+            self.deferred.append(lambda: backchannel.notify(realm, ended))
 
     async def run_deferred(self) -> None:
         while self.deferred:

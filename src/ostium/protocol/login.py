@@ -13,6 +13,7 @@ from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
+from ostium.services.logout import end_sessions
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
 from ostium.services.users import authenticate, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
@@ -206,7 +207,7 @@ async def authenticate_form(
         else:
             if existing is not None:
                 # Another user signs in on this browser: the previous SSO session ends.
-                await repos.sessions.delete(existing[0].id)
+                ctx.ended(await end_sessions(repos, ctx.realm, [existing[0]]))
             session = await create_user_session(
                 repos,
                 ctx.realm,
@@ -214,6 +215,7 @@ async def authenticate_form(
                 now=now,
                 ip_address=info.ip_address,
                 login_username=username,
+                issuer=ctx.issuer,
                 session_id=root.id if await repos.sessions.get(root.id) is None else None,
             )
         pending = PendingAuthorization.from_params(tab.client_id, tab.params)

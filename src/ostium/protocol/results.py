@@ -31,6 +31,10 @@ class Page:
     status_code: int = 200
     cookies: list[Cookie] = field(default_factory=list)
     locale: str | None = None
+    # Content-Security-Policy sources beyond 'self': whom the page may frame (front-channel
+    # logout iframes) and who may frame it (the session status iframe: "*").
+    frame_src: list[str] = field(default_factory=list)
+    frame_ancestors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,6 +42,7 @@ class JsonResult:
     body: dict[str, object]
     status_code: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[Cookie] = field(default_factory=list)
 
 
 Result = Redirect | Page | JsonResult

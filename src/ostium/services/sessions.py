@@ -40,6 +40,7 @@ async def create_user_session(
     ip_address: str | None,
     login_username: str | None = None,
     session_id: str | None = None,
+    issuer: str | None = None,
 ) -> UserSession:
     """`session_id` is the authentication session's root id when a browser logs in: as
     in Keycloak, the user session keeps the id the AUTH_SESSION_ID cookie already
@@ -52,7 +53,8 @@ async def create_user_session(
         started=now,
         last_refresh=now,
         ip_address=ip_address,
-        notes={"auth_time": str(now)},
+        # The issuer the client saw: a back-channel logout token must carry the same.
+        notes={"auth_time": str(now), **({"iss": issuer} if issuer else {})},
     )
     await repos.sessions.add(session)
     return session
@@ -63,15 +65,14 @@ async def live_user_session(
 ) -> UserSession | None:
     """The session if it exists, belongs to the realm and has not expired.
 
-    An expired session found here is deleted, so expiry is enforced even before any
-    background clean-up runs.
+    An expired one is refused here at once but left for the expiry sweep to end, which
+    also tells its clients through their back-channels.
     """
     session = await repos.sessions.get(session_id)
     if session is None or session.realm_id != realm.id:
         return None
     idle, max_lifespan = session_limits(realm, session)
     if session.expired(now, idle, max_lifespan):
-        await repos.sessions.delete(session.id)
         return None
     return session
 

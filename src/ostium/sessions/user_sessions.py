@@ -160,6 +160,23 @@ class PersistentSessionRepository:
     async def list_for_client(self, client_id: str) -> list[UserSession]:
         return await self._inner.list_for_client(client_id)
 
+    async def list_expired(
+        self,
+        realm_id: str,
+        *,
+        offline: bool,
+        remember_me: bool,
+        idle_before: int,
+        started_before: int,
+    ) -> list[UserSession]:
+        return await self._inner.list_expired(
+            realm_id,
+            offline=offline,
+            remember_me=remember_me,
+            idle_before=idle_before,
+            started_before=started_before,
+        )
+
     async def _delete_many(self, sessions: list[UserSession]) -> list[str]:
         ids = [s.id for s in sessions]
         client_keys = await self._client_keys(ids)
@@ -305,6 +322,30 @@ class CacheOnlySessionRepository:
         return [
             *await self._listed(f"client:{client_id}"),
             *await self._persistent.list_for_client(client_id),
+        ]
+
+    async def list_expired(
+        self,
+        realm_id: str,
+        *,
+        offline: bool,
+        remember_me: bool,
+        idle_before: int,
+        started_before: int,
+    ) -> list[UserSession]:
+        if offline:
+            return await self._persistent.list_expired(
+                realm_id,
+                offline=True,
+                remember_me=remember_me,
+                idle_before=idle_before,
+                started_before=started_before,
+            )
+        return [
+            s
+            for s in await self._listed(f"realm:{realm_id}")
+            if s.remember_me == remember_me
+            and (s.last_refresh < idle_before or s.started < started_before)
         ]
 
     async def delete_for_user(self, user_id: str) -> list[str]:

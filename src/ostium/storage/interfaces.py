@@ -192,6 +192,19 @@ class UserSessionRepository(Protocol):
         """The user sessions that hold a client session of the client (internal id)."""
         ...
 
+    async def list_expired(
+        self,
+        realm_id: str,
+        *,
+        offline: bool,
+        remember_me: bool,
+        idle_before: int,
+        started_before: int,
+    ) -> list[UserSession]:
+        """Sessions of that kind last used before `idle_before` or started before
+        `started_before`: the ones an expiry sweep ends."""
+        ...
+
     async def delete_for_user(self, user_id: str) -> list[str]:
         """Returns the ids of the deleted sessions."""
         ...

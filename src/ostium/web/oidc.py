@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from ostium.keys import active_key
 from ostium.protocol.context import RealmContext
 from ostium.protocol.endpoints.authorization import authorization
 from ostium.protocol.endpoints.discovery import discovery
@@ -15,6 +16,11 @@ from ostium.protocol.endpoints.end_session import (
 from ostium.protocol.endpoints.introspection import introspection
 from ostium.protocol.endpoints.jwks import jwks
 from ostium.protocol.endpoints.revocation import revocation
+from ostium.protocol.endpoints.session_status import (
+    login_status_iframe,
+    login_status_iframe_init,
+    third_party_cookies,
+)
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form
@@ -85,7 +91,7 @@ async def logout_confirm_route(ctx: RealmContext, request: Request) -> Result:
 
 async def realm_info_route(ctx: RealmContext, request: Request) -> Result:
     """Keycloak's public realm document at /realms/{realm}."""
-    rsa = next((k for k in ctx.keys if k.algorithm == "RS256" and k.active and k.enabled), None)
+    rsa = active_key(ctx.keys, "RS256")  # the signing one, by priority, as Keycloak shows
     public_key = ""
     if rsa is not None and rsa.public_key:
         public_key = "".join(
@@ -100,3 +106,19 @@ async def realm_info_route(ctx: RealmContext, request: Request) -> Result:
             "tokens-not-before": ctx.realm.not_before,
         }
     )
+
+
+async def login_status_iframe_route(ctx: RealmContext, request: Request) -> Result:
+    return await login_status_iframe(ctx, query_params(request))
+
+
+async def login_status_iframe_init_route(ctx: RealmContext, request: Request) -> Result:
+    return await login_status_iframe_init(ctx, query_params(request), request_info(request))
+
+
+async def third_party_cookies_step1_route(ctx: RealmContext, request: Request) -> Result:
+    return await third_party_cookies(ctx, "step1")
+
+
+async def third_party_cookies_step2_route(ctx: RealmContext, request: Request) -> Result:
+    return await third_party_cookies(ctx, "step2")

@@ -58,10 +58,15 @@ def render_page(
     )
     response = HTMLResponse(html, status_code=page.status_code)
     response.headers["Cache-Control"] = "no-store, must-revalidate, max-age=0"
+    frame_src = " ".join(["'self'", *page.frame_src])
+    ancestors = " ".join(page.frame_ancestors or ["'self'"])
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-        "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; form-action *;"
+        f"frame-src {frame_src}; frame-ancestors {ancestors}; object-src 'none'; form-action *;"
     )
+    if page.frame_ancestors:
+        # A page meant to be framed elsewhere: X-Frame-Options would forbid it.
+        response.headers["X-Frame-Options"] = ""
     _set_cookies(response, page.cookies, secure)
     return response
 
@@ -74,12 +79,18 @@ def render_result(
     realm_display_name: str | None = None,
     secure: bool = False,
 ) -> Response:
+    response: Response
     if isinstance(result, JsonResult):
         if result.status_code == 204:
-            return Response(status_code=204, headers=result.headers)
-        return JSONResponse(result.body, status_code=result.status_code, headers=result.headers)
+            response = Response(status_code=204, headers=result.headers)
+        else:
+            response = JSONResponse(
+                result.body, status_code=result.status_code, headers=result.headers
+            )
+        _set_cookies(response, result.cookies, secure)
+        return response
     if isinstance(result, Redirect):
-        response: Response = RedirectResponse(result.location, status_code=302)
+        response = RedirectResponse(result.location, status_code=302)
         response.headers["Cache-Control"] = "no-store"
         _set_cookies(response, result.cookies, secure)
         return response

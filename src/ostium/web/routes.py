@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from ostium.errors import OAuthError
 from ostium.protocol.context import RealmContext
+from ostium.protocol.cors import preflight_headers
 from ostium.protocol.results import Result
 from ostium.web import oidc, welcome
 from ostium.web.error_handlers import json_error, page_error, unexpected
@@ -63,6 +64,15 @@ def browser(path: str, handler: RealmHandler, methods: list[str], name: str) -> 
     return Route(path, _realm_endpoint(handler, browser=True), methods=methods, name=name)
 
 
+async def preflight(request: Request) -> Response:
+    """CORS preflight of the endpoints browser apps call (Keycloak answers every origin
+    here; the actual response carries CORS headers only for the client's web origins)."""
+    return Response(status_code=200, headers=preflight_headers(request.headers.get("origin")))
+
+
+CORS_ENDPOINTS = ("token", "userinfo")
+
+
 def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
     admin = [Mount("/admin", admin_app, name="admin")] if admin_app is not None else []
     return [
@@ -91,5 +101,33 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             f"{OIDC}/logout/logout-confirm", oidc.logout_confirm_route, ["POST"], "logout_confirm"
         ),
         api(f"{OIDC}/certs", oidc.jwks_route, ["GET"], "jwks"),
+        browser(
+            f"{OIDC}/login-status-iframe.html",
+            oidc.login_status_iframe_route,
+            ["GET"],
+            "login_status_iframe",
+        ),
+        api(
+            f"{OIDC}/login-status-iframe.html/init",
+            oidc.login_status_iframe_init_route,
+            ["GET"],
+            "login_status_iframe_init",
+        ),
+        browser(
+            f"{OIDC}/3p-cookies/step1.html",
+            oidc.third_party_cookies_step1_route,
+            ["GET"],
+            "3p_step1",
+        ),
+        browser(
+            f"{OIDC}/3p-cookies/step2.html",
+            oidc.third_party_cookies_step2_route,
+            ["GET"],
+            "3p_step2",
+        ),
+        *(
+            Route(f"{OIDC}/{path}", preflight, methods=["OPTIONS"], name=f"preflight_{path}")
+            for path in CORS_ENDPOINTS
+        ),
         Mount(STATIC_URL, StaticFiles(packages=[("ostium", "static")]), name="static"),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -10,8 +10,10 @@ from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
 from ostium.errors import AccessDenied, NotFound
 from ostium.events import EventLog
-from ostium.keys import default_realm_keys
+from ostium.keys.rotation import as_of as keys_as_of
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.services.backchannel import BackchannelLogout
+from ostium.services.keys import current_keys
 from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.authentication import (
     AuthenticationSessionStore,
@@ -48,6 +50,10 @@ class Runtime:
     hostname: str | None = None
     node_name: str | None = None
     version: str = ""
+    backchannel: BackchannelLogout = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backchannel = BackchannelLogout(self.realm_keys, self.events, self.clock)
 
     @classmethod
     def create(
@@ -117,22 +123,19 @@ class Runtime:
             secure_cookies=base.startswith("https://"),
             node_name=self.node_name,
             login_failures=self.login_failures,
+            backchannel=self.backchannel,
         )
 
     async def realm_keys(self, realm: Realm) -> list[RealmKey]:
+        """The realm's keys as they stand now: the cached list is re-judged against the
+        clock on every call, so a rotated-out key stops verifying the moment its grace
+        period ends, without waiting for the cache to expire."""
         cached = self.keys.get(realm.id)
-        if cached is not None:
-            return cached
-        async with self.storage.transaction() as repos:
-            keys = await repos.keys.list_all(realm.id)
-            if not keys:
-                # A realm written without keys (an old backup, a hand-made import) gets
-                # them now rather than failing every token request.
-                keys = default_realm_keys(realm.id, realm.name, self.clock.now())
-                for key in keys:
-                    await repos.keys.add(key)
-        self.keys.put(realm.id, keys)
-        return keys
+        if cached is None:
+            async with self.storage.transaction() as repos:
+                cached = await current_keys(repos, realm, self.clock.now())
+            self.keys.put(realm.id, cached)
+        return keys_as_of(cached, self.clock.now())
 
 
 def request_info(request: Request) -> RequestInfo:
@@ -142,4 +145,5 @@ def request_info(request: Request) -> RequestInfo:
         cookies=dict(request.cookies),
         authorization=request.headers.get("authorization"),
         accept_language=request.headers.get("accept-language"),
+        origin=request.headers.get("origin"),
     )

@@ -75,8 +75,8 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "code_challenge_methods_supported": ["plain", "S256"],
         "tls_client_certificate_bound_access_tokens": False,
         "revocation_endpoint": ctx.endpoint("revoke"),
-        "backchannel_logout_supported": False,
-        "backchannel_logout_session_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,
     }
     return JsonResult(body)

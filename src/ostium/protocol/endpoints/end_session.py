@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ostium.domain import Client
 from ostium.errors import InvalidGrant
 from ostium.protocol.client_auth import authenticate_client
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login import error_page
+from ostium.protocol.logout_token import frontchannel_url
 from ostium.protocol.response_modes import respond
-from ostium.protocol.results import Cookie, JsonResult, Page, Result
+from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
 from ostium.protocol.sso import (
     auth_session_cookie,
     auth_session_id,
@@ -26,6 +27,7 @@ from ostium.protocol.sso import (
     sso_session,
 )
 from ostium.protocol.tokens import ID, OFFLINE, REFRESH, TokenProblem, verify_token
+from ostium.services.logout import EndedSession, end_sessions
 from ostium.services.sessions import new_id, new_secret_token
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
@@ -135,10 +137,12 @@ async def _logout(
 ) -> Result:
     found = await sso_session(ctx, repos, info.cookies)
     session_id = found[0].id if found else sid
+    ended: list[EndedSession] = []
     if session_id is not None:
         session = await repos.sessions.get(session_id)
         if session is not None and session.realm_id == ctx.realm.id:
-            await repos.sessions.delete(session.id)
+            ended = await end_sessions(repos, ctx.realm, [session])
+            ctx.ended(ended)
             ctx.record(
                 "LOGOUT",
                 client_id=client.client_id if client else None,
@@ -147,10 +151,37 @@ async def _logout(
                 ip_address=info.ip_address,
             )
     cookies: list[Cookie] = expired_sso_cookies(ctx)
+    result: Redirect | Page
     if redirect_uri is not None:
-        return respond(redirect_uri, "query", {"state": state} if state else {}, cookies=cookies)
-    back = client.base_url if client and client.base_url else None
-    return Page("logged_out.html", {"back_url": back}, cookies=cookies)
+        result = respond(redirect_uri, "query", {"state": state} if state else {}, cookies=cookies)
+    else:
+        back = client.base_url if client and client.base_url else None
+        result = Page("logged_out.html", {"back_url": back}, cookies=cookies)
+    frames = [
+        url
+        for item in ended
+        for rp in item.clients
+        if (url := frontchannel_url(rp, issuer=ctx.issuer, session_id=item.session.id))
+    ]
+    if not frames:
+        return result
+    # OIDC Front-Channel Logout §3: each RP's logout page in an iframe, then on to
+    # where the logout was going.
+    return Page(
+        "frontchannel_logout.html",
+        {
+            "frames": frames,
+            "continue_url": result.location if isinstance(result, Redirect) else None,
+            "back_url": result.context.get("back_url") if isinstance(result, Page) else None,
+        },
+        cookies=cookies,
+        frame_src=sorted({_origin(url) for url in frames}),
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def logout_url(ctx: RealmContext, **params: str) -> str:
@@ -163,7 +194,9 @@ async def logout_with_refresh_token(
     """Keycloak's non-browser logout: an authenticated client POSTs its refresh token
     and the whole user session ends (python-keycloak's `logout` uses this)."""
     async with ctx.storage.transaction() as repos:
-        authenticated = await authenticate_client(repos, ctx.realm.id, form, info.authorization)
+        authenticated = await authenticate_client(
+            repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+        )
         try:
             claims = verify_token(
                 ctx,
@@ -179,7 +212,7 @@ async def logout_with_refresh_token(
         session = await repos.sessions.get(sid) if isinstance(sid, str) else None
         if session is None or session.realm_id != ctx.realm.id:
             raise InvalidGrant("Session not active")
-        await repos.sessions.delete(session.id)
+        ctx.ended(await end_sessions(repos, ctx.realm, [session]))
     ctx.record(
         "LOGOUT",
         client_id=authenticated.client.client_id,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ostium.errors import InvalidRequest, OAuthError, UnsupportedGrantType
 from ostium.protocol.client_auth import authenticate_client
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.cors import cors_headers
 from ostium.protocol.grants import GRANTS, GrantRequest
 from ostium.protocol.results import JsonResult
 
@@ -24,10 +25,14 @@ async def token(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -
     if grant is None:
         raise UnsupportedGrantType(f"Unsupported grant_type: {grant_type}")
     client_id = None
+    client = None
     try:
         async with ctx.storage.transaction() as repos:
-            authenticated = await authenticate_client(repos, ctx.realm.id, form, info.authorization)
-            client_id = authenticated.client.client_id
+            authenticated = await authenticate_client(
+                repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+            )
+            client = authenticated.client
+            client_id = client.client_id
             result = await grant.handle(GrantRequest(ctx, repos, authenticated.client, form, info))
         if isinstance(result, OAuthError):
             raise result
@@ -40,4 +45,4 @@ async def token(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -
             details={"grant_type": grant_type, "reason": error.detail or error.description},
         )
         raise
-    return JsonResult(result.response(), headers=dict(NO_STORE))
+    return JsonResult(result.response(), headers={**NO_STORE, **cors_headers(client, info.origin)})

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ostium.errors import InvalidRequest, InvalidToken
+from ostium.errors import InvalidRequest, InvalidToken, OAuthError
 from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.cors import cors_headers
 from ostium.protocol.mappers import apply_mappers
 from ostium.protocol.results import JsonResult
-from ostium.protocol.tokens import ACCESS, TokenProblem, check_token, mapper_input, token_mappers
+from ostium.protocol.tokens import (
+    ACCESS,
+    TokenProblem,
+    check_token,
+    mapper_input,
+    record_rejection,
+    token_mappers,
+)
 
 __all__ = ["bearer_token", "userinfo"]
 
@@ -32,11 +40,25 @@ def bearer_token(info: RequestInfo, form: Mapping[str, str]) -> str:
 
 
 async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -> JsonResult:
-    token = bearer_token(info, form)
+    """A rejected token is 401 with `error_description` saying why, in the body and in
+    the RFC 6750 §3 challenge, and an event with the reason code."""
+    try:
+        token = bearer_token(info, form)
+    except OAuthError as error:
+        ctx.record(
+            "USERINFO_REQUEST_ERROR",
+            ip_address=info.ip_address,
+            error=error.event,
+            details={"reason": error.description},
+        )
+        raise
     async with ctx.storage.transaction() as repos:
         try:
             checked = await check_token(ctx, repos, token, types=frozenset({ACCESS}))
         except TokenProblem as problem:
+            azp = (problem.claims or {}).get("azp")
+            client_id = azp if isinstance(azp, str) else None
+            record_rejection(ctx, "USERINFO_REQUEST_ERROR", problem, client_id, info)
             raise InvalidToken(problem.description, event=problem.reason) from None
         scopes = str(checked.claims.get("scope", "")).split()
         body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
@@ -46,4 +68,5 @@ async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo
         if mappers:
             data = await mapper_input(repos, ctx.realm.id, checked.user)
             apply_mappers(mappers, "userinfo", body, data)
-    return JsonResult(body, headers={"Cache-Control": "no-store"})
+    cors = cors_headers(checked.client, info.origin)
+    return JsonResult(body, headers={"Cache-Control": "no-store", **cors})

@@ -58,7 +58,7 @@ class AuthorizationCodeGrant:
             session is None
             or await repos.sessions.get_client_session(session.id, client.id) is None
         ):
-            raise InvalidGrant("Session not active", event="session_expired")
+            raise InvalidGrant("Session not active", event="session_ended")
         user = await repos.users.get(ctx.realm.id, session.user_id)
         if user is None or not user.enabled:
             raise InvalidGrant("User disabled", event="user_disabled")

@@ -38,6 +38,7 @@ class PasswordGrant:
             now=now,
             ip_address=request.info.ip_address,
             login_username=username,
+            issuer=ctx.issuer,
         )
         await attach_client(
             repos, session, client.id, now=now, redirect_uri=None, scope=" ".join(scopes)

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ostium.domain import Realm
 from ostium.errors import InvalidGrant, InvalidScope
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
 from ostium.protocol.tokens import OFFLINE, REFRESH, TokenProblem, issue_tokens, verify_token
 from ostium.services.sessions import auth_time, live_user_session
 
 __all__ = ["RefreshTokenGrant"]
+
+
+CURRENT = "refresh_token_id"
+USES = "refresh_token_use_count"
+
+
+def check_reuse(
+    realm: Realm, notes: dict[str, str], last_refresh: int, jti: str, iat: int
+) -> dict[str, str]:
+    """Keycloak's `revokeRefreshToken`: a refresh token older than the client session's
+    last refresh is stale, and the current one may be used `refreshTokenMaxReuse` + 1
+    times. Returns the client session's notes to keep."""
+    current = notes.get(CURRENT)
+    uses = int(notes.get(USES, "0"))
+    if current and jti != current and iat < last_refresh:
+        raise InvalidGrant("Stale token", event="refresh_token_reused")
+    if jti != current:
+        current, uses = jti, 0
+    if uses > realm.refresh_token_max_reuse:
+        raise InvalidGrant(
+            "Maximum allowed refresh token reuse exceeded", event="refresh_token_reused"
+        )
+    return {**notes, CURRENT: current, USES: str(uses + 1)}
 
 
 class RefreshTokenGrant:
@@ -39,15 +63,18 @@ class RefreshTokenGrant:
             else None
         )
         if session is None:
-            raise InvalidGrant("Session not active", event="session_expired")
-        if await repos.sessions.get_client_session(session.id, client.id) is None:
-            raise InvalidGrant("Session doesn't have required client", event="session_expired")
+            raise InvalidGrant("Session not active", event="session_ended")
+        client_session = await repos.sessions.get_client_session(session.id, client.id)
+        if client_session is None:
+            raise InvalidGrant("Session doesn't have required client", event="session_ended")
         user = await repos.users.get(ctx.realm.id, session.user_id)
-        if user is None or not user.enabled:
+        if user is None:
+            raise InvalidGrant("User not found", event="user_not_found")
+        if not user.enabled:
             raise InvalidGrant("User disabled", event="user_disabled")
         iat = claims.get("iat")
         if isinstance(iat, int) and iat < user.not_before:
-            raise InvalidGrant("Stale token", event="not_before")
+            raise InvalidGrant("Stale token", event="revoked")
         granted = str(claims.get("scope", "")).split()
         requested = form.get("scope")
         if requested:
@@ -57,6 +84,17 @@ class RefreshTokenGrant:
                 raise InvalidScope(f"Invalid scopes: {' '.join(sorted(extra))}")
             wanted = set(requested.split())
             granted = [s for s in granted if s in wanted or s in client.default_client_scopes]
+        if ctx.realm.revoke_refresh_token:
+            jti, iat = claims.get("jti"), claims.get("iat")
+            client_session.notes = check_reuse(
+                ctx.realm,
+                client_session.notes,
+                client_session.timestamp,
+                jti if isinstance(jti, str) else "",
+                iat if isinstance(iat, int) else 0,
+            )
+        client_session.timestamp = now
+        await repos.sessions.add_client_session(client_session)
         await repos.sessions.touch(session.id, now)
         session.last_refresh = now
         return await issue_tokens(

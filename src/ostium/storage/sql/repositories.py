@@ -747,6 +747,26 @@ class SqlUserSessionRepository(_Repository):
         )
         return [_user_session(r) for r in rows]
 
+    async def list_expired(
+        self,
+        realm_id: str,
+        *,
+        offline: bool,
+        remember_me: bool,
+        idle_before: int,
+        started_before: int,
+    ) -> list[UserSession]:
+        c = t.user_sessions.c
+        rows = await self._all(
+            select(t.user_sessions).where(
+                c.realm_id == realm_id,
+                c.offline == offline,
+                c.remember_me == remember_me,
+                or_(c.last_refresh < idle_before, c.started < started_before),
+            )
+        )
+        return [_user_session(r) for r in rows]
+
     async def _delete_where(self, condition: Any) -> list[str]:
         ids = [r.id for r in await self._all(select(t.user_sessions.c.id).where(condition))]
         if ids:

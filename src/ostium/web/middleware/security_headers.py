@@ -32,6 +32,11 @@ class SecurityHeadersMiddleware:
                 for name, value in HEADERS:
                     if name not in present:
                         headers.append((name, value))
+                # An empty X-Frame-Options is a page's way to say its CSP frame-ancestors
+                # decides (the session status iframe): the header is dropped.
+                headers = [
+                    (n, v) for n, v in headers if not (n.lower() == b"x-frame-options" and not v)
+                ]
                 if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", DEFAULT_CSP))
                 if self.hsts:
