@@ -5,10 +5,15 @@ from __future__ import annotations
 from tests.support import OIDC, OstiumUnderTest
 
 
-async def test_the_iframe_may_be_framed_by_any_application(ostium: OstiumUnderTest) -> None:
+async def test_the_iframe_may_be_framed_by_the_clients_web_origins(
+    ostium: OstiumUnderTest,
+) -> None:
     page = await ostium.client.get(f"{OIDC}/login-status-iframe.html")
     assert page.status_code == 200
-    assert "frame-ancestors *;" in page.headers["content-security-policy"]
+    assert (
+        "frame-ancestors 'self' http://localhost:3000 http://localhost:4000;"
+        in page.headers["content-security-policy"]
+    )
     assert "x-frame-options" not in page.headers
     assert "KEYCLOAK_SESSION=" in page.text and '"test"' in page.text
     login = await ostium.client.get(

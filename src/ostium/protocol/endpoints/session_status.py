@@ -17,18 +17,23 @@ from ostium.protocol.sso import (
 
 __all__ = ["login_status_iframe", "login_status_iframe_init", "third_party_cookies"]
 
-# The iframe is loaded by any application's page; the `init` call decides which
-# client and origin it answers for.
+# The third-party-cookie probe is framed by any application's page (it tells nothing
+# about anyone); the session iframe by the realm's web origins, and its `init` call
+# decides which client and origin it answers for.
 ANYONE = ["*"]
 
 
 async def login_status_iframe(ctx: RealmContext, params: Mapping[str, str]) -> Result:
     """OIDC Session Management §4.1: the OP iframe reads the browser's session cookie
-    (KEYCLOAK_SESSION, `realm/user/sid`) and answers `unchanged`, `changed` or `error`."""
+    (KEYCLOAK_SESSION, `realm/user/sid`) and answers `unchanged`, `changed` or `error`.
+    Only the realm's clients' web origins may frame it."""
+    async with ctx.storage.transaction() as repos:
+        clients = await repos.clients.list_all(ctx.realm.id)
+    origins = sorted({o for c in clients if c.enabled for o in c.allowed_origins()})
     return Page(
         "login_status_iframe.html",
         {"realm": ctx.realm.name, "init_url": ctx.endpoint("login-status-iframe.html/init")},
-        frame_ancestors=ANYONE,
+        frame_ancestors=ANYONE if "*" in origins else ["'self'", *origins],
     )
 
 
