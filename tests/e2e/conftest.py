@@ -21,6 +21,28 @@ import pytest
 from tests.postgres import fresh_database
 from tests.support import realm_export
 
+# The bootstrap administrator the e2e servers are started with (env of `start_server`).
+ADMIN_ENV = {
+    "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin",
+    "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
+}
+
+
+def admin_headers(base_url: str) -> dict[str, str]:
+    """A bearer header for the master realm's administrator (admin-cli, password grant)."""
+    response = httpx.post(
+        f"{base_url}/realms/master/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": "admin-cli",
+            "username": ADMIN_ENV["OSTIUM_BOOTSTRAP_ADMIN_USERNAME"],
+            "password": ADMIN_ENV["OSTIUM_BOOTSTRAP_ADMIN_PASSWORD"],
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
 
 def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a server process. Bytecode caching stays on even where the
@@ -164,10 +186,7 @@ def server(
             "--health-enabled=true",
             "--metrics-enabled=true",
             *database,
-            env={
-                "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin",
-                "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw",
-            },
+            env=ADMIN_ENV,
         )
         yield running
         running.stop()

@@ -20,13 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, start_server, system_binary
+from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server, system_binary
 from tests.postgres import fresh_database
 from tests.support import CALLBACK, SECRET, form_of, realm_export
 
 pytestmark = pytest.mark.e2e
-
-ADMIN_ENV = {"OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin", "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "pw"}
 
 
 @dataclass
@@ -157,22 +155,9 @@ class Rp:
         return httpx.get(f"{self.oidc}/userinfo", headers={"Authorization": f"Bearer {token}"})
 
 
-def admin(server: RunningServer) -> dict[str, str]:
-    token = httpx.post(
-        f"{server.base_url}/realms/master/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "admin-cli",
-            "username": "admin",
-            "password": "pw",
-        },
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def rotate_everything(server: RunningServer) -> str:
     """What broke the seed's SSO: new keys (the old ones gone at once) and a new secret."""
-    headers = admin(server)
+    headers = admin_headers(server.base_url)
     base = f"{server.base_url}/admin/realms/test"
     for algorithm in ("RS256", "HS512"):
         rotated = httpx.post(

@@ -17,7 +17,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, free_port, run_cli, start_server, system_binary
+from tests.e2e.conftest import (
+    ADMIN_ENV,
+    RunningServer,
+    admin_headers,
+    free_port,
+    run_cli,
+    start_server,
+    system_binary,
+)
 from tests.postgres import fresh_database
 from tests.redis_server import RedisProcess, redis_process
 from tests.support import CALLBACK, SECRET, form_of, pkce_pair, realm_export
@@ -25,7 +33,6 @@ from tests.support import CALLBACK, SECRET, form_of, pkce_pair, realm_export
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 NAMES = ("node1", "node2", "node3")
-ADMIN_ENV = {"OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin", "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "pw"}
 
 
 def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -87,19 +94,6 @@ class Cluster:
             rf'http_server_requests_seconds_count\{{[^}}]*uri="{re.escape(uri)}"[^}}]*\}} (\S+)'
         )
         return sum(float(v) for v in re.findall(pattern, text))
-
-    def admin_token(self, base: str | None = None) -> str:
-        response = httpx.post(
-            f"{base or self.lb_url}/realms/master/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "admin-cli",
-                "username": "admin",
-                "password": "pw",
-            },
-        )
-        response.raise_for_status()
-        return str(response.json()["access_token"])
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +234,7 @@ def test_a_change_on_one_node_is_seen_on_the_others_at_once(cluster: Cluster) ->
     node1 = cluster.nodes["node1"].base_url
     for name in NAMES:  # every node has the realm cached now
         assert password_grant(cluster.nodes[name].base_url).json()["expires_in"] == 300
-    headers = {"Authorization": f"Bearer {cluster.admin_token(node1)}"}
+    headers = admin_headers(node1)
     changed = httpx.put(
         f"{node1}/admin/realms/test", json={"accessTokenLifespan": 120}, headers=headers
     )
@@ -272,7 +266,7 @@ def test_a_change_on_one_node_is_seen_on_the_others_at_once(cluster: Cluster) ->
 
 def test_brute_force_counts_failures_on_every_node(cluster: Cluster) -> None:
     node1 = cluster.nodes["node1"].base_url
-    headers = {"Authorization": f"Bearer {cluster.admin_token(node1)}"}
+    headers = admin_headers(node1)
     protect = httpx.put(
         f"{node1}/admin/realms/test",
         # quickLoginCheckMilliSeconds=1: three requests in a row are not a "quick login"

@@ -22,7 +22,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from tests.e2e.conftest import RunningServer, free_port, start_server, system_binary
+from tests.e2e.conftest import (
+    ADMIN_ENV,
+    RunningServer,
+    admin_headers,
+    free_port,
+    start_server,
+    system_binary,
+)
 from tests.support import query_of
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +37,6 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / "keycloak-js"  # git-ignored; npm fills it once
 KEYCLOAK_JS = "keycloak-js@26"
-ADMIN = ("admin", "admin-pw")
 # Flags for a closed network: no sandbox (root), no background calls home.
 CHROMIUM_ARGS = [
     "--headless",
@@ -238,10 +244,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "--import-realm",
         f"--hostname={ostium_url}",
         port=port,
-        env={
-            "OSTIUM_BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
-            "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-        },
+        env=ADMIN_ENV,
     )
     try:
         with sync_playwright() as playwright:
@@ -285,20 +288,10 @@ def app(stack: Stack) -> Iterator[AppPage]:
 def end_sessions_by_admin(stack: Stack, user_id: str) -> None:
     """What an administrator does in the console: log the user out everywhere."""
     base = stack.ostium.base_url
-    with httpx.Client(base_url=base, timeout=10) as http:
-        grant = http.post(
-            "/realms/master/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": "admin-cli",
-                "username": ADMIN[0],
-                "password": ADMIN[1],
-            },
-        )
-        assert grant.status_code == 200, grant.text
-        headers = {"Authorization": f"Bearer {grant.json()['access_token']}"}
-        ended = http.post(f"/admin/realms/test/users/{user_id}/logout", headers=headers)
-        assert ended.status_code == 204, ended.text
+    ended = httpx.post(
+        f"{base}/admin/realms/test/users/{user_id}/logout", headers=admin_headers(base), timeout=10
+    )
+    assert ended.status_code == 204, ended.text
 
 
 def wait_for_event(app: AppPage, name: str) -> None:

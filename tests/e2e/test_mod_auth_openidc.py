@@ -41,7 +41,14 @@ from urllib.parse import quote, urlencode, urljoin
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, free_port, start_server, system_binary
+from tests.e2e.conftest import (
+    ADMIN_ENV,
+    RunningServer,
+    admin_headers,
+    free_port,
+    start_server,
+    system_binary,
+)
 from tests.support import form_of, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +56,6 @@ pytestmark = pytest.mark.e2e
 # Debian's standard module directory, where `apache2-bin` and `libapache2-mod-auth-openidc`
 # install their modules.
 MODULES = Path("/usr/lib/apache2/modules")
-ADMIN = {"OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin", "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw"}
 MAX_REDIRECTS = 5  # browsers give up after 20; a logout through the RP needs two
 WAIT = 10.0  # seconds, for a process to start or a back-channel POST to arrive
 BACKCHANNEL = "/protected/redirect_uri?logout=backchannel"
@@ -276,7 +282,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     (data_dir / "import").mkdir(parents=True)
     (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
     ostium = start_server(
-        data_dir, "--import-realm", f"--hostname={op_url}", env=ADMIN, port=op_port
+        data_dir, "--import-realm", f"--hostname={op_url}", env=ADMIN_ENV, port=op_port
     )
     try:
         # `store_id_token` keeps the ID token in the cookie: without it mod_auth_openidc has
@@ -439,18 +445,9 @@ def test_admin_logout_reaches_the_rps_back_channels(
 
     # 3. The session ends on Ostium's side: a master admin signs alice out.
     since_rp, since_cache = len(rp.access_log()), len(rp_cache.access_log())
-    token = httpx.post(
-        f"{deployment.op_url}/realms/master/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "admin-cli",
-            "username": ADMIN["OSTIUM_BOOTSTRAP_ADMIN_USERNAME"],
-            "password": ADMIN["OSTIUM_BOOTSTRAP_ADMIN_PASSWORD"],
-        },
-    ).json()["access_token"]
     admin = httpx.Client(
         base_url=f"{deployment.op_url}/admin/realms/test",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=admin_headers(deployment.op_url),
     )
     with admin:
         [alice] = admin.get("/users", params={"username": "alice", "exact": "true"}).json()

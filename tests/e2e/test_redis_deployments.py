@@ -26,7 +26,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from redis import Redis
 from redis.cluster import RedisCluster
 
-from tests.e2e.conftest import RunningServer, free_port, run_cli, start_server
+from tests.e2e.conftest import (
+    ADMIN_ENV,
+    RunningServer,
+    admin_headers,
+    free_port,
+    run_cli,
+    start_server,
+)
 from tests.postgres import fresh_database
 from tests.redis_server import RedisProcess, redis_process
 from tests.support import REALM, SECRET, realm_export
@@ -37,7 +44,6 @@ DEADLINE = 10.0  # seconds any single wait may take; each normally takes millise
 PASSWORD = "redis-acl-pw"
 # Redis 7 joins the words after `--user` into one ACL rule line, as in redis.conf.
 ACL_USER = ["--user", "default", "off", "--user", *f"ostium on >{PASSWORD} ~* &* +@all".split()]
-ADMIN = {"OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin", "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "admin-pw"}
 
 
 def _require_redis_cli() -> None:
@@ -295,21 +301,6 @@ def test_sentinel_finds_the_master(tmp_path: Path) -> None:
 # --- Cluster ------------------------------------------------------------------------------
 
 
-def _admin_token(base_url: str) -> str:
-    response = httpx.post(
-        f"{base_url}/realms/master/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "admin-cli",
-            "username": ADMIN["OSTIUM_BOOTSTRAP_ADMIN_USERNAME"],
-            "password": ADMIN["OSTIUM_BOOTSTRAP_ADMIN_PASSWORD"],
-        },
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 def _cluster_ok(port: int) -> bool:
     with Redis(port=port) as client:
         return bool(client.cluster("INFO").get("cluster_state") == "ok")
@@ -349,7 +340,7 @@ def test_cluster_shares_sessions_and_invalidations_between_nodes(tmp_path: Path)
             "--features-disabled=persistent-user-sessions",
         ]
         one_dir = _data_dir(tmp_path / "one")
-        one = start_server(one_dir, "--import-realm", *shared, env=ADMIN, port=port)
+        one = start_server(one_dir, "--import-realm", *shared, env=ADMIN_ENV, port=port)
         stack.callback(one.stop)
         two = start_server(tmp_path / "two", *shared)
         stack.callback(two.stop)
@@ -364,7 +355,7 @@ def test_cluster_shares_sessions_and_invalidations_between_nodes(tmp_path: Path)
         changed = httpx.put(
             f"{one.base_url}/admin/realms/{REALM}",
             json={"accessTokenLifespan": before + 60},
-            headers={"Authorization": f"Bearer {_admin_token(one.base_url)}"},
+            headers=admin_headers(one.base_url),
             timeout=10,
         )
         assert changed.status_code == 204, changed.text

@@ -10,12 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, start_server
+from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
-
-ADMIN_ENV = {"OSTIUM_BOOTSTRAP_ADMIN_USERNAME": "admin", "OSTIUM_BOOTSTRAP_ADMIN_PASSWORD": "pw"}
 
 
 def oidc(server: RunningServer) -> str:
@@ -44,19 +42,6 @@ def active(server: RunningServer, token: str) -> bool:
     return bool(response.json()["active"])
 
 
-def admin_headers(server: RunningServer) -> dict[str, str]:
-    token = httpx.post(
-        f"{server.base_url}/realms/master/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "admin-cli",
-            "username": "admin",
-            "password": "pw",
-        },
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_revocations_survive_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     (data_dir / "import").mkdir(parents=True)
@@ -77,12 +62,12 @@ def test_revocations_survive_a_restart(tmp_path: Path) -> None:
         users = httpx.get(
             f"{server.base_url}/admin/realms/test/users",
             params={"username": "alice", "exact": "true"},
-            headers=admin_headers(server),
+            headers=admin_headers(server.base_url),
         ).json()
         assert (
             httpx.post(
                 f"{server.base_url}/admin/realms/test/users/{users[0]['id']}/logout",
-                headers=admin_headers(server),
+                headers=admin_headers(server.base_url),
             ).status_code
             == 204
         )
