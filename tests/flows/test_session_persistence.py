@@ -183,5 +183,38 @@ async def test_a_client_change_on_one_node_is_seen_on_another(
 
 
 def tokens_user(tokens: dict[str, Any]) -> str:
+    return str(claims_of(tokens)["sub"])
+
+
+async def test_a_role_granted_on_one_node_is_in_the_next_token_on_another(
+    ostium: OstiumUnderTest, redis_caches: Any
+) -> None:
+    one = Node(ostium, await redis_caches(), persistent=True)
+    two = Node(ostium, await redis_caches(), persistent=True)
+    try:
+        before = await two.password_grant()  # two caches alice's roles (authorization)
+        assert "auditor" not in claims_of(before.json())["realm_access"]["roles"]
+        assert two.runtime.caches.local["authorization"].misses > 0
+        headers = bearer(await master_admin_token(ostium))
+        assert (
+            await one.http.post(f"{ADMIN}/test/roles", json={"name": "auditor"}, headers=headers)
+        ).status_code == 201
+        role = (await one.http.get(f"{ADMIN}/test/roles/auditor", headers=headers)).json()
+        user = tokens_user(before.json())
+        granted = await one.http.post(
+            f"{ADMIN}/test/users/{user}/role-mappings/realm", json=[role], headers=headers
+        )
+        assert granted.status_code == 204
+        for _ in range(200):  # the invalidation travels through Redis pub/sub
+            roles = claims_of((await two.password_grant()).json())["realm_access"]["roles"]
+            if "auditor" in roles:
+                break
+        assert "auditor" in roles
+    finally:
+        await one.close()
+        await two.close()
+
+
+def claims_of(tokens: dict[str, Any]) -> dict[str, Any]:
     part = tokens["access_token"].split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["sub"])
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))

@@ -66,6 +66,20 @@ class _Passthrough:
             local.put(key, copy.deepcopy(value), group=group)
         return value
 
+    async def _cached_any(self, cache: str, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """As `_cached`, for values that may be empty lists (still worth keeping)."""
+        if self._tx.wrote:
+            return await load()
+        local = self._caches.local[cache]
+        found = local.get(key)
+        if found is not None:
+            return copy.deepcopy(found[0])  # type: ignore[no-any-return]
+        generation = self._caches.generation
+        value = await load()
+        if generation == self._caches.generation:
+            local.put(key, (copy.deepcopy(value),))
+        return value
+
     def _changed(self, *invalidations: Invalidation) -> None:
         self._tx.wrote = True
         self._tx.invalidations.extend(invalidations)
@@ -73,6 +87,7 @@ class _Passthrough:
 
 def _realm_changed(realm_id: str) -> tuple[Invalidation, ...]:
     return (
+        _AUTHORIZATION_CHANGED,
         Invalidation("realms", group=realm_id),
         Invalidation("users", group=realm_id),
         Invalidation("keys", key=realm_id),
@@ -128,7 +143,8 @@ class _Clients(_Passthrough):
         )
 
     def _client_changed(self, realm_id: str) -> None:
-        self._changed(Invalidation("realms", group=realm_id))
+        # A client's roles and scope links are authorization data too.
+        self._changed(Invalidation("realms", group=realm_id), _AUTHORIZATION_CHANGED)
 
     async def add(self, client: Client) -> None:
         self._client_changed(client.realm_id)
@@ -149,16 +165,28 @@ class _Users(_Passthrough):
             "users", f"user:{realm_id}:{id}", realm_id, lambda: self._inner.get(realm_id, id)
         )
 
+    async def get_service_account(self, client_internal_id: str) -> User | None:
+        found: User | None = await self._cached_any(
+            "authorization",
+            f"users.get_service_account:{client_internal_id}",
+            lambda: self._inner.get_service_account(client_internal_id),
+        )
+        return found
+
     async def add(self, user: User) -> None:
-        self._changed(Invalidation("users", key=f"user:{user.realm_id}:{user.id}"))
+        self._changed(
+            Invalidation("users", key=f"user:{user.realm_id}:{user.id}"), _AUTHORIZATION_CHANGED
+        )
         await self._inner.add(user)
 
     async def update(self, user: User) -> None:
-        self._changed(Invalidation("users", key=f"user:{user.realm_id}:{user.id}"))
+        self._changed(
+            Invalidation("users", key=f"user:{user.realm_id}:{user.id}"), _AUTHORIZATION_CHANGED
+        )
         await self._inner.update(user)
 
     async def delete(self, realm_id: str, id: str) -> None:
-        self._changed(Invalidation("users", key=f"user:{realm_id}:{id}"))
+        self._changed(Invalidation("users", key=f"user:{realm_id}:{id}"), _AUTHORIZATION_CHANGED)
         await self._inner.delete(realm_id, id)
 
 
@@ -177,12 +205,84 @@ class _Keys(_Passthrough):
         await self._inner.delete(key_id)
 
 
+# Everything that decides what a token says about a user: role mappings, composites,
+# group memberships, client scopes and service accounts. Read on every token issued,
+# written rarely (an administrator), so any write drops the whole `authorization` cache.
+_AUTHORIZATION_CHANGED = Invalidation("authorization", everything=True)
+
+
+class _Authorization(_Passthrough):
+    """Read-through on the listed reads of one repository; any other method is a write
+    (or a read that must not be cached) and goes to storage, marking the transaction."""
+
+    def __init__(
+        self, inner: Any, caches: Caches, tx: Transaction, name: str, reads: frozenset[str]
+    ) -> None:
+        super().__init__(inner, caches, tx)
+        self._name = name
+        self._reads = reads
+
+    def __getattr__(self, method: str) -> Any:
+        target = getattr(self._inner, method)
+        if method in self._reads:
+
+            async def read(*args: Any) -> Any:
+                key = f"{self._name}.{method}:{args!r}"
+                return await self._cached_any("authorization", key, lambda: target(*args))
+
+            return read
+        if method in _WRITES:
+
+            async def write(*args: Any, **kwargs: Any) -> Any:
+                self._changed(_AUTHORIZATION_CHANGED)
+                return await target(*args, **kwargs)
+
+            return write
+        return target
+
+
+_WRITES = frozenset(
+    {
+        "add",
+        "update",
+        "delete",
+        "add_composites",
+        "remove_composites",
+        "grant_to_user",
+        "revoke_from_user",
+        "grant_to_group",
+        "revoke_from_group",
+        "add_member",
+        "remove_member",
+    }
+)
+_ROLE_READS = frozenset(
+    {
+        "get",
+        "get_realm_role",
+        "get_client_role",
+        "list_realm_roles",
+        "list_client_roles",
+        "composites_of",
+        "user_roles",
+        "group_roles",
+    }
+)
+_GROUP_READS = frozenset({"get", "list_all", "user_groups"})
+_SCOPE_READS = frozenset({"get", "get_by_name", "list_all"})
+
+
 class CachedRepositories:
     def __init__(self, inner: Repositories, caches: Caches, tx: Transaction, persistent: bool):
         self._inner = inner
         self.realms = _Realms(inner.realms, caches, tx)
         self.clients = _Clients(inner.clients, caches, tx)
         self.users = _Users(inner.users, caches, tx)
+        self.roles = _Authorization(inner.roles, caches, tx, "roles", _ROLE_READS)
+        self.groups = _Authorization(inner.groups, caches, tx, "groups", _GROUP_READS)
+        self.client_scopes = _Authorization(
+            inner.client_scopes, caches, tx, "client_scopes", _SCOPE_READS
+        )
         self.keys = _Keys(inner.keys, caches, tx)
         stored = PersistentSessionRepository(inner.sessions, caches, tx, self.realms)
         self.sessions: PersistentSessionRepository | CacheOnlySessionRepository = (
