@@ -309,3 +309,33 @@ async def test_keys_of_a_0002_database_become_named_key_providers(tmp_path) -> N
         await upgraded.close()
     assert sorted(k.kid for k in keys) == sorted(k.kid for k in bundle.keys)
     assert all(k.name == k.provider and k.disable_at is None for k in keys)
+
+
+async def test_concurrent_refreshes_of_one_client_session_never_collide(
+    storage: SqlStorage,
+) -> None:
+    """Refreshes sent at once with the same token each update the client session; a
+    delete-then-insert here once failed on its primary key under PostgreSQL."""
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        user = User(uid(), realm_id, "gina")
+        await repos.users.add(user)
+        client = (await repos.clients.list_all(realm_id))[0]
+        session = UserSession(uid(), realm_id, user.id, "gina", 10, 10)
+        await repos.sessions.add(session)
+        await repos.sessions.add_client_session(ClientSession(session.id, client.id, 10))
+
+    async def refresh(at: int) -> None:
+        async with storage.transaction() as repos:
+            current = await repos.sessions.get_client_session(session.id, client.id)
+            assert current is not None
+            current.timestamp = at
+            current.notes = {"refresh_token_id": f"jti-{at}"}
+            await repos.sessions.update_client_session(current)
+
+    await asyncio.gather(*(refresh(at) for at in range(20, 40)))
+    async with storage.transaction() as repos:
+        stored = await repos.sessions.get_client_session(session.id, client.id)
+        assert stored is not None and 20 <= stored.timestamp < 40
+        assert stored.notes == {"refresh_token_id": f"jti-{stored.timestamp}"}
+        assert len(await repos.sessions.list_client_sessions(session.id)) == 1

@@ -201,6 +201,16 @@ class PersistentSessionRepository:
         value = dataclasses.asdict(session)
         self._after(lambda: self._client_cache(session.offline).put(key, value, ttl=_FALLBACK_TTL))
 
+    async def update_client_session(self, session: ClientSession) -> None:
+        await self._inner.update_client_session(session)
+        key = _client_key(session.user_session_id, session.client_id)
+        self._tx.sessions_written.add(key)
+        value = dataclasses.asdict(session)
+        # `replace`: a client session logged out meanwhile stays logged out.
+        self._after(
+            lambda: self._client_cache(session.offline).replace(key, value, ttl=_FALLBACK_TTL)
+        )
+
     async def get_client_session(
         self, user_session_id: str, client_id: str
     ) -> ClientSession | None:
@@ -370,6 +380,15 @@ class CacheOnlySessionRepository:
         await self._clients.put(key, dataclasses.asdict(session), ttl=ttl)
         await self._clients.index_add(f"session:{owner.id}", session.client_id, ttl=ttl)
         await self._sessions.index_add(f"client:{session.client_id}", owner.id, ttl=ttl)
+
+    async def update_client_session(self, session: ClientSession) -> None:
+        key = _client_key(session.user_session_id, session.client_id)
+        if await self._clients.get(key) is None:
+            await self._persistent.update_client_session(session)
+            return
+        owner = await self._cached(session.user_session_id)
+        ttl = await _ttl(self._realms, owner) if owner is not None else _FALLBACK_TTL
+        await self._clients.replace(key, dataclasses.asdict(session), ttl=ttl)
 
     async def get_client_session(
         self, user_session_id: str, client_id: str

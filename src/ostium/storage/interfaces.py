@@ -214,6 +214,11 @@ class UserSessionRepository(Protocol):
         """Adds or replaces the client session of (user session, client)."""
         ...
 
+    async def update_client_session(self, session: ClientSession) -> None:
+        """Writes timestamp and notes of an existing client session (a refresh): an update,
+        so concurrent refreshes of one session never collide on its key."""
+        ...
+
     async def get_client_session(
         self, user_session_id: str, client_id: str
     ) -> ClientSession | None: ...

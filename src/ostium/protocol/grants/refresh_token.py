@@ -94,7 +94,7 @@ class RefreshTokenGrant:
                 iat if isinstance(iat, int) else 0,
             )
         client_session.timestamp = now
-        await repos.sessions.add_client_session(client_session)
+        await repos.sessions.update_client_session(client_session)
         await repos.sessions.touch(session.id, now)
         session.last_refresh = now
         return await issue_tokens(

@@ -785,6 +785,14 @@ class SqlUserSessionRepository(_Repository):
         values["notes"] = json.dumps(session.notes)
         await self._write(insert(t.client_sessions).values(**values))
 
+    async def update_client_session(self, session: ClientSession) -> None:
+        c = t.client_sessions.c
+        await self.conn.execute(
+            update(t.client_sessions)
+            .where(c.user_session_id == session.user_session_id, c.client_id == session.client_id)
+            .values(timestamp=session.timestamp, notes=json.dumps(session.notes))
+        )
+
     async def get_client_session(
         self, user_session_id: str, client_id: str
     ) -> ClientSession | None:
