@@ -24,23 +24,32 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for `tests.support`
+
+from common import (
+    Cluster,
+    Node,
+    admin_execute,
+    database_url,
+    delete_run_keys,
+    free_port,
+    haproxy_config,
+    run_ids,
+    spawn,
+    wait_ready,
+)
 
 from tests.support import REALM, SECRET, realm_export
 
@@ -52,24 +61,6 @@ DEFAULT_CONCURRENCY = 16
 DEFAULT_DB_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
 WARM_UP_SECONDS = 1.0
-START_SECONDS = 60.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system time of a running process (proc(5): fields 14 and 15)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except OSError:
-        return 0.0
-    fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def password_of(username: str) -> str:
@@ -117,91 +108,6 @@ class Placement:
         )
 
 
-@dataclass
-class Process:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def spawn(name: str, command: list[str], log: Path) -> Process:
-    with log.open("wb") as sink:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    return Process(name, process, log)
-
-
-@dataclass
-class Node:
-    name: str
-    port: int
-    management: int
-    running: Process | None = None
-
-    @property
-    def address(self) -> str:
-        return f"{self.name}=127.0.0.1:{self.port}/{self.management}"
-
-
-@dataclass
-class Cluster:
-    nodes: list[Node]
-    listen: int
-    proxy: Process | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.listen}"
-
-    def processes(self) -> Iterator[Process]:
-        if self.proxy is not None:
-            yield self.proxy
-        for node in self.nodes:
-            if node.running is not None:
-                yield node.running
-
-    def node_cpu(self) -> float:
-        return sum(cpu_seconds(n.running.process.pid) for n in self.nodes if n.running)
-
-    def proxy_cpu(self) -> float:
-        return cpu_seconds(self.proxy.process.pid) if self.proxy else 0.0
-
-    def stop(self) -> None:
-        for process in self.processes():
-            process.stop()
-
-
-async def wait_ready(process: Process, urls: list[str]) -> None:
-    """Until every URL answers 200; the process's output if it exits or takes too long."""
-    deadline = time.monotonic() + START_SECONDS
-    async with httpx.AsyncClient(timeout=2) as client:
-        pending = list(urls)
-        while pending:
-            if process.process.poll() is not None:
-                raise RuntimeError(f"{process.name} exited early:\n{process.tail()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{process.name} not ready in time:\n{process.tail()}")
-            try:
-                if (await client.get(pending[0])).status_code == 200:
-                    pending.pop(0)
-                    continue
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-
-
 def node_command(
     node: Node, data_dir: Path, db_url: str, args: argparse.Namespace, placement: Placement
 ) -> list[str]:
@@ -243,14 +149,6 @@ async def start_node(node: Node, command: list[str], log: Path) -> None:
             f"http://127.0.0.1:{node.port}/realms/{REALM}",
         ],
     )
-
-
-def haproxy_config(cluster: Cluster) -> str:
-    command = [sys.executable, "-m", "ostium", "config", "haproxy"]
-    for node in cluster.nodes:
-        command += ["--node", node.address]
-    command += ["--listen", f"127.0.0.1:{cluster.listen}"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 async def start_cluster(
@@ -395,48 +293,6 @@ HEADER = [
     "HAProxy CPU s",
     "generator CPU s",
 ]
-
-
-async def admin_execute(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def run_ids(db_url: str) -> set[str]:
-    """Ids that only this run's database holds: realms, clients, users, user sessions."""
-    conn = await asyncpg.connect(db_url, timeout=5)
-    try:
-        records = await conn.fetch(
-            "SELECT id FROM realms UNION ALL SELECT id FROM clients"
-            " UNION ALL SELECT id FROM users UNION ALL SELECT id FROM user_sessions"
-        )
-    finally:
-        await conn.close()
-    return {str(record["id"]) for record in records}
-
-
-async def delete_run_keys(redis_url: str, ids: set[str]) -> int:
-    """Unlinks the `ostium:` keys that name one of the run's ids (random UUIDs: nobody
-    else's keys can name them)."""
-    client = Redis.from_url(redis_url)
-    deleted = 0
-    try:
-        ours: list[bytes] = []
-        async for key in client.scan_iter(match="ostium:*", count=1000):
-            if ids.intersection(key.decode(errors="replace").split(":")):
-                ours.append(key)
-        for first in range(0, len(ours), 1000):
-            deleted += int(await client.unlink(*ours[first : first + 1000]))
-    finally:
-        await client.aclose()
-    return deleted
-
-
-def database_url(admin_url: str, name: str) -> str:
-    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
 
 
 async def measure(count: int, args: argparse.Namespace, placement: Placement) -> list[Row]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import statistics
 import subprocess
 import sys
@@ -11,14 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
+from common import free_port
 
 RUNS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def time_to_ready(data_dir: Path) -> float:
