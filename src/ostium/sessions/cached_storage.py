@@ -48,26 +48,18 @@ class _Passthrough:
         return getattr(self._inner, name)
 
     async def _cached(
-        self, cache: str, key: str, group: str, load: Callable[[], Awaitable[T | None]]
-    ) -> T | None:
+        self,
+        cache: str,
+        key: str,
+        load: Callable[[], Awaitable[T]],
+        *,
+        group: Callable[[T], str | None] = lambda _: None,
+        keep_none: bool = False,
+    ) -> T:
         """Read-through, unless this transaction has written: then it must see its own
-        writes, which the cache does not hold yet."""
-        if self._tx.wrote:
-            return await load()
-        local = self._caches.local[cache]
-        found = local.get(key)
-        if found is not None:
-            return copy.deepcopy(found)  # type: ignore[no-any-return]
-        generation = self._caches.generation
-        value = await load()
-        # An invalidation that arrived while loading may concern what was just read:
-        # then the value is returned but not kept.
-        if value is not None and generation == self._caches.generation:
-            local.put(key, copy.deepcopy(value), group=group)
-        return value
-
-    async def _cached_any(self, cache: str, key: str, load: Callable[[], Awaitable[T]]) -> T:
-        """As `_cached`, for values that may be empty lists (still worth keeping)."""
+        writes, which the cache does not hold yet. Entries are kept as 1-tuples so that a
+        `None` answer can be cached where every write drops the whole cache (`keep_none`);
+        elsewhere a `None` would outlive the creation that ends it."""
         if self._tx.wrote:
             return await load()
         local = self._caches.local[cache]
@@ -76,13 +68,20 @@ class _Passthrough:
             return copy.deepcopy(found[0])  # type: ignore[no-any-return]
         generation = self._caches.generation
         value = await load()
-        if generation == self._caches.generation:
-            local.put(key, (copy.deepcopy(value),))
+        # An invalidation that arrived while loading may concern what was just read:
+        # then the value is returned but not kept.
+        if (value is not None or keep_none) and generation == self._caches.generation:
+            local.put(key, (copy.deepcopy(value),), group=group(value))
         return value
 
     def _changed(self, *invalidations: Invalidation) -> None:
         self._tx.wrote = True
         self._tx.invalidations.extend(invalidations)
+
+
+def _id(realm_id: str) -> Callable[[object], str]:
+    """The group of a realm's entries, whatever was found."""
+    return lambda _: realm_id
 
 
 def _realm_changed(realm_id: str) -> tuple[Invalidation, ...]:
@@ -97,23 +96,17 @@ def _realm_changed(realm_id: str) -> tuple[Invalidation, ...]:
 class _Realms(_Passthrough):
     async def get(self, realm_id: str) -> Realm | None:
         return await self._cached(
-            "realms", f"realm:{realm_id}", realm_id, lambda: self._inner.get(realm_id)
+            "realms", f"realm:{realm_id}", lambda: self._inner.get(realm_id), group=_id(realm_id)
         )
 
     async def get_by_name(self, name: str) -> Realm | None:
         # Keyed by name, grouped under the id found: a rename invalidates the group.
-        if self._tx.wrote:
-            realm: Realm | None = await self._inner.get_by_name(name)
-            return realm
-        local = self._caches.local["realms"]
-        found = local.get(f"name:{name}")
-        if found is not None:
-            return copy.deepcopy(found)  # type: ignore[no-any-return]
-        generation = self._caches.generation
-        realm = await self._inner.get_by_name(name)
-        if realm is not None and generation == self._caches.generation:
-            local.put(f"name:{name}", copy.deepcopy(realm), group=realm.id)
-        return realm
+        return await self._cached(
+            "realms",
+            f"name:{name}",
+            lambda: self._inner.get_by_name(name),
+            group=lambda realm: realm.id if realm else None,
+        )
 
     async def add(self, realm: Realm) -> None:
         self._changed(*_realm_changed(realm.id))
@@ -131,15 +124,18 @@ class _Realms(_Passthrough):
 class _Clients(_Passthrough):
     async def get(self, realm_id: str, id: str) -> Client | None:
         return await self._cached(
-            "realms", f"client:{realm_id}:{id}", realm_id, lambda: self._inner.get(realm_id, id)
+            "realms",
+            f"client:{realm_id}:{id}",
+            lambda: self._inner.get(realm_id, id),
+            group=_id(realm_id),
         )
 
     async def get_by_client_id(self, realm_id: str, client_id: str) -> Client | None:
         return await self._cached(
             "realms",
             f"clientId:{realm_id}:{client_id}",
-            realm_id,
             lambda: self._inner.get_by_client_id(realm_id, client_id),
+            group=_id(realm_id),
         )
 
     def _client_changed(self, realm_id: str) -> None:
@@ -162,14 +158,18 @@ class _Clients(_Passthrough):
 class _Users(_Passthrough):
     async def get(self, realm_id: str, id: str) -> User | None:
         return await self._cached(
-            "users", f"user:{realm_id}:{id}", realm_id, lambda: self._inner.get(realm_id, id)
+            "users",
+            f"user:{realm_id}:{id}",
+            lambda: self._inner.get(realm_id, id),
+            group=_id(realm_id),
         )
 
     async def get_service_account(self, client_internal_id: str) -> User | None:
-        found: User | None = await self._cached_any(
+        found: User | None = await self._cached(
             "authorization",
             f"users.get_service_account:{client_internal_id}",
             lambda: self._inner.get_service_account(client_internal_id),
+            keep_none=True,
         )
         return found
 
@@ -228,7 +228,9 @@ class _Authorization(_Passthrough):
 
             async def read(*args: Any) -> Any:
                 key = f"{self._name}.{method}:{args!r}"
-                return await self._cached_any("authorization", key, lambda: target(*args))
+                return await self._cached(
+                    "authorization", key, lambda: target(*args), keep_none=True
+                )
 
             return read
         if method in _WRITES:
