@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -17,24 +18,34 @@ __all__ = ["public_jwks"]
 
 def _jwk(key: RealmKey) -> dict[str, object]:
     assert key.public_key is not None
-    imported = (RSAKey if key.key_type == "RSA" else ECKey).import_key(key.public_key)
     jwk: dict[str, object] = {
         "kid": key.kid,
         "kty": key.key_type,
         "alg": key.algorithm,
         "use": key.use,
     }
-    jwk.update(
-        {k: v for k, v in imported.as_dict(private=False).items() if k not in ("kid", "kty")}
-    )
-    if key.certificate:
-        der = x509.load_pem_x509_certificate(key.certificate.encode()).public_bytes(
+    jwk.update(_public_parts(key.key_type, key.public_key, key.certificate))
+    return jwk
+
+
+@lru_cache(maxsize=256)
+def _public_parts(
+    key_type: str, public_key: str, certificate: str | None
+) -> tuple[tuple[str, object], ...]:
+    """Parsing a PEM key and a certificate costs more than serving the whole JWK Set:
+    done once per key, not on every request for `certs`."""
+    imported = (RSAKey if key_type == "RSA" else ECKey).import_key(public_key)
+    parts: list[tuple[str, object]] = [
+        (k, v) for k, v in imported.as_dict(private=False).items() if k not in ("kid", "kty")
+    ]
+    if certificate:
+        der = x509.load_pem_x509_certificate(certificate.encode()).public_bytes(
             serialization.Encoding.DER
         )
-        jwk["x5c"] = [base64.b64encode(der).decode()]
-        jwk["x5t"] = _thumb(hashlib.sha1(der).digest())  # noqa: S324 - x5t is defined as SHA-1
-        jwk["x5t#S256"] = _thumb(hashlib.sha256(der).digest())
-    return jwk
+        parts.append(("x5c", [base64.b64encode(der).decode()]))
+        parts.append(("x5t", _thumb(hashlib.sha1(der).digest())))  # noqa: S324 - x5t is SHA-1
+        parts.append(("x5t#S256", _thumb(hashlib.sha256(der).digest())))
+    return tuple(parts)
 
 
 def _thumb(digest: bytes) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ostium.domain import (
     AuthorizationCode,
@@ -27,6 +26,9 @@ from ostium.domain import (
 )
 from ostium.storage.interfaces import DuplicateError
 from ostium.storage.sql import tables as t
+
+if TYPE_CHECKING:
+    from ostium.storage.sql.storage import LazyConnection
 
 __all__ = [
     "SqlClientRepository",
@@ -51,15 +53,16 @@ def _is_unique_violation(error: IntegrityError) -> bool:
 
 
 class _Repository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: LazyConnection) -> None:
         self.conn = conn
 
     async def _write(self, statement: Any) -> int:
         """Runs a write in a savepoint so a constraint violation leaves the outer
         transaction usable, and turns unique violations into DuplicateError."""
         try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(statement)
+            conn = await self.conn.connection()
+            async with conn.begin_nested():
+                result = await conn.execute(statement)
         except IntegrityError as error:
             if _is_unique_violation(error):
                 raise DuplicateError(str(error.orig).splitlines()[0]) from None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Result, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ostium.storage.sql.repositories import (
@@ -23,13 +23,32 @@ from ostium.storage.sql.repositories import (
     SqlUserSessionRepository,
 )
 
-__all__ = ["SqlRepositories", "SqlStorage", "configure_sqlite"]
+__all__ = ["LazyConnection", "SqlRepositories", "SqlStorage", "configure_sqlite"]
+
+
+class LazyConnection:
+    """One transaction, begun at its first statement. Most requests read only what the
+    caches hold: they must not wait for a pooled connection (SQLite has one) nor pay a
+    BEGIN and COMMIT round-trip for nothing."""
+
+    def __init__(self, engine: AsyncEngine, stack: AsyncExitStack) -> None:
+        self._engine = engine
+        self._stack = stack
+        self._conn: AsyncConnection | None = None
+
+    async def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await self._stack.enter_async_context(self._engine.begin())
+        return self._conn
+
+    async def execute(self, statement: Any) -> Result[Any]:
+        return await (await self.connection()).execute(statement)
 
 
 class SqlRepositories:
     """All repositories bound to one connection, hence to one transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: LazyConnection) -> None:
         self.realms = SqlRealmRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.client_scopes = SqlClientScopeRepository(conn)
@@ -70,8 +89,8 @@ class SqlStorage:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlRepositories]:
-        async with self.engine.begin() as conn:
-            yield SqlRepositories(conn)
+        async with AsyncExitStack() as stack:
+            yield SqlRepositories(LazyConnection(self.engine, stack))
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
