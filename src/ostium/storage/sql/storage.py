@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Result, event, text
+from sqlalchemy import CursorResult, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ostium.storage.sql.repositories import (
@@ -41,8 +41,9 @@ class LazyConnection:
             self._conn = await self._stack.enter_async_context(self._engine.begin())
         return self._conn
 
-    async def execute(self, statement: Any) -> Result[Any]:
-        return await (await self.connection()).execute(statement)
+    async def execute(self, statement: Any) -> CursorResult[Any]:
+        result: CursorResult[Any] = await (await self.connection()).execute(statement)
+        return result
 
 
 class SqlRepositories:
