@@ -26,6 +26,7 @@ from ostium.services.realm_import import RealmImportError, import_directory
 from ostium.sessions.caches import Caches, CacheSizes
 from ostium.sessions.metrics import CacheMetrics
 from ostium.sessions.redis_client import RedisSettings, connect_redis
+from ostium.sessions.revoked_tokens import RevokedTokens
 from ostium.storage.sql import DatabaseNewerThanCodeError, open_storage
 from ostium.web.management import create_management_app
 from ostium.web.runtime import Runtime
@@ -113,6 +114,8 @@ async def _serve(config: Config, mode: str) -> int:
         )
         await caches.start()
         stack.push_async_callback(caches.close)
+        async with storage.transaction() as repos:
+            await RevokedTokens(caches["actionTokens"]).load(repos.revoked_tokens, clock.now())
         stack.push_async_callback(runtime.backchannel.close)
         sweeper = asyncio.create_task(_sweep_expired_sessions(runtime), name="ostium-expiry")
         stack.callback(sweeper.cancel)

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from ostium.domain import Client, Realm, User
 from ostium.sessions.caches import Caches
 from ostium.sessions.local_cache import LocalCache
+from ostium.sessions.revoked_tokens import RevokedTokens
 from ostium.sessions.user_sessions import (
     CacheOnlySessionRepository,
     PersistentSessionRepository,
@@ -208,6 +209,22 @@ class _Keys(_Passthrough):
         await self._inner.delete(key_id)
 
 
+class _RevokedTokens(_Passthrough):
+    """Asked on every bearer-token check: answered from the `actionTokens` marks, which
+    a revocation joins once it has committed."""
+
+    def __init__(self, inner: Any, caches: Caches, tx: Transaction) -> None:
+        super().__init__(inner, caches, tx)
+        self._marks = RevokedTokens(caches["actionTokens"])
+
+    async def is_revoked(self, jti: str) -> bool:
+        return await self._marks.is_revoked(jti)
+
+    async def revoke(self, jti: str, expires: int) -> None:
+        await self._inner.revoke(jti, expires)
+        self._tx.after_commit.append(lambda: self._marks.mark(jti, expires))
+
+
 # Everything that decides what a token says about a user: role mappings, composites,
 # group memberships, client scopes and service accounts. Read on every token issued,
 # written rarely (an administrator), so any write drops the whole `authorization` cache.
@@ -289,6 +306,7 @@ class CachedRepositories:
             inner.client_scopes, caches, tx, "client_scopes", _SCOPE_READS
         )
         self.keys = _Keys(inner.keys, caches, tx)
+        self.revoked_tokens = _RevokedTokens(inner.revoked_tokens, caches, tx)
         stored = PersistentSessionRepository(inner.sessions, caches, tx, self.realms)
         self.sessions: PersistentSessionRepository | CacheOnlySessionRepository = (
             stored if persistent else CacheOnlySessionRepository(stored, caches, self.realms)

@@ -861,5 +861,10 @@ class SqlRevokedTokenRepository(_Repository):
         row = await self._one(select(t.revoked_tokens.c.jti).where(t.revoked_tokens.c.jti == jti))
         return row is not None
 
+    async def list_unexpired(self, now: int) -> list[tuple[str, int]]:
+        c = t.revoked_tokens.c
+        rows = await self._all(select(c.jti, c.expires).where(c.expires >= now))
+        return [(row.jti, row.expires) for row in rows]
+
     async def purge_expired(self, now: int) -> None:
         await self.conn.execute(delete(t.revoked_tokens).where(t.revoked_tokens.c.expires < now))
