@@ -4,18 +4,22 @@ real Redis server: what the session, login-failure and action-token code relies 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from ostium.domain import AuthorizationCode
 from ostium.sessions.action_tokens import ActionTokens
+from ostium.sessions.codes import CachedCodes
 from ostium.sessions.distributed import (
     DistributedCache,
     LocalDistributedCache,
     RedisDistributedCache,
     is_tombstone,
 )
+from ostium.sessions.revoked_tokens import RevokedTokens
 from tests.redis_server import namespace, redis_address
 
 
@@ -125,3 +129,32 @@ async def test_an_action_token_is_used_once_across_nodes() -> None:
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_code_is_redeemed_once_on_whichever_node(cache: DistributedCache) -> None:
+    """Codes live in `actionTokens`: issued on one node, the first of concurrent
+    redemptions wins, a replay is known as one, an unknown code is not found."""
+    codes = CachedCodes(cache)
+    expires = int(time.time()) + 60
+    await codes.add(AuthorizationCode("h1", "r", "c", "s", "https://cb", "openid", expires))
+    results = await asyncio.gather(*(codes.consume("h1") for _ in range(5)))
+    firsts = [found[1] for found in results if found is not None]
+    assert sorted(firsts) == [False, False, False, False, True]
+    replay = await codes.consume("h1")
+    assert replay is not None
+    code, first = replay
+    assert (first, code.consumed, code.redirect_uri, code.expires) == (
+        False,
+        True,
+        "https://cb",
+        expires,
+    )
+    assert await codes.consume("unknown") is None
+
+
+async def test_revoked_token_marks(cache: DistributedCache) -> None:
+    marks = RevokedTokens(cache)
+    assert await marks.is_revoked("jti-1") is False
+    await marks.mark("jti-1", int(time.time()) + 300)
+    assert await marks.is_revoked("jti-1") is True
+    assert await marks.is_revoked("jti-2") is False

@@ -7,7 +7,9 @@
   has committed, the entries it may have made stale are invalidated here and, through
   `work`, on every other node. A rolled-back transaction invalidates nothing.
 - user and client sessions go through `user_sessions` (persistent, the default, or
-  cache-only).
+  cache-only);
+- authorization codes and revoked-token marks live in `actionTokens` (see `codes` and
+  `revoked_tokens`): the database holds no codes, and revocations only as a backup.
 
 Cached objects are kept pickled and rebuilt on the way out: a caller may mutate what it
 read (the admin API does, before it writes) without touching the cached entry, and
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 
 from ostium.domain import Client, Realm, User
 from ostium.sessions.caches import Caches
+from ostium.sessions.codes import CachedCodes
 from ostium.sessions.local_cache import LocalCache
 from ostium.sessions.revoked_tokens import RevokedTokens
 from ostium.sessions.user_sessions import (
@@ -307,6 +310,7 @@ class CachedRepositories:
         )
         self.keys = _Keys(inner.keys, caches, tx)
         self.revoked_tokens = _RevokedTokens(inner.revoked_tokens, caches, tx)
+        self.codes = CachedCodes(caches["actionTokens"])
         stored = PersistentSessionRepository(inner.sessions, caches, tx, self.realms)
         self.sessions: PersistentSessionRepository | CacheOnlySessionRepository = (
             stored if persistent else CacheOnlySessionRepository(stored, caches, self.realms)
