@@ -64,6 +64,7 @@ from common import (
     spawn,
     wait_ready,
 )
+from profiling import Profiler
 
 import ostium
 from ostium.domain import Realm
@@ -678,7 +679,21 @@ class Runner:
             measurement.first_error = f"set-up failed: {type(exc).__name__}: {exc}"
         if measurement.first_error:
             print(f"  {scenario}: {measurement.first_error}", flush=True)
+        elif self.args.profile is not None and self.target.key == "ostium":
+            await self.profile(scenario, method)
         return measurement
+
+    async def profile(self, scenario: str, method: Callable[[], Awaitable[Measurement]]) -> None:
+        """The scenario once more, under py-spy: its figures are not the measured ones."""
+        print(f"  {self.target.key}: {scenario}, profiled ...", flush=True)
+        profiler = Profiler(self.args.profile)
+        sampling = profiler.start(
+            self.target.process.pid, scenario, WARM_UP_SECONDS + self.args.seconds
+        )
+        try:
+            await method()
+        finally:
+            await asyncio.to_thread(sampling.wait)
 
     # wrk: one request, repeated
 
@@ -1318,6 +1333,13 @@ def parse_arguments() -> argparse.Namespace:
         default=RESULTS_DIR,
         help="where <date>.json and <date>.md go (default bench/results)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each Ostium scenario a second time under py-spy and write its collapsed "
+        "stacks and a summary (README.md) into DIR",
+    )
     parser.add_argument("--wrk", default=shutil.which("wrk"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--haproxy", default=shutil.which("haproxy") or "haproxy", help=argparse.SUPPRESS
@@ -1411,6 +1433,8 @@ async def run(args: argparse.Namespace, placement: Placement) -> dict[str, Any]:
         report["processes_note"] = "skipped: needs --db-url (PostgreSQL) and Redis"
     report["measurements"] = [m.as_json() for m in measurements]
     report["table"] = markdown(report, measurements)
+    if args.profile is not None:
+        print(f"profiles: {Profiler(args.profile).write_summary()}", flush=True)
     return report
 
 
