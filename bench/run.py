@@ -367,6 +367,25 @@ def installed_peer_version() -> str | None:
     return str(json.loads(manifest.read_text())["version"])
 
 
+DEBIAN_PROGRAMS = {"wrk": "wrk", "node": "nodejs", "npm": "npm", "haproxy": "haproxy"}
+
+
+def install_debian_packages(programs: list[str]) -> None:
+    """On a fresh Debian machine, run as root, the one command installs what it drives;
+    elsewhere the caller says what is missing."""
+    missing = [DEBIAN_PROGRAMS[p] for p in programs if shutil.which(p) is None]
+    apt = shutil.which("apt-get")
+    if not missing or apt is None or os.geteuid() != 0:
+        return
+    print(f"installing {', '.join(missing)} (apt-get) ...", flush=True)
+    subprocess.run(
+        [apt, "install", "-y", "--no-install-recommends", *missing],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
 def install_peer() -> None:
     """npm install into bench/peers/node-oidc-provider when the pinned version is missing."""
     if installed_peer_version() == peer_version():
@@ -387,6 +406,7 @@ def node_version(node: str) -> str:
 
 
 async def start_peer(work: Path, placement: Placement) -> Target:
+    install_debian_packages(["node", "npm"])
     node = shutil.which("node")
     if node is None:
         raise SystemExit("node-oidc-provider needs Node.js (Debian: apt-get install nodejs)")
@@ -1347,7 +1367,13 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--hash-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hash_child is None and args.wrk is None:
+        install_debian_packages(["wrk"])
+        args.wrk = shutil.which("wrk")
+    if args.hash_child is None and args.wrk is None:
         parser.error("wrk is missing (Debian: apt-get install wrk)")
+    if args.db_url and shutil.which(args.haproxy) is None:
+        install_debian_packages(["haproxy"])
+        args.haproxy = shutil.which("haproxy") or args.haproxy
     if args.connections < 1:
         parser.error("--connections must be at least 1")
     return args
