@@ -8,15 +8,11 @@ cache is Redis, so the node that redeems a code need not be the one that issued 
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from ostium.domain import AuthorizationCode
-from ostium.sessions.distributed import DistributedCache
+from ostium.sessions.distributed import DistributedCache, ttl_until
 
 __all__ = ["CachedCodes"]
-
-# Entries outlive their code; the code's own `expires`, judged by the grant, refuses it.
-_MIN_TTL_SECONDS = 60
 
 
 class CachedCodes:
@@ -26,7 +22,9 @@ class CachedCodes:
         self._cache = cache
 
     async def add(self, code: AuthorizationCode) -> None:
-        await self._cache.put(_key(code.code_hash), dataclasses.asdict(code), ttl=_ttl(code))
+        await self._cache.put(
+            _key(code.code_hash), dataclasses.asdict(code), ttl=ttl_until(code.expires)
+        )
 
     async def consume(self, code_hash: str) -> tuple[AuthorizationCode, bool] | None:
         """The use mark is added only if absent (`add` is atomic on Redis too): of two
@@ -35,7 +33,9 @@ class CachedCodes:
         if found is None:
             return None
         code = AuthorizationCode(**{**found, "consumed": False})
-        first = await self._cache.add(_key(code_hash, used=True), {"used": 1}, ttl=_ttl(code))
+        first = await self._cache.add(
+            _key(code_hash, used=True), {"used": 1}, ttl=ttl_until(code.expires)
+        )
         code.consumed = not first
         return code, first
 
@@ -45,7 +45,3 @@ class CachedCodes:
 
 def _key(code_hash: str, *, used: bool = False) -> str:
     return f"code-used:{code_hash}" if used else f"code:{code_hash}"
-
-
-def _ttl(code: AuthorizationCode) -> int:
-    return max(code.expires - int(time.time()), _MIN_TTL_SECONDS)

@@ -76,6 +76,13 @@ class DistributedCache(Protocol):
     async def index_delete(self, index: str) -> None: ...
 
 
+def ttl_until(expires: int, *, at_least: int = 60) -> int:
+    """Seconds an entry about something that expires at `expires` (epoch seconds) is kept:
+    never less than a minute, so clocks a little apart do not drop it early; what it is
+    about refuses itself once expired."""
+    return max(expires - int(time.time()), at_least)
+
+
 class _Shapes:
     """Entries of one cache share their field names (a session's, a client session's):
     each entry is kept as one bytes object, the number of its shape (four bytes) and a

@@ -8,15 +8,10 @@ Redis was emptied, refuses what was revoked before it."""
 
 from __future__ import annotations
 
-import time
-
-from ostium.sessions.distributed import DistributedCache
+from ostium.sessions.distributed import DistributedCache, ttl_until
 from ostium.storage.interfaces import RevokedTokenRepository
 
 __all__ = ["RevokedTokens"]
-
-# A mark outlives the token it refuses; the floor covers clocks a little apart.
-_MIN_TTL_SECONDS = 60
 
 
 class RevokedTokens:
@@ -24,8 +19,7 @@ class RevokedTokens:
         self._cache = cache
 
     async def mark(self, jti: str, expires: int) -> None:
-        ttl = max(expires - int(time.time()), _MIN_TTL_SECONDS)
-        await self._cache.put(_key(jti), {"expires": expires}, ttl=ttl)
+        await self._cache.put(_key(jti), {"expires": expires}, ttl=ttl_until(expires))
 
     async def is_revoked(self, jti: str) -> bool:
         return await self._cache.get(_key(jti)) is not None
