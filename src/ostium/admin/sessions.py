@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin
+from ostium.admin.errors import NotFound
 from ostium.domain import Realm, UserSession
 from ostium.services.logout import end_sessions
 from ostium.storage.interfaces import Repositories
@@ -95,14 +96,17 @@ async def push_revocation(realm: str, a: Admin = Depends(admin)) -> dict[str, An
 
 
 @router.delete("/realms/{realm}/sessions/{session}", status_code=204)
-async def delete_session(realm: str, session: str, a: Admin = Depends(admin)) -> Response:
+async def delete_session(
+    realm: str, session: str, isOffline: bool = False, a: Admin = Depends(admin)
+) -> Response:
+    """Ends one session: an online one, or with `isOffline=true` an offline one (Keycloak's
+    RealmAdminResource.deleteSession). One the realm does not hold, of that kind, is a 404,
+    so an admin script learns that nothing was ended."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         found = await repos.sessions.get(session)
-        ended = (
-            await end_sessions(repos, loaded, [found])
-            if found is not None and found.realm_id == loaded.id
-            else []
-        )
+        if found is None or found.realm_id != loaded.id or found.offline != isOffline:
+            raise NotFound("Session not found")
+        ended = await end_sessions(repos, loaded, [found])
     await a.runtime.backchannel.notify(loaded, ended)
     return Response(status_code=204)
