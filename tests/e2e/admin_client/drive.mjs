@@ -746,7 +746,8 @@ check("sessions: an offline token shows in the offline session lists",
     assert.deepEqual(await kc.clients.getOfflineSessionCount({ id: s.clientId }), { count: 1 });
   });
 
-check("sessions: a session deleted by id is gone", ["realms.deleteSession", "realms.removeSession"], async (kc, env) => {
+check("sessions: a session deleted by id is gone, an unknown one is a 404",
+  ["realms.deleteSession", "realms.removeSession"], async (kc, env) => {
   need("carol");
   await env.login("carol", "carol-pw");
   const before = await kc.users.listSessions({ id: s.carol });
@@ -755,7 +756,18 @@ check("sessions: a session deleted by id is gone", ["realms.deleteSession", "rea
   await kc.realms.removeSession({ realm: REALM, sessionId: before[1].id });
   const after = (await kc.users.listSessions({ id: s.carol })).map((session) => session.id);
   assert.ok(!after.includes(before[0].id) && !after.includes(before[1].id), after.join());
+  await rejects(kc.realms.deleteSession({ realm: REALM, session: before[0].id }), 404);
 });
+
+check("sessions: an offline session is deleted only when asked for as offline",
+  ["realms.deleteSession"], async (kc) => {
+    need("carol", "clientId");
+    const [offline] = await kc.users.listOfflineSessions({ id: s.carol, clientId: s.clientId });
+    assert.ok(offline, "no offline session to delete");
+    await rejects(kc.realms.deleteSession({ realm: REALM, session: offline.id, isOffline: false }), 404);
+    await kc.realms.deleteSession({ realm: REALM, session: offline.id, isOffline: true });
+    assert.deepEqual(await kc.users.listOfflineSessions({ id: s.carol, clientId: s.clientId }), []);
+  });
 
 check("sessions: signing a user out ends their sessions", ["users.logout"], async (kc, env) => {
   need("carol");
