@@ -182,11 +182,26 @@ async def service_account_user(realm: str, id: str, a: Admin = Depends(admin)) -
 
 
 @router.get(BASE + "/{id}/roles")
-async def list_client_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_client_roles(
+    realm: str,
+    id: str,
+    search: str | None = None,
+    first: int = 0,
+    max: int = -1,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
+    """By name; `search` keeps the roles whose name or description holds it (any case),
+    then `first`/`max` page them, as Keycloak's RoleContainerResource.getRoles."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         client = await a.client(repos, loaded, id)
-        return [role_representation(r) for r in await repos.roles.list_client_roles(client.id)]
+        roles = await repos.roles.list_client_roles(client.id)
+    if search:
+        wanted = search.lower()
+        roles = [
+            r for r in roles if wanted in r.name.lower() or wanted in (r.description or "").lower()
+        ]
+    return [role_representation(r) for r in page_of(roles, first, max)]
 
 
 @router.post(BASE + "/{id}/roles", status_code=201)
@@ -200,6 +215,8 @@ async def create_client_role(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = await a.client(repos, loaded, id)
+        if await repos.roles.get_client_role(client.id, name) is not None:
+            raise Conflict(f"Role with name {name} already exists")
         description = body.get("description") if isinstance(body.get("description"), str) else None
         await repos.roles.add(
             Role(new_id(), loaded.id, name, client_id=client.id, description=description)
