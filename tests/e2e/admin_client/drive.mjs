@@ -372,7 +372,7 @@ check("clients: the service account user is service-account-<clientId>",
     assert.equal(user.username, "service-account-shop");
   });
 
-check("clients: client roles are created, listed, read and updated",
+check("clients: client roles are created, searched, paged, read and updated, a duplicate is a 409",
   ["clients.createRole", "clients.listRoles", "clients.findRole", "clients.updateRole"], async (kc) => {
     need("clientId");
     assert.deepEqual(await kc.clients.createRole({ id: s.clientId, name: "buyer", description: "Buys" }), { roleName: "buyer" });
@@ -385,6 +385,10 @@ check("clients: client roles are created, listed, read and updated",
     await kc.clients.updateRole({ id: s.clientId, roleName: "seller" }, { name: "seller", description: "Sells" });
     assert.equal((await kc.clients.findRole({ id: s.clientId, roleName: "seller" })).description, "Sells");
     assert.equal(await kc.clients.findRole({ id: s.clientId, roleName: "no-such-role" }), null);
+    assert.deepEqual(names(await kc.clients.listRoles({ id: s.clientId, search: "SELL" })), ["seller"]);
+    assert.deepEqual(names(await kc.clients.listRoles({ id: s.clientId, first: 1, max: 1 })), ["seller"]);
+    await rejects(kc.clients.createRole({ id: s.clientId, name: "buyer" }), 409,
+      { errorMessage: "Role with name buyer already exists" });
     s.buyer = buyer;
     s.seller = await kc.clients.findRole({ id: s.clientId, roleName: "seller" });
   });
