@@ -344,6 +344,13 @@ check("clients: a created client is found by clientId and read back, a missing o
     await rejects(kc.clients.create({ clientId: "shop" }), 409);
   });
 
+check("clients: q=key:value finds clients by attribute", ["clients.find"], async (kc) => {
+  need("clientId");
+  await kc.clients.create({ clientId: "ledger", attributes: { tier: "gold" } });
+  assert.deepEqual((await kc.clients.find({ q: "tier:gold" })).map((c) => c.clientId), ["ledger"]);
+  assert.deepEqual(await kc.clients.find({ q: "tier:none" }), []);
+});
+
 check("clients: an update changes the client", ["clients.update"], async (kc) => {
   need("clientId");
   const client = await kc.clients.findOne({ id: s.clientId });
@@ -465,6 +472,13 @@ check("roles: realm roles are created, listed, read and updated, a missing one r
     s.manager = await kc.roles.findOneByName({ name: "manager" });
     s.auditor = await kc.roles.findOneByName({ name: "auditor" });
   });
+
+check("roles: realm roles are searched and paged", ["roles.find"], async (kc) => {
+  need("clerk");
+  assert.deepEqual(names(await kc.roles.find({ search: "CLER" })), ["clerk"]);
+  const all = names(await kc.roles.find());
+  assert.deepEqual(names(await kc.roles.find({ first: 1, max: 2 })), all.slice(1, 3));
+});
 
 check("roles: a role read and updated by id, with realm and client composites added and removed",
   ["roles.findOneById", "roles.updateById", "roles.createComposite", "roles.getCompositeRoles",
@@ -624,6 +638,18 @@ check("groups: a group tree is created, searched, counted and read back",
     assert.deepEqual(await kc.groups.count({ top: true }), { count: 2 });
     assert.equal(await kc.groups.findOne({ id: "no-such-group" }), null);
     await rejects(kc.groups.create({ name: "staff" }), 409);
+  });
+
+check("groups: a group created with attributes keeps them and is found by q=key:value",
+  ["groups.create", "groups.find"], async (kc) => {
+    need("realm");
+    const { id } = await kc.groups.create({ name: "auditors", attributes: { region: ["emea"] } });
+    try {
+      assert.deepEqual((await kc.groups.findOne({ id })).attributes, { region: ["emea"] });
+      assert.deepEqual((await kc.groups.find({ q: "region:emea" })).map((g) => g.name), ["auditors"]);
+    } finally {
+      await kc.groups.del({ id });
+    }
   });
 
 check("groups: realm groups are not organization groups", ["groups.isOrgGroups", "groups.getOrgId"], async (kc) => {
