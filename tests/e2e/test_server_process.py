@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.e2e.conftest import RunningServer, free_port, run_cli, start_server
+from tests.flows.test_token import claims_of
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -133,6 +134,27 @@ def test_import_is_skipped_for_existing_realms(tmp_path: Path) -> None:
         assert token.status_code == 200
     finally:
         second.stop()
+
+
+def test_startup_import_creates_missing_service_account_users(tmp_path: Path) -> None:
+    """A hand-written realm file lists no `service-account-app` user; Keycloak's start-up
+    import creates it, so `client_credentials` works at once."""
+    realm = realm_export()
+    realm["users"] = [u for u in realm["users"] if "serviceAccountClientId" not in u]
+    (tmp_path / "import").mkdir()
+    (tmp_path / "import" / "test-realm.json").write_text(json.dumps(realm))
+    server = start_server(tmp_path, "--import-realm")
+    try:
+        token = httpx.post(
+            f"{server.base_url}/realms/test/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=("app", SECRET),
+        )
+        assert token.status_code == 200, token.text
+        claims = claims_of(token.json()["access_token"])
+        assert claims["preferred_username"] == "service-account-app"
+    finally:
+        server.stop()
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
