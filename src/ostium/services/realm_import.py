@@ -264,7 +264,8 @@ def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int)
             # Keycloak exports carry providers Ostium has no use for (rsa-enc-generated,
             # java-keystore): the realm imports without them, and the log says so.
             _log.warning(
-                "%s[%d]: key provider %r is not supported, skipped",
+                "Realm '%s': %s[%d]: key provider %r is not supported, skipped",
+                bundle.realm.name,
                 path,
                 index,
                 str(raw.get("providerId"))[:64],
