@@ -7,7 +7,6 @@ from typing import Any
 from tests.admin.test_admin_http import ADMIN, bearer, master_admin_token
 from tests.support import OstiumUnderTest
 
-
 INVALID = {"error": "invalid_grant", "error_description": "Invalid user credentials"}
 
 
