@@ -183,3 +183,17 @@ async def test_an_update_whose_service_account_name_is_taken_changes_nothing(
     after = await ostium.client.get(f"{ADMIN}/test/clients/{other['id']}", headers=headers)
     assert after.json()["serviceAccountsEnabled"] is False
     assert after.json().get("description") != "changed"
+
+
+async def test_a_client_created_with_service_accounts_has_its_user(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    created = await ostium.client.post(
+        f"{ADMIN}/test/clients",
+        json={"clientId": "robot", "secret": "robot-secret", "serviceAccountsEnabled": True},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    body = await client_credentials(ostium, "test", "robot", "robot-secret")
+    assert claims_of(body["access_token"])["preferred_username"] == "service-account-robot"
