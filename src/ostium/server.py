@@ -143,7 +143,7 @@ async def _serve(config: Config, mode: str) -> int:
             )
             servers.append(_server(management, config.http_host, config.http_management_port))
         # Each uvicorn server logs its process's start and end; one process, one line.
-        once = _OncePerProcess(len(servers))
+        once = _OncePerProcess(servers)
         uvicorn_log = logging.getLogger("uvicorn.error")
         uvicorn_log.addFilter(once)
         stack.callback(uvicorn_log.removeFilter, once)
@@ -244,9 +244,10 @@ def _server(app: object, host: str, port: int, *, tls: Config | None = None) -> 
 class _OncePerProcess(logging.Filter):
     """uvicorn logs "Started server process" (and "Shutting down", "Finished server
     process") once per server, and Ostium runs one server per listener (HTTP, HTTPS,
-    management) in one process: the first start and the last finish are kept."""
+    management) in one process: the first start is kept, and the finish of the last
+    listener that had started."""
 
-    def __init__(self, servers: int) -> None:
+    def __init__(self, servers: list[uvicorn.Server]) -> None:
         super().__init__()
         self._servers = servers
         self._seen: dict[str, int] = {}
@@ -257,7 +258,7 @@ class _OncePerProcess(logging.Filter):
             return True
         count = self._seen[message] = self._seen.get(message, 0) + 1
         if message.startswith("Finished server"):
-            return count == self._servers
+            return count >= sum(1 for server in self._servers if server.started)
         return count == 1
 
 
