@@ -19,6 +19,7 @@ __all__ = [
     "InvalidRequestObject",
     "InvalidScope",
     "InvalidToken",
+    "InvalidUserCredentials",
     "LoginRequired",
     "NotFound",
     "OAuthError",
@@ -77,6 +78,15 @@ class InvalidClient(OAuthError):
 
 class InvalidGrant(OAuthError):
     error = "invalid_grant"
+
+
+class InvalidUserCredentials(InvalidGrant):
+    """Keycloak's answer to a wrong password in the password grant: `invalid_grant`
+    with 401 where RFC 6749 §5.2 says 400. python-keycloak raises
+    KeycloakAuthenticationError only for a 401 and applications catch that, so this
+    deviation is kept (DESIGN.md, compatibility contract)."""
+
+    status_code = 401
 
 
 class UnauthorizedClient(OAuthError):

@@ -2,6 +2,10 @@
 
 Events are finer than wire errors: the client sees `invalid_grant`, the event says
 `code_reused`. Secrets never go into an event.
+
+An event keeps Keycloak's `realmId` (the realm's id), and also carries the realm's name:
+the log line names the realm by it (`realm=test realmId=…`), since an operator reading a
+log knows realms by name, not by UUID.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Event:
     ip_address: str | None = None
     error: str | None = None
     details: dict[str, str] = field(default_factory=dict)
+    realm_name: str | None = None
 
 
 class EventLog:
@@ -39,8 +44,9 @@ class EventLog:
         level = logging.WARNING if event.error else logging.INFO
         _log.log(
             level,
-            "type=%s realm=%s client=%s user=%s session=%s ip=%s error=%s %s",
+            "type=%s realm=%s realmId=%s client=%s user=%s session=%s ip=%s error=%s %s",
             event.type,
+            event.realm_name or event.realm_id,
             event.realm_id,
             event.client_id,
             event.user_id,

@@ -142,6 +142,11 @@ async def _serve(config: Config, mode: str) -> int:
                 registry=registry,
             )
             servers.append(_server(management, config.http_host, config.http_management_port))
+        # Each uvicorn server logs its process's start and end; one process, one line.
+        once = _OncePerProcess(servers)
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(once)
+        stack.callback(uvicorn_log.removeFilter, once)
         # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
         # when it has stopped, so both listeners shut down gracefully.
         tasks = [asyncio.create_task(server.serve()) for server in servers]
@@ -150,7 +155,7 @@ async def _serve(config: Config, mode: str) -> int:
                 break
             await asyncio.sleep(0.01)
         if all(server.started for server in servers):
-            _announce(config, mode, time.perf_counter() - started)
+            _announce(config, mode, time.perf_counter() - started, servers)
         await asyncio.gather(*tasks)
         failed = [server for server in servers if not server.started]
         return 1 if failed else 0
@@ -236,14 +241,59 @@ def _server(app: object, host: str, port: int, *, tls: Config | None = None) -> 
     return uvicorn.Server(uv_config)
 
 
-def _announce(config: Config, mode: str, seconds: float) -> None:
-    host = "localhost" if config.http_host in ("0.0.0.0", "::") else config.http_host  # noqa: S104
+class _OncePerProcess(logging.Filter):
+    """uvicorn logs "Started server process" (and "Shutting down", "Finished server
+    process") once per server, and Ostium runs one server per listener (HTTP, HTTPS,
+    management) in one process: the first start is kept, and the finish of the last
+    listener that had started."""
+
+    def __init__(self, servers: list[uvicorn.Server]) -> None:
+        super().__init__()
+        self._servers = servers
+        self._seen: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if not message.startswith(("Started server process", "Shutting down", "Finished server")):
+            return True
+        count = self._seen[message] = self._seen.get(message, 0) + 1
+        if message.startswith("Finished server"):
+            return count >= sum(1 for server in self._servers if server.started)
+        return count == 1
+
+
+def _bound_port(server: uvicorn.Server, configured: int) -> int:
+    """The port a listener really has: `--http-port=0` binds a free one."""
+    for listener in getattr(server, "servers", []):
+        for sock in listener.sockets:
+            return int(sock.getsockname()[1])
+    return configured
+
+
+def _url(scheme: str, host: str, port: int, path: str = "") -> str:
+    default = {"http": 80, "https": 443}[scheme]
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"{scheme}://{host}{'' if port == default else f':{port}'}{path}"
+
+
+def _announce(
+    config: Config, mode: str, seconds: float, servers: list[uvicorn.Server] | None = None
+) -> None:
+    """The URLs the server answers on, as a browser would type them: `--hostname` (a URL
+    taken as it is, a bare name with the scheme and port of the listener), else the bind
+    address (`localhost` for a wildcard), with the ports really bound."""
+    listeners = list(servers or [])
+    tls = config.https_certificate_file is not None and not config.http_enabled
+    public_port = config.https_port if tls else config.http_port
+    if listeners:
+        index = 1 if config.https_certificate_file and config.http_enabled else 0
+        public_port = _bound_port(listeners[index], public_port)
+    bind = "localhost" if config.http_host in ("0.0.0.0", "::") else config.http_host  # noqa: S104
     if config.hostname and "://" in config.hostname:
         base = config.hostname.rstrip("/")
     else:
-        host = config.hostname or host
-        tls = config.https_certificate_file is not None and not config.http_enabled
-        base = f"https://{host}:{config.https_port}" if tls else f"http://{host}:{config.http_port}"
+        base = _url("https" if tls else "http", config.hostname or bind, public_port)
     lines = [
         f"Ostium {__version__} started in {seconds:.3f}s ({'development' if mode == 'dev' else 'production'} mode).",
         f"  Welcome page:      {base}/",
@@ -251,9 +301,13 @@ def _announce(config: Config, mode: str, seconds: float) -> None:
         f"  Admin API:         {base}/admin/realms",
     ]
     if config.health_enabled or config.metrics_enabled:
-        lines.append(
-            f"  Management:        http://{host}:{config.http_management_port}/ (health, metrics)"
-        )
+        management_port = config.http_management_port
+        if listeners:
+            management_port = _bound_port(listeners[-1], management_port)
+        # The management listener binds --http-host and never sits behind the proxy that
+        # --hostname names, so its URL is the bind address's.
+        management = _url("http", bind, management_port, "/")
+        lines.append(f"  Management:        {management} (health, metrics)")
     if mode == "dev":
         lines.append("  Development mode: not for production (SQLite, local caches, plain HTTP).")
     print("\n".join(lines), flush=True)

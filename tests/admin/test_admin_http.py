@@ -329,3 +329,13 @@ async def test_group_update_and_lookup_reject_bad_input(ostium: OstiumUnderTest)
     assert (
         await ostium.client.get(f"{ADMIN}/test/roles/nope/users", headers=headers)
     ).status_code == 404
+
+
+async def test_the_master_realm_is_displayed_as_ostium(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    master = await ostium.client.get(f"{ADMIN}/master", headers=headers)
+    assert master.status_code == 200
+    assert master.json()["displayName"] == "Ostium"
+    # Other realms have no display name unless given one, as in Keycloak.
+    test = await ostium.client.get(f"{ADMIN}/test", headers=headers)
+    assert "Keycloak" not in json.dumps(test.json())

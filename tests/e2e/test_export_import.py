@@ -14,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.e2e.conftest import run_cli, start_server
+from tests.flows.test_token import claims_of
 from tests.support import SECRET, form_of, pkce_pair, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -237,3 +238,33 @@ def claims_of_paula(base_url: str) -> dict[str, Any]:
     ).json()
     assert userinfo["department"] == "finance" and userinfo["tenant"] == "acme"
     return dict(claims)
+
+
+def _without_service_account_user() -> dict[str, Any]:
+    realm = realm_export()
+    realm["users"] = [u for u in realm["users"] if "serviceAccountClientId" not in u]
+    return realm
+
+
+def test_ostium_import_creates_missing_service_account_users(tmp_path: Path) -> None:
+    """Keycloak's import gives a client with `serviceAccountsEnabled` its user when the
+    file has none; `client_credentials` then works."""
+    (tmp_path / "hand-written.json").write_text(json.dumps(_without_service_account_user()))
+    data = tmp_path / "data"
+    imported = run_cli(
+        "import", "--file", str(tmp_path / "hand-written.json"), f"--data-dir={data}"
+    )
+    assert imported.returncode == 0, imported.stderr
+    server = start_server(data)
+    try:
+        token = httpx.post(
+            f"{server.base_url}/realms/test/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=("app", SECRET),
+        )
+        assert token.status_code == 200, token.text
+        claims = claims_of(token.json()["access_token"])
+        assert claims["preferred_username"] == "service-account-app"
+        assert "offline_access" in claims["realm_access"]["roles"]  # the default roles
+    finally:
+        server.stop()

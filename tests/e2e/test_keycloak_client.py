@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from keycloak import KeycloakOpenID
-from keycloak.exceptions import KeycloakError
+from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError
 
 from tests.e2e.conftest import RunningServer
 from tests.support import CALLBACK, SECRET, pkce_pair
@@ -58,8 +60,38 @@ def test_password_token_refresh_userinfo_introspect_logout(server: RunningServer
 
 
 def test_wrong_password_is_refused(server: RunningServer) -> None:
-    with pytest.raises(KeycloakError):
-        openid(server).token("alice", "not-her-password")
+    """Keycloak answers 401 `invalid_grant`, which python-keycloak alone turns into
+    KeycloakAuthenticationError; apps catch that to say "wrong password"."""
+    kc = openid(server)
+    for username, password in (("alice", "not-her-password"), ("nobody", "whatever")):
+        with pytest.raises(KeycloakAuthenticationError) as refused:
+            kc.token(username, password)
+        assert refused.value.response_code == 401
+        assert json.loads(refused.value.response_body) == {
+            "error": "invalid_grant",
+            "error_description": "Invalid user credentials",
+        }
+    with pytest.raises(KeycloakError) as disabled:
+        kc.token("mallory", "disabled")
+    assert not isinstance(disabled.value, KeycloakAuthenticationError)
+    assert disabled.value.response_code == 400
+    assert json.loads(disabled.value.response_body)["error_description"] == "Account disabled"
+
+
+def test_userinfo_post_with_only_the_bearer_header(server: RunningServer) -> None:
+    """RFC 6750 §2.1: requests and httpx send a bare POST, no body, no Content-Type."""
+    token = openid(server).token("alice", "wonderland")["access_token"]
+    url = f"{server.base_url}/realms/test/protocol/openid-connect/userinfo"
+    headers = {"Authorization": f"Bearer {token}"}
+    by_requests = requests.post(url, headers=headers, timeout=10)
+    assert "Content-Type" not in by_requests.request.headers
+    assert by_requests.status_code == 200, by_requests.text
+    assert by_requests.json()["preferred_username"] == "alice"
+    by_httpx = httpx.post(url, headers=headers)
+    assert by_httpx.status_code == 200, by_httpx.text
+    assert by_httpx.json() == by_requests.json()
+    as_json = httpx.post(url, headers=headers, json={"access_token": token})
+    assert as_json.status_code == 400
 
 
 def test_code_flow_with_pkce_and_id_token_verified_against_jwks(server: RunningServer) -> None:

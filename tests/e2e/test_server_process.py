@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import RunningServer, free_port, run_cli, start_server
+from tests.e2e.conftest import RunningServer, free_port, process_env, run_cli, start_server
+from tests.flows.test_token import claims_of
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -74,6 +75,69 @@ def test_start_dev_prints_what_a_newcomer_needs_and_restart_keeps_state(tmp_path
         assert userinfo.status_code == 200
     finally:
         again.stop()
+
+
+def test_banner_prints_the_urls_really_served_and_uvicorn_starts_once(tmp_path: Path) -> None:
+    """Two listeners (public and management) in one process: one "Started server process"
+    and one "Finished server process"; the banner's URLs are the ones that answer."""
+    server = start_server(tmp_path, "--health-enabled=true")
+    try:
+        _wait_for(server, "Management:")
+        output = server.text()
+        welcome = f"Welcome page:      {server.base_url}/"
+        discovery = f"Master realm:      {server.base_url}/realms/master/.well-known/"
+        management = f"Management:        {server.management_url}/ (health, metrics)"
+        assert welcome in output and discovery in output and management in output, output
+        assert httpx.get(f"{server.base_url}/realms/master").status_code == 200
+        assert httpx.get(f"{server.management_url}/health/ready").status_code == 200
+        assert output.count("Started server process") == 1, output
+    finally:
+        output = server.stop()
+    assert output.count("Finished server process") == 1, output
+
+
+def test_banner_with_a_free_port_and_a_hostname_url(tmp_path: Path) -> None:
+    """`--http-port=0` binds a free port: the banner names that one, not port 0; a
+    `--hostname` URL is the public address as it is."""
+    result_dir = tmp_path / "free"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ostium",
+            "start-dev",
+            "--http-port=0",
+            "--http-host=127.0.0.1",
+            f"--data-dir={result_dir}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=process_env(),
+    )
+    try:
+        assert process.stdout is not None
+        welcome = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not welcome:
+            line = process.stdout.readline()
+            if "Welcome page:" in line:
+                welcome = line.split("Welcome page:", 1)[1].strip()
+        assert welcome.startswith("http://127.0.0.1:") and not welcome.endswith(":0/")
+        assert httpx.get(f"{welcome}realms/master").status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    named = start_server(tmp_path / "named", "--hostname=https://id.example.test/auth")
+    try:
+        _wait_for(named, "Admin API:")
+        output = named.text()
+        assert "Welcome page:      https://id.example.test/auth/" in output, output
+        assert "Admin API:         https://id.example.test/auth/admin/realms" in output
+    finally:
+        named.stop()
 
 
 def test_production_start_refuses_unsafe_setups(tmp_path: Path) -> None:
@@ -133,6 +197,27 @@ def test_import_is_skipped_for_existing_realms(tmp_path: Path) -> None:
         assert token.status_code == 200
     finally:
         second.stop()
+
+
+def test_startup_import_creates_missing_service_account_users(tmp_path: Path) -> None:
+    """A hand-written realm file lists no `service-account-app` user; Keycloak's start-up
+    import creates it, so `client_credentials` works at once."""
+    realm = realm_export()
+    realm["users"] = [u for u in realm["users"] if "serviceAccountClientId" not in u]
+    (tmp_path / "import").mkdir()
+    (tmp_path / "import" / "test-realm.json").write_text(json.dumps(realm))
+    server = start_server(tmp_path, "--import-realm")
+    try:
+        token = httpx.post(
+            f"{server.base_url}/realms/test/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=("app", SECRET),
+        )
+        assert token.status_code == 200, token.text
+        claims = claims_of(token.json()["access_token"])
+        assert claims["preferred_username"] == "service-account-app"
+    finally:
+        server.stop()
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

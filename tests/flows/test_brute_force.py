@@ -7,6 +7,8 @@ from typing import Any
 from tests.admin.test_admin_http import ADMIN, bearer, master_admin_token
 from tests.support import OstiumUnderTest
 
+INVALID = {"error": "invalid_grant", "error_description": "Invalid user credentials"}
+
 
 async def protect(ostium: OstiumUnderTest, **settings: Any) -> dict[str, str]:
     headers = bearer(await master_admin_token(ostium))
@@ -36,7 +38,7 @@ async def fail(ostium: OstiumUnderTest, times: int, *, pause_ms: int = 2000) -> 
     for _ in range(times):
         ostium.clock.advance_ms(pause_ms)
         response = await ostium.password_grant(password="wrong")
-        assert response.status_code == 401 or response.json()["error"] == "invalid_grant"
+        assert response.status_code == 401 and response.json() == INVALID
 
 
 async def test_lockout_after_failure_factor_looks_like_a_wrong_password(
@@ -48,6 +50,7 @@ async def test_lockout_after_failure_factor_looks_like_a_wrong_password(
     ostium.clock.advance(2)
     locked = await ostium.password_grant()  # the right password, while locked out
     assert (locked.status_code, locked.json()) == (wrong.status_code, wrong.json())
+    assert (locked.status_code, locked.json()) == (401, INVALID)  # no hint of a lockout
     login_errors = [e.error for e in ostium.events.recent if e.type == "LOGIN_ERROR"]
     assert login_errors[-1] == "user_temporarily_disabled"  # the audit log says why
 
@@ -123,7 +126,11 @@ async def test_permanent_lockout_disables_the_account(ostium: OstiumUnderTest) -
     account = await ostium.client.get(f"{ADMIN}/test/users/{user}", headers=headers)
     assert account.json()["enabled"] is False
     ostium.clock.advance(3600)
-    assert (await ostium.password_grant()).status_code != 200
+    # Disabled by the lockout, not by an admin: still no hint, even to the right password.
+    locked = await ostium.password_grant()
+    assert (locked.status_code, locked.json()) == (401, INVALID)
+    login_errors = [e.error for e in ostium.events.recent if e.type == "LOGIN_ERROR"]
+    assert login_errors[-1] == "user_disabled_by_permanent_lockout"
     assert any(e.type == "USER_DISABLED_BY_PERMANENT_LOCKOUT" for e in ostium.events.recent)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -386,10 +388,24 @@ async def test_client_credentials_needs_service_accounts(ostium: OstiumUnderTest
 
 
 async def test_password_grant(ostium: OstiumUnderTest) -> None:
+    # Keycloak's answers, which python-keycloak maps to KeycloakAuthenticationError (401).
+    invalid = {"error": "invalid_grant", "error_description": "Invalid user credentials"}
     wrong = await ostium.password_grant(password="nope")
-    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    assert (wrong.status_code, wrong.json()) == (401, invalid)
+    unknown = await ostium.password_grant("nobody", "nope")
+    assert (unknown.status_code, unknown.json()) == (401, invalid)
+    service_account = await ostium.password_grant("service-account-app", "")
+    assert service_account.status_code in (400, 401)
+    # A disabled account is named only to whoever knows its password.
+    disabled_wrong = await ostium.password_grant("mallory", "nope")
+    assert (disabled_wrong.status_code, disabled_wrong.json()) == (401, invalid)
     disabled = await ostium.password_grant("mallory", "disabled")
-    assert disabled.status_code == 400 and disabled.json()["error"] == "invalid_grant"
+    assert (disabled.status_code, disabled.json()) == (
+        400,
+        {"error": "invalid_grant", "error_description": "Account disabled"},
+    )
+    errors = [e.error for e in ostium.events.recent if e.type == "LOGIN_ERROR"]
+    assert errors[-2:] == ["invalid_user_credentials", "user_disabled"]
     not_allowed = await ostium.token(
         {
             "grant_type": "password",
@@ -404,3 +420,15 @@ async def test_password_grant(ostium: OstiumUnderTest) -> None:
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     good = await ostium.password_grant()
     assert good.status_code == 200 and "id_token" in good.json()
+
+
+async def test_event_log_lines_name_the_realm(
+    ostium: OstiumUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Keycloak's event JSON keeps `realmId`; the log line names the realm too."""
+    caplog.set_level(logging.INFO, logger="ostium.events")
+    await ostium.password_grant(password="nope")
+    event = next(e for e in ostium.events.recent if e.type == "LOGIN_ERROR")
+    assert event.realm_id != "test" and event.realm_name == "test"
+    line = next(r.getMessage() for r in caplog.records if "type=LOGIN_ERROR" in r.getMessage())
+    assert f"realm=test realmId={event.realm_id} " in line

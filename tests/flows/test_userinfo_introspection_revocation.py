@@ -44,6 +44,35 @@ async def test_userinfo_get_and_post(ostium: OstiumUnderTest) -> None:
     assert posted.status_code == 200 and posted.json() == body
 
 
+async def test_userinfo_post_with_only_the_bearer_header(ostium: OstiumUnderTest) -> None:
+    """RFC 6750 §2.1: the header alone, no body and no Content-Type, as Keycloak accepts."""
+    tokens = (await ostium.password_grant(scope="openid email")).json()
+    # Negative cases first: a body of another type is still refused, and so is a token
+    # sent both ways (RFC 6750 §2).
+    as_json = await ostium.client.post(
+        f"{OIDC}/userinfo", json={"x": 1}, headers=bearer(tokens["access_token"])
+    )
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    untyped = await ostium.client.post(
+        f"{OIDC}/userinfo", content=b"access_token=x", headers=bearer(tokens["access_token"])
+    )
+    assert untyped.status_code == 400
+    both = await ostium.client.post(
+        f"{OIDC}/userinfo",
+        data={"access_token": tokens["access_token"]},
+        headers=bearer(tokens["access_token"]),
+    )
+    assert both.status_code == 400 and both.json()["error"] == "invalid_request"
+    nothing = await ostium.client.post(f"{OIDC}/userinfo")
+    assert nothing.status_code == 401 and nothing.json()["error"] == "invalid_token"
+
+    posted = await ostium.client.post(f"{OIDC}/userinfo", headers=bearer(tokens["access_token"]))
+    assert "content-type" not in posted.request.headers
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["preferred_username"] == "alice"
+    assert posted.json()["email"] == "alice@example.com"
+
+
 async def test_userinfo_after_expiry(ostium: OstiumUnderTest) -> None:
     tokens = (await ostium.password_grant()).json()
     ostium.clock.advance(301)

@@ -16,8 +16,12 @@ from ostium.admin.representations import (
 )
 from ostium.admin.role_refs import change_composites
 from ostium.admin.sessions import session_representations
-from ostium.domain import Client, Role, User
+from ostium.domain import Client, Role
 from ostium.domain.client_secret import ROTATED_SECRET, drop_rotated_secret
+from ostium.services.clients import (
+    ServiceAccountUsernameTaken,
+    ensure_service_account,
+)
 from ostium.services.clients import regenerate_secret as new_secret_for
 from ostium.services.realm_import import (
     apply_client,
@@ -34,27 +38,11 @@ router = APIRouter(tags=["Clients"])
 BASE = "/realms/{realm}/clients"
 
 
-async def ensure_service_account(repos: Repositories, client: Client, now: int) -> None:
-    """Keycloak's service-account user, `service-account-<clientId>`, with default roles."""
-    if not client.service_accounts_enabled or await repos.users.get_service_account(client.id):
-        return
-    user = User(
-        new_id(),
-        client.realm_id,
-        f"service-account-{client.client_id}".lower(),
-        enabled=True,
-        created_timestamp=now * 1000,
-        service_account_client_id=client.id,
-    )
-    await repos.users.add(user)
-    realm = await repos.realms.get(client.realm_id)
-    default = (
-        await repos.roles.get_realm_role(client.realm_id, realm.default_role_name)
-        if realm
-        else None
-    )
-    if default is not None:
-        await repos.roles.grant_to_user(user.id, [default.id])
+async def _ensure_service_account(repos: Repositories, client: Client, now: int) -> None:
+    try:
+        await ensure_service_account(repos, client, now=now)
+    except ServiceAccountUsernameTaken as exc:
+        raise Conflict(f"User exists with same username: {exc}") from None
 
 
 @router.get(BASE)
@@ -91,7 +79,7 @@ async def create_client(realm: str, request: Request, a: Admin = Depends(admin))
         if await repos.clients.get_by_client_id(loaded.id, client.client_id) is not None:
             raise Conflict(f"Client {client.client_id} already exists")
         await repos.clients.add(client)
-        await ensure_service_account(repos, client, a.now)
+        await _ensure_service_account(repos, client, a.now)
     return Response(status_code=201, headers={"Location": a.location(client.id)})
 
 
@@ -114,7 +102,7 @@ async def update_client(
             client.client_id = body["clientId"]
         apply_client(client, body, "client")
         await repos.clients.update(client)
-        await ensure_service_account(repos, client, a.now)
+        await _ensure_service_account(repos, client, a.now)
     return Response(status_code=204)
 
 

@@ -31,8 +31,8 @@ async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
     """Nested clients, roles, groups and users are imported as a realm file would be."""
     a.principal.require_superuser()
     body = require_object(await json_body(request))
-    bundle = parse_realm(body, now=a.now, env=None)
-    async with a.transaction() as repos:
+    async with a.transaction() as repos:  # a bad body is a 400 from here, not a 500
+        bundle = parse_realm(body, now=a.now, env=None)
         if await repos.realms.get_by_name(bundle.realm.name) is not None:
             raise Conflict(f"Realm {bundle.realm.name} already exists")
         await write_bundle(repos, bundle)

@@ -72,4 +72,6 @@ class RealmContext:
 
     def record(self, type: str, **fields: Any) -> None:
         """An audit event of this realm, now."""
-        self.events.record(Event(type, self.realm.id, self.clock.now(), **fields))
+        self.events.record(
+            Event(type, self.realm.id, self.clock.now(), realm_name=self.realm.name, **fields)
+        )

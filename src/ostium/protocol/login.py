@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ostium.domain import Client, User
@@ -15,11 +16,19 @@ from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
 from ostium.services.logout import end_sessions
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
-from ostium.services.users import authenticate, find_login_user
+from ostium.services.users import check_password, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["authenticate_form", "check_credentials", "error_page", "start_login"]
+__all__ = [
+    "INVALID_USER_CREDENTIALS",
+    "USER_DISABLED",
+    "CredentialCheck",
+    "authenticate_form",
+    "check_credentials",
+    "error_page",
+    "start_login",
+]
 
 INVALID_USER = "invalidUserMessage"  # "Invalid username or password."
 
@@ -65,6 +74,21 @@ def login_page(
     )
 
 
+# LOGIN_ERROR event codes (Keycloak's `Errors`) that `check_credentials` reports.
+INVALID_USER_CREDENTIALS = "invalid_user_credentials"
+USER_DISABLED = "user_disabled"
+USER_TEMPORARILY_DISABLED = "user_temporarily_disabled"
+USER_DISABLED_BY_PERMANENT_LOCKOUT = "user_disabled_by_permanent_lockout"
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The user who proved their password, or the event code of why not."""
+
+    user: User | None
+    error: str | None = None
+
+
 async def check_credentials(
     ctx: RealmContext,
     repos: Repositories,
@@ -73,10 +97,12 @@ async def check_credentials(
     password: str,
     info: RequestInfo,
     **details: str,
-) -> User | None:
-    """The user, or None with a LOGIN_ERROR event: the browser form and the password
-    grant fail the same way and are audited the same way. A user locked out by
-    brute-force detection fails like a wrong password, without the password being tried."""
+) -> CredentialCheck:
+    """The browser form and the password grant fail the same way and are audited the
+    same way (a LOGIN_ERROR event naming the reason). A user locked out by brute-force
+    detection, temporarily or permanently, fails like a wrong password, without the
+    password being tried. A disabled account is named (`user_disabled`) only to someone
+    who proved its password: Keycloak says "Account disabled" before checking it."""
     guarded = ctx.realm.brute_force_protected and ctx.login_failures is not None
     target = await find_login_user(repos, ctx.realm, username) if guarded else None
     failure = (
@@ -84,17 +110,26 @@ async def check_credentials(
         if target is not None and ctx.login_failures is not None
         else None
     )
-    error = "invalid_user_credentials"
+    error = INVALID_USER_CREDENTIALS
     user = None
     if is_locked(failure, ctx.clock.now()):
-        error = "user_temporarily_disabled"
+        error = USER_TEMPORARILY_DISABLED
+    elif (
+        target is not None
+        and not target.enabled
+        and ctx.realm.permanent_lockout
+        and failure is not None
+    ):
+        error = USER_DISABLED_BY_PERMANENT_LOCKOUT
     elif password:
-        user = await authenticate(repos, ctx.realm, username, password)
+        user = await check_password(repos, ctx.realm, username, password)
+        if user is not None and not user.enabled:
+            user, error = None, USER_DISABLED
     if user is None:
         if (
             target is not None
             and ctx.login_failures is not None
-            and error != "user_temporarily_disabled"
+            and error == INVALID_USER_CREDENTIALS
         ):
             await _count_failure(ctx, target, failure, info)
         ctx.record(
@@ -104,9 +139,10 @@ async def check_credentials(
             error=error,
             details={"username": username[:255], **details},
         )
-    elif failure is not None and ctx.login_failures is not None:
+        return CredentialCheck(None, error)
+    if failure is not None and ctx.login_failures is not None:
         await ctx.login_failures.clear(ctx.realm.id, user.id)
-    return user
+    return CredentialCheck(user)
 
 
 async def _count_failure(
@@ -193,7 +229,7 @@ async def authenticate_form(
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
-        user = await check_credentials(ctx, repos, client, username, password, info)
+        user = (await check_credentials(ctx, repos, client, username, password, info)).user
         if user is None:
             return login_page(
                 ctx, client.client_id, tab, username=username, error=INVALID_USER, root_id=root.id

@@ -126,6 +126,7 @@ class BackchannelLogout:
                 session_id=item.session.id,
                 error="backchannel_logout_failed",
                 details={"url": url, "reason": problem},
+                realm_name=realm.name,
             )
         )
 

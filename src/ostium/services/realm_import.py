@@ -35,6 +35,7 @@ from ostium.services.realm_setup import (
     RealmBundle,
     new_id,
     new_realm,
+    service_account_user,
     write_bundle,
 )
 from ostium.storage.interfaces import Storage
@@ -243,6 +244,7 @@ def parse_realm(
     _parse_roles(bundle, data)
     _parse_groups(bundle, data)
     _parse_users(bundle, data, now)
+    _add_missing_service_accounts(bundle, now)
     _parse_key_providers(bundle, data, now)
     return bundle
 
@@ -262,7 +264,8 @@ def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int)
             # Keycloak exports carry providers Ostium has no use for (rsa-enc-generated,
             # java-keystore): the realm imports without them, and the log says so.
             _log.warning(
-                "%s[%d]: key provider %r is not supported, skipped",
+                "Realm '%s': %s[%d]: key provider %r is not supported, skipped",
+                bundle.realm.name,
                 path,
                 index,
                 str(raw.get("providerId"))[:64],
@@ -601,6 +604,30 @@ def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None
             bundle.credentials.append(
                 parse_credential(credential, user, f"{path}.credentials[{cred_index}]", now)
             )
+
+
+def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
+    """Keycloak's import ends by giving every client with `serviceAccountsEnabled` its
+    service-account user when the file has none (`RealmManager`'s
+    `setupClientServiceAccountsAndAuthorizationOnImport`): hand-written realm files rarely
+    list `service-account-<clientId>`, and without it `client_credentials` cannot work.
+    The new user holds the realm's default roles, as one created by the admin API."""
+    linked = {u.service_account_client_id for u in bundle.users}
+    taken = {u.username for u in bundle.users}
+    default_role = bundle.realm_role(bundle.realm.default_role_name)
+    for client in bundle.clients:
+        if not client.service_accounts_enabled or client.id in linked:
+            continue
+        user = service_account_user(client, now)
+        if user.username in taken:
+            raise RealmImportError(
+                f"client '{client.client_id}': its service account needs the username "
+                f"'{user.username}', which a user in the file already has"
+            )
+        bundle.users.append(user)
+        taken.add(user.username)
+        if default_role is not None:
+            bundle.user_roles.append((user.id, default_role.id))
 
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:

@@ -19,6 +19,7 @@ __all__ = [
     "admin_user",
     "new_id",
     "new_realm",
+    "service_account_user",
     "write_bundle",
 ]
 
@@ -154,7 +155,8 @@ def new_realm(
     """Keycloak's content for a new realm: default roles, the built-in clients, keys."""
     realm = Realm(id=realm_id or new_id(), name=name)
     if master:
-        realm.display_name = "Keycloak"
+        # The name the welcome and login pages show; this server is Ostium, not Keycloak.
+        realm.display_name = "Ostium"
     bundle = RealmBundle(realm=realm)
     base = f"/realms/{name}"
     for role_name in ("offline_access", "uma_authorization"):
@@ -270,6 +272,23 @@ def admin_user(
     secret, data = hash_password(password)
     credential = Credential(new_id(), user.id, PASSWORD, secret, data, created_date=now * 1000)
     return user, credential, (user.id, [admin_role.id])
+
+
+SERVICE_ACCOUNT_PREFIX = "service-account-"
+
+
+def service_account_user(client: Client, now: int) -> User:
+    """Keycloak's service-account user of a client: `service-account-<clientId>`
+    (lower-cased, as every username), enabled, linked to the client. The caller grants it
+    the realm's default roles, as Keycloak's `ClientManager.enableServiceAccount` does."""
+    return User(
+        id=new_id(),
+        realm_id=client.realm_id,
+        username=f"{SERVICE_ACCOUNT_PREFIX}{client.client_id}".lower(),
+        enabled=True,
+        created_timestamp=now * 1000,
+        service_account_client_id=client.id,
+    )
 
 
 async def write_bundle(repos: Repositories, bundle: RealmBundle) -> None:

@@ -6,7 +6,7 @@ from ostium.domain import PASSWORD, Realm, User
 from ostium.services.passwords import hash_password, needs_rehash, verify_password
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["authenticate", "find_login_user"]
+__all__ = ["authenticate", "check_password", "find_login_user"]
 
 # Verified against when the user does not exist, so that "no such user" and "wrong
 # password" take the same time and usernames cannot be enumerated by timing.
@@ -33,11 +33,15 @@ async def find_login_user(repos: Repositories, realm: Realm, login: str) -> User
     return user
 
 
-async def authenticate(repos: Repositories, realm: Realm, login: str, password: str) -> User | None:
-    """The user if the password is right and the account usable, else None.
+async def check_password(
+    repos: Repositories, realm: Realm, login: str, password: str
+) -> User | None:
+    """The user whose password this is, enabled or not, else None.
 
-    One answer for every failure, so the caller cannot tell (and cannot tell the user)
-    whether the account exists, is disabled or the password was wrong.
+    Every other failure (no such user, a service account, no password, a wrong one) is
+    the same None after the same hashing work, so usernames cannot be told apart by
+    the answer or its timing. Whether a disabled account may be named is the caller's
+    choice, after the password has been proven.
     """
     user = await find_login_user(repos, realm, login)
     if user is None or user.service_account_client_id is not None:
@@ -50,10 +54,15 @@ async def authenticate(repos: Repositories, realm: Realm, login: str, password: 
     credential = credentials[0]
     if not verify_password(password, credential.secret_data, credential.credential_data):
         return None
-    if not user.enabled:
-        return None
-    if needs_rehash(credential.credential_data):
+    if user.enabled and needs_rehash(credential.credential_data):
         # Imported pbkdf2 hashes move to argon2id at the first login, as in Keycloak.
         credential.secret_data, credential.credential_data = hash_password(password)
         await repos.credentials.update(credential)
     return user
+
+
+async def authenticate(repos: Repositories, realm: Realm, login: str, password: str) -> User | None:
+    """The user if the password is right and the account usable, else None: one answer
+    for every failure, disabled accounts included."""
+    user = await check_password(repos, realm, login, password)
+    return user if user is not None and user.enabled else None

@@ -25,7 +25,7 @@ from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form
 from ostium.protocol.results import JsonResult, Result
-from ostium.web.params import form_params, query_params, request_params
+from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
 
 __all__ = [
@@ -66,7 +66,7 @@ async def token_route(ctx: RealmContext, request: Request) -> Result:
 
 
 async def userinfo_route(ctx: RealmContext, request: Request) -> Result:
-    form = await form_params(request) if request.method == "POST" else {}
+    form = await optional_form_params(request) if request.method == "POST" else {}
     return await userinfo(ctx, form, request_info(request))
 
 

@@ -13,7 +13,14 @@ from starlette.requests import Request
 
 from ostium.errors import InvalidRequest
 
-__all__ = ["MAX_BODY", "MAX_VALUE", "form_params", "query_params", "request_params"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_VALUE",
+    "form_params",
+    "optional_form_params",
+    "query_params",
+    "request_params",
+]
 
 MAX_VALUE = 16 * 1024  # tokens (id_token_hint, refresh_token) fit; nothing legitimate is larger
 MAX_FIELDS = 64
@@ -66,6 +73,15 @@ async def form_params(request: Request) -> dict[str, str]:
     if len(body) > MAX_BODY:
         raise InvalidRequest("Request body too large", redirectable=False)
     return single_valued(_parse(body))
+
+
+async def optional_form_params(request: Request) -> dict[str, str]:
+    """A form body if there is one: a POST that sends its token only in the
+    Authorization header (RFC 6750 §2.1) may have no body and no Content-Type at all, as
+    requests and httpx send it. A body of any other type is still refused."""
+    if not request.headers.get("content-type") and not await request.body():
+        return {}
+    return await form_params(request)
 
 
 async def request_params(request: Request) -> dict[str, str]:

@@ -1,12 +1,19 @@
-"""grant_type=password (RFC 6749 §4.3), only for clients with direct access grants."""
+"""grant_type=password (RFC 6749 §4.3), only for clients with direct access grants.
+
+Failures answer as Keycloak's direct-grant flow does: a wrong password, an unknown user
+and a brute-force lockout are all 401 `invalid_grant` "Invalid user credentials" (the
+lockout is not revealed); a disabled account is 400 `invalid_grant` "Account disabled",
+here only once its password is proven, so the answer never tells a stranger that an
+account exists.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from ostium.errors import InvalidGrant, UnauthorizedClient
+from ostium.errors import InvalidGrant, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
-from ostium.protocol.login import check_credentials
+from ostium.protocol.login import USER_DISABLED, check_credentials
 from ostium.protocol.offline_access import token_session
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
@@ -25,11 +32,14 @@ class PasswordGrant:
         username = required(form, "username")
         password = required(form, "password")
         now = ctx.clock.now()
-        user = await check_credentials(
+        checked = await check_credentials(
             ctx, repos, client, username, password, request.info, grant_type=self.GRANT_TYPE
         )
+        user = checked.user
         if user is None:
-            raise InvalidGrant("Invalid user credentials", event="invalid_user_credentials")
+            if checked.error == USER_DISABLED:
+                raise InvalidGrant("Account disabled", event=USER_DISABLED)
+            raise InvalidUserCredentials("Invalid user credentials", event=checked.error)
         scopes = granted_scopes(client, form.get("scope"))
         session = await create_user_session(
             repos,
