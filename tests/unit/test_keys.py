@@ -15,6 +15,8 @@ from ostium.keys import (
     active_key,
     decode,
     default_realm_keys,
+    generate_ec_key,
+    generate_hmac_key,
     key_id,
     public_jwks,
     sign,
@@ -28,10 +30,16 @@ def keys():  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256", "HS512", "HS256"])
 def test_round_trip(keys, algorithm: str) -> None:  # type: ignore[no-untyped-def]
-    key = active_key(keys, algorithm)
+    # ES256 and HS256 are not among Keycloak's defaults: keys an admin adds.
+    configured = [
+        *keys,
+        generate_ec_key("realm-id", "acme", 1000),
+        generate_hmac_key("realm-id", 1000, algorithm="HS256"),
+    ]
+    key = active_key(configured, algorithm)
     assert key is not None
     token = sign({"sub": "x"}, key)
-    header, claims = decode(token, keys)
+    header, claims = decode(token, configured)
     assert claims == {"sub": "x"}
     assert header["kid"] == key.kid and header["alg"] == algorithm
 
@@ -73,8 +81,14 @@ def test_malformed_tokens(keys, token: str) -> None:  # type: ignore[no-untyped-
 
 
 def test_jwks_has_public_asymmetric_keys_only(keys) -> None:  # type: ignore[no-untyped-def]
+    ec_key = generate_ec_key("realm-id", "acme", 1000, priority=50)
+    assert [(k["alg"], k["use"]) for k in public_jwks([*keys, ec_key])["keys"]] == [
+        ("RS256", "sig"),
+        ("RSA-OAEP", "enc"),
+        ("ES256", "sig"),  # a configured EC key is published, after by its lower priority
+    ]
     jwks = public_jwks(keys)["keys"]
-    assert {k["kty"] for k in jwks} == {"RSA", "EC"}
+    assert {k["kty"] for k in jwks} == {"RSA"}
     assert all(not ({"d", "k", "p", "q"} & set(k)) for k in jwks)
     assert all(k["x5c"] and k["x5t#S256"] for k in jwks)
     key_set = KeySet.import_key_set(public_jwks(keys))

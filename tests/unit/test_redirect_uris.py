@@ -55,9 +55,12 @@ def test_placeholder_root_url_stands_for_the_servers_frontend_url(root_url: str)
     ):
         assert not client.is_valid_redirect_uri(refused, base_url=base), refused
     assert client.is_valid_redirect_uri("http://host:8080/realms/master/account/", base_url=base)
-    assert client.is_valid_redirect_uri(
-        "http://host:8080/realms/master/account/#/security", base_url=base
-    ) is False  # no fragment (RFC 6749 §3.1.2)
+    assert (
+        client.is_valid_redirect_uri(
+            "http://host:8080/realms/master/account/#/security", base_url=base
+        )
+        is False
+    )  # no fragment (RFC 6749 §3.1.2)
     assert client.is_valid_redirect_uri(
         "http://host:8080/realms/master/account/applications", base_url=base
     )
