@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from jose import jwt as jose_jwt
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support import BASE, ISSUER, OIDC, OstiumUnderTest
+from tests.support import BASE, ISSUER, OIDC, REALM, OstiumUnderTest
 
 
 async def test_unknown_realm_is_404_json(ostium: OstiumUnderTest) -> None:
@@ -47,14 +49,50 @@ async def test_issuer_follows_the_request_host_in_dev(ostium: OstiumUnderTest) -
     assert response.json()["issuer"] == "http://127.0.0.1:8080/realms/test"
 
 
-async def test_certs_lists_public_rsa_and_ec_keys_only(ostium: OstiumUnderTest) -> None:
+async def test_certs_lists_the_rsa_signing_and_encryption_keys_only(
+    ostium: OstiumUnderTest,
+) -> None:
+    """A new realm's JWKS as Keycloak's: the rsa-generated key (RS256, sig) then the
+    rsa-enc-generated one (RSA-OAEP, enc); no EC key, never the HMAC or AES secrets."""
     response = await ostium.client.get(f"{OIDC}/certs")
     assert response.status_code == 200
     keys = response.json()["keys"]
-    assert {k["kty"] for k in keys} == {"RSA", "EC"}
-    assert {k["alg"] for k in keys} >= {"RS256", "ES256"}
     assert all("d" not in k and "k" not in k for k in keys)
-    assert len({k["kid"] for k in keys}) == len(keys)
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        stored = {k.provider: k.kid for k in await repos.keys.list_all(realm.id)}
+    assert "ecdsa-generated" not in stored
+    assert {"hmac-generated", "aes-generated"} <= set(stored)
+    assert [(k["kid"], k["kty"], k["alg"], k["use"]) for k in keys] == [
+        (stored["rsa-generated"], "RSA", "RS256", "sig"),
+        (stored["rsa-enc-generated"], "RSA", "RSA-OAEP", "enc"),
+    ]
+
+
+async def test_python_jose_verifies_tokens_with_the_whole_jwks(ostium: OstiumUnderTest) -> None:
+    """The common `jwt.decode(token, jwks, algorithms=["RS256"])` of python-jose walks every
+    key of the set as RS256: one EC key in it fails the whole call ("Incorrect key type")."""
+    token = await ostium.password_grant()
+    assert token.status_code == 200, token.text
+    body = token.json()
+    jwks = (await ostium.client.get(f"{OIDC}/certs")).json()
+    with pytest.raises(jose_jwt.JWTError):
+        jose_jwt.decode(body["access_token"] + "x", jwks, algorithms=["RS256"], audience="account")
+    with pytest.raises(jose_jwt.JWTError):
+        jose_jwt.decode(body["access_token"], jwks, algorithms=["ES256"], audience="account")
+    access = jose_jwt.decode(
+        body["access_token"], jwks, algorithms=["RS256"], options={"verify_aud": False}
+    )
+    assert access["iss"] == ISSUER and access["preferred_username"] == "alice"
+    id_token = jose_jwt.decode(
+        body["id_token"],
+        jwks,
+        algorithms=["RS256"],
+        audience="app",
+        access_token=body["access_token"],  # at_hash checked too
+    )
+    assert id_token["iss"] == ISSUER and id_token["azp"] == "app"
 
 
 async def test_tokens_verify_against_the_published_jwks(ostium: OstiumUnderTest) -> None:
