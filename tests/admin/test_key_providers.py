@@ -54,12 +54,16 @@ async def test_components_list_the_key_providers_as_keycloak(ostium: OstiumUnder
     headers = bearer(await master_admin_token(ostium))
     listed = await components(ostium, headers)
     realm_id = (await ostium.client.get(ADMIN, headers=headers)).json()["id"]
-    assert {c["providerId"] for c in listed} == {
-        "rsa-generated",
-        "ecdsa-generated",
-        "hmac-generated",
-        "aes-generated",
-    }
+    # Keycloak's DefaultKeyProviders: names and provider ids; no EC key by default.
+    assert sorted((c["name"], c["providerId"]) for c in listed) == [
+        ("aes-generated", "aes-generated"),
+        ("hmac-generated-hs512", "hmac-generated"),
+        ("rsa-enc-generated", "rsa-enc-generated"),
+        ("rsa-generated", "rsa-generated"),
+    ]
+    enc_component = next(c for c in listed if c["providerId"] == "rsa-enc-generated")
+    assert enc_component["config"]["algorithm"] == ["RSA-OAEP"]
+    assert "privateKey" not in enc_component["config"]
     assert all(c["providerType"] == KEY_PROVIDER and c["parentId"] == realm_id for c in listed)
     rsa_component = next(c for c in listed if c["providerId"] == "rsa-generated")
     assert rsa_component["config"]["priority"] == ["100"]
