@@ -115,3 +115,35 @@ async def test_realm_document(ostium: OstiumUnderTest) -> None:
     assert body["realm"] == "test"
     assert body["token-service"] == f"{ISSUER}/protocol/openid-connect"
     assert body["public_key"]
+
+
+async def test_a_client_asking_for_es256_gets_a_fallback_key(ostium: OstiumUnderTest) -> None:
+    """No EC key by default; a client whose `access.token.signed.response.alg` is ES256 gets
+    its tokens signed by a `fallback-ES256` key made on demand, as Keycloak's key manager
+    does, and that key is then published."""
+    certs = (await ostium.client.get(f"{OIDC}/certs")).json()["keys"]
+    assert all(k["kty"] == "RSA" for k in certs)
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        app = await repos.clients.get_by_client_id(realm.id, "app")
+        assert app is not None
+        app.attributes["access.token.signed.response.alg"] = "ES256"
+        await repos.clients.update(app)
+    token = await ostium.password_grant()
+    assert token.status_code == 200, token.text
+    body = token.json()
+    jwks = (await ostium.client.get(f"{OIDC}/certs")).json()
+    ec = [k for k in jwks["keys"] if k["kty"] == "EC"]
+    assert [(k["alg"], k["use"]) for k in ec] == [("ES256", "sig")]
+    access = jwt.decode(body["access_token"], KeySet.import_key_set(jwks))
+    assert access.header["alg"] == "ES256" and access.header["kid"] == ec[0]["kid"]
+    # The refresh token is still HS512, and refreshing keeps working.
+    assert jose_jwt.get_unverified_header(body["refresh_token"])["alg"] == "HS512"
+    again = await ostium.token(
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    )
+    assert again.status_code == 200, again.text
+    async with ostium.storage.transaction() as repos:
+        names = {k.name for k in await repos.keys.list_all(realm.id)}
+    assert "fallback-ES256" in names

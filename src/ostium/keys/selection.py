@@ -6,7 +6,11 @@ from collections.abc import Iterable
 
 from ostium.domain import RealmKey
 
-__all__ = ["active_key", "key_for_kid"]
+__all__ = ["INTERNAL_ALGORITHM", "active_key", "key_for_kid"]
+
+# Internal tokens (refresh, identity cookie) are only ever read by this server, so a
+# symmetric key is enough and faster, as in Keycloak (its hmac-generated-hs512 provider).
+INTERNAL_ALGORITHM = "HS512"
 
 
 def active_key(keys: Iterable[RealmKey], algorithm: str) -> RealmKey | None:
