@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jose import jwt as jose_jwt
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -17,6 +19,7 @@ from ostium.keys import (
     default_realm_keys,
     generate_ec_key,
     generate_hmac_key,
+    generate_rsa_key,
     key_id,
     public_jwks,
     sign,
@@ -114,3 +117,19 @@ def test_passive_keys_verify_but_do_not_sign(keys) -> None:  # type: ignore[no-u
             decode(token, keys)
     finally:
         old.active = old.enabled = True
+
+
+def test_a_realm_made_with_an_ec_key_keeps_it_and_python_jose_still_verifies() -> None:
+    """Databases from before keep their ES256 key at the same priority as the RSA one:
+    the RS256 key leads the JWKS, so python-jose verifies an RS256 token before it would
+    trip over the EC key (which it cannot use as RS256)."""
+    rsa_key = generate_rsa_key("realm-id", "acme", 1000)
+    ec_key = generate_ec_key("realm-id", "acme", 1000)
+    for older in ([ec_key, rsa_key], [rsa_key, ec_key]):
+        jwks = public_jwks(older)
+        assert [k["alg"] for k in jwks["keys"]] == ["RS256", "ES256"]
+        token = sign({"sub": "x"}, rsa_key)
+        assert jose_jwt.decode(token, jwks, algorithms=["RS256"]) == {"sub": "x"}
+    # An EC key ahead of it (a higher priority an admin chose) is Keycloak's order too.
+    ahead = dataclasses.replace(ec_key, priority=101)
+    assert [k["alg"] for k in public_jwks([rsa_key, ahead])["keys"]] == ["ES256", "RS256"]
