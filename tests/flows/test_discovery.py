@@ -147,3 +147,23 @@ async def test_a_client_asking_for_es256_gets_a_fallback_key(ostium: OstiumUnder
     async with ostium.storage.transaction() as repos:
         names = {k.name for k in await repos.keys.list_all(realm.id)}
     assert "fallback-ES256" in names
+
+
+async def test_the_encryption_key_never_signs(ostium: OstiumUnderTest) -> None:
+    """A client naming RSA-OAEP (an encryption algorithm) as its signature algorithm gets
+    no token signed by the realm's rsa-enc-generated key, and no key is made for it."""
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        app = await repos.clients.get_by_client_id(realm.id, "app")
+        assert app is not None
+        app.attributes["access.token.signed.response.alg"] = "RSA-OAEP"
+        await repos.clients.update(app)
+        before = len(await repos.keys.list_all(realm.id))
+    token = await ostium.password_grant()
+    assert "access_token" not in token.json()
+    assert token.json()["error_description"] == (
+        "No key signs with RSA-OAEP, the signature algorithm set for client 'app'"
+    )
+    async with ostium.storage.transaction() as repos:
+        assert len(await repos.keys.list_all(realm.id)) == before

@@ -34,6 +34,7 @@ __all__ = [
     "PROVIDERS",
     "PROVIDER_TYPE",
     "SECRET_VALUE",
+    "SIGNATURE_ALGORITHMS",
     "Config",
     "KeyProviderError",
     "component_config",
@@ -64,6 +65,8 @@ _CURVES: dict[str, tuple[str, ec.EllipticCurve]] = {
     "P-521": ("ES512", ec.SECP521R1()),
 }
 _CURVE_OF = {algorithm: name for name, (algorithm, _) in _CURVES.items()}
+# What the generated providers can sign with (RFC 7518 §3.1); RSA-OAEP and AES keys never sign.
+SIGNATURE_ALGORITHMS = frozenset({*_RSA_ALGORITHMS, *_CURVE_OF, *_HMAC_ALGORITHMS})
 _COMMON = ("priority", "enabled", "active")
 # The config properties each provider declares: the admin API shows only these (Keycloak's
 # non-internal ComponentRepresentation), with the secret ones masked.

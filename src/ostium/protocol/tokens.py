@@ -41,6 +41,7 @@ from typing import Protocol
 
 from ostium.clock import Clock
 from ostium.domain import Client, ProtocolMapper, Realm, RealmKey, User, UserSession
+from ostium.errors import ServerError
 from ostium.keys import TokenRejected, active_key, decode, sign
 from ostium.keys.selection import INTERNAL_ALGORITHM
 from ostium.protocol.claims import user_claims
@@ -163,7 +164,7 @@ def signing_key(
     ctx: RealmContext, client: Client | None = None, *, internal: bool = False
 ) -> RealmKey:
     algorithm = INTERNAL_ALGORITHM if internal else signature_algorithm(ctx, client)
-    key = active_key(ctx.keys, algorithm)
+    key = active_key(ctx.keys, algorithm, use="sig")
     if key is None:
         raise TokenProblem("no_key", f"The realm has no active {algorithm} key")
     return key
@@ -236,13 +237,22 @@ async def issue_tokens(
     access.update(user_claims(user, scopes))
     apply_mappers(mappers, "access", access, mapper_data)
     algorithm = signature_algorithm(ctx, client)
-    if active_key(ctx.keys, algorithm) is None:
+    if active_key(ctx.keys, algorithm, use="sig") is None:
         # Keycloak's DefaultKeyManager makes a `fallback-<alg>` key for an algorithm a
         # client asks for and the realm has no key of (ES256 is not among the defaults).
         made = await fallback_key(repos, realm, algorithm, now)
         if made is not None:
             ctx.keys = [*ctx.keys, made]
-    key = signing_key(ctx, client)
+    try:
+        key = signing_key(ctx, client)
+    except TokenProblem:
+        # A client set up with an algorithm nothing signs with (RSA-OAEP, a typo): the
+        # server's configuration is at fault, not the request; say which setting.
+        raise ServerError(
+            f"No key signs with {algorithm[:32]}, the signature algorithm set for client "
+            f"'{client.client_id}'",
+            event="no_key",
+        ) from None
     access_token = sign(access, key, typ="JWT")
     issued = IssuedTokens(
         access_token=access_token,

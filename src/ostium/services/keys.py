@@ -18,6 +18,7 @@ from ostium.keys import active_key, default_realm_keys
 from ostium.keys.providers import (
     PROVIDER_TYPE,
     SECRET_VALUE,
+    SIGNATURE_ALGORITHMS,
     KeyProviderError,
     component_config,
     generation_config,
@@ -74,7 +75,10 @@ async def fallback_key(
 ) -> RealmKey | None:
     """A new key for an algorithm the realm must sign with and has no active key of, as
     Keycloak's `fallback-<alg>` provider (priority -100, so any configured key wins).
-    None for an algorithm no provider makes: the token request says so itself."""
+    None for an algorithm no provider signs with (an encryption algorithm named where a
+    signature one belongs, a typo): the token request says so itself."""
+    if algorithm not in SIGNATURE_ALGORITHMS:
+        return None
     try:
         provider, config = generation_config(algorithm, -100)
     except KeyProviderError:
