@@ -184,7 +184,9 @@ async def test_user_logout_ends_sessions(ostium: OstiumUnderTest) -> None:
 async def test_keys_endpoint_lists_keys_as_keycloak(ostium: OstiumUnderTest) -> None:
     headers = bearer(await master_admin_token(ostium))
     body = (await ostium.client.get(f"{ADMIN}/test/keys", headers=headers)).json()
-    assert set(body["active"]) >= {"RS256", "ES256", "HS512"}
+    assert set(body["active"]) == {"RS256", "RSA-OAEP", "HS512", "AES"}  # Keycloak's defaults
+    enc = next(k for k in body["keys"] if k["algorithm"] == "RSA-OAEP")
+    assert (enc["use"], enc["type"], enc["status"]) == ("ENC", "RSA", "ACTIVE")
     certs = (await ostium.client.get(f"{BASE}/realms/test/protocol/openid-connect/certs")).json()
     rs256 = next(k for k in certs["keys"] if k["alg"] == "RS256")
     assert body["active"]["RS256"] == rs256["kid"]

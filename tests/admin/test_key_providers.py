@@ -54,12 +54,16 @@ async def test_components_list_the_key_providers_as_keycloak(ostium: OstiumUnder
     headers = bearer(await master_admin_token(ostium))
     listed = await components(ostium, headers)
     realm_id = (await ostium.client.get(ADMIN, headers=headers)).json()["id"]
-    assert {c["providerId"] for c in listed} == {
-        "rsa-generated",
-        "ecdsa-generated",
-        "hmac-generated",
-        "aes-generated",
-    }
+    # Keycloak's DefaultKeyProviders: names and provider ids; no EC key by default.
+    assert sorted((c["name"], c["providerId"]) for c in listed) == [
+        ("aes-generated", "aes-generated"),
+        ("hmac-generated-hs512", "hmac-generated"),
+        ("rsa-enc-generated", "rsa-enc-generated"),
+        ("rsa-generated", "rsa-generated"),
+    ]
+    enc_component = next(c for c in listed if c["providerId"] == "rsa-enc-generated")
+    assert enc_component["config"]["algorithm"] == ["RSA-OAEP"]
+    assert "privateKey" not in enc_component["config"]
     assert all(c["providerType"] == KEY_PROVIDER and c["parentId"] == realm_id for c in listed)
     rsa_component = next(c for c in listed if c["providerId"] == "rsa-generated")
     assert rsa_component["config"]["priority"] == ["100"]
@@ -151,6 +155,7 @@ async def test_bad_components_are_400_and_change_nothing(ostium: OstiumUnderTest
         {"name": "x", "providerId": "rsa-generated", "config": {"priority": ["first"]}},
         {"name": "x", "providerId": "rsa-generated", "providerType": "org.keycloak.Other"},
         {"name": "x", "providerId": "hmac-generated", "config": "not an object"},
+        {"name": "x", "providerId": "rsa-enc-generated", "config": {"algorithm": ["RS256"]}},
         {"name": "x"},
     ):
         response = await ostium.client.post(f"{ADMIN}/components", json=body, headers=headers)
@@ -169,6 +174,35 @@ async def test_bad_components_are_400_and_change_nothing(ostium: OstiumUnderTest
     assert (
         await ostium.client.delete(f"{ADMIN}/components/nope", headers=headers)
     ).status_code == (404)
+
+
+async def test_an_added_rsa_enc_generated_key_is_published_for_encryption(
+    ostium: OstiumUnderTest,
+) -> None:
+    """Keycloak's rsa-enc-generated through the admin API: an RSA-OAEP-256 key of higher
+    priority comes first in the JWKS with `use: enc`, and never signs a token."""
+    headers = bearer(await master_admin_token(ostium))
+    body = {
+        "name": "enc-256",
+        "providerId": "rsa-enc-generated",
+        "providerType": KEY_PROVIDER,
+        "config": {"priority": ["200"], "algorithm": ["RSA-OAEP-256"], "keySize": ["3072"]},
+    }
+    response = await ostium.client.post(f"{ADMIN}/components", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created = response.headers["location"].rsplit("/", 1)[1]
+    shown = (await ostium.client.get(f"{ADMIN}/components/{created}", headers=headers)).json()
+    assert shown["config"]["algorithm"] == ["RSA-OAEP-256"]
+    assert shown["config"]["keySize"] == ["3072"]
+    jwks = (await ostium.client.get(f"{OIDC}/certs")).json()["keys"]
+    assert [(k["alg"], k["use"]) for k in jwks] == [
+        ("RSA-OAEP-256", "enc"),
+        ("RS256", "sig"),
+        ("RSA-OAEP", "enc"),
+    ]
+    token = await ostium.password_grant()
+    assert token.status_code == 200
+    assert kid_of(token.json()["access_token"]) == jwks[1]["kid"]
 
 
 async def test_reading_takes_view_realm_and_changing_manage_realm(

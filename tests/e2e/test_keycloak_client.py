@@ -35,7 +35,8 @@ def openid(
 def test_well_known_and_certs(server: RunningServer) -> None:
     kc = openid(server)
     assert kc.well_known()["issuer"] == f"{server.base_url}/realms/test"
-    assert {k["kty"] for k in kc.certs()["keys"]} == {"RSA", "EC"}
+    # Keycloak's default keys: the RSA signing key, then the RSA encryption key.
+    assert [(k["kty"], k["use"]) for k in kc.certs()["keys"]] == [("RSA", "sig"), ("RSA", "enc")]
 
 
 def test_password_token_refresh_userinfo_introspect_logout(server: RunningServer) -> None:

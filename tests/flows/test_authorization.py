@@ -327,3 +327,34 @@ async def test_cookies_carry_ids_and_a_signature_never_session_data(
     everything = " ".join(values.values()) + json.dumps(claims)
     for secret in ("alice", "wonderland", "alice@example.com", "Liddell", "editor"):
         assert secret not in everything
+
+
+async def test_account_console_relative_redirect_uri_resolves_to_the_server(
+    ostium: OstiumUnderTest,
+) -> None:
+    """Keycloak's built-in account-console registers `/realms/master/account/*` under rootUrl
+    `${authBaseUrl}`: the absolute URI on this server is accepted, nothing else."""
+    browser = ostium.browser()
+    challenge = base64.urlsafe_b64encode(b"x" * 32).rstrip(b"=").decode()
+    pkce = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    endpoint = "/realms/master/protocol/openid-connect/auth"
+
+    async def authorize(redirect_uri: str) -> httpx.Response:
+        params = {"client_id": "account-console", "response_type": "code", "scope": "openid"}
+        return await browser.http.get(
+            endpoint, params={**params, **pkce, "redirect_uri": redirect_uri}
+        )
+
+    for refused in (
+        "/realms/master/account/",
+        "http://evil.example/realms/master/account/",
+        "http://localhost:8081/realms/master/account/",
+        "http://localhost:8080/realms/other/account/",
+        "http://localhost:8080/admin/master/console/",
+    ):
+        response = await authorize(refused)
+        assert response.status_code == 400, refused
+        assert "location" not in response.headers
+    response = await authorize("http://localhost:8080/realms/master/account/")
+    assert response.status_code == 200, response.text
+    assert 'id="kc-form-login"' in response.text

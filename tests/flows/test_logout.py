@@ -143,3 +143,31 @@ async def test_other_sessions_survive_a_logout(ostium: OstiumUnderTest) -> None:
     assert refresh.status_code == 200
     again = await browser_b.authorize(redirect_uri=CALLBACK, prompt="none")
     assert "code" in query_of(again.headers["location"])
+
+
+async def test_account_console_post_logout_uri_resolves_its_relative_redirect_uris(
+    ostium: OstiumUnderTest,
+) -> None:
+    """account-console: `post.logout.redirect.uris` "+" with the relative redirect URI
+    `/realms/master/account/*` under rootUrl `${authBaseUrl}` (Keycloak's RedirectUtils)."""
+    logout = "/realms/master/protocol/openid-connect/logout"
+    browser = ostium.browser()
+    for refused in (
+        "/realms/master/account/",
+        "http://evil.example/realms/master/account/",
+        "http://localhost:8080/realms/test/account/",
+    ):
+        response = await browser.http.get(
+            logout, params={"client_id": "account-console", "post_logout_redirect_uri": refused}
+        )
+        assert response.status_code == 400, refused
+        assert "location" not in response.headers
+    response = await browser.http.get(
+        logout,
+        params={
+            "client_id": "account-console",
+            "post_logout_redirect_uri": "http://localhost:8080/realms/master/account/",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert 'id="kc-logout-confirm"' in response.text

@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ostium.domain import RealmKey
-from ostium.keys import decode, default_realm_keys, generate_rsa_key, public_jwks, sign
+from ostium.keys import (
+    TokenRejected,
+    decode,
+    default_realm_keys,
+    generate_rsa_key,
+    public_jwks,
+    sign,
+)
 from ostium.keys.generation import certificate_for
 from ostium.keys.providers import (
     DISABLE_AT,
@@ -48,14 +55,14 @@ def _pem(private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
 
 
 def test_defaults_are_keycloaks_providers(keys: list[RealmKey]) -> None:
-    assert {(k.provider, k.algorithm, k.use) for k in keys} == {
-        ("rsa-generated", "RS256", "sig"),
-        ("ecdsa-generated", "ES256", "sig"),
-        ("hmac-generated", "HS512", "sig"),
-        ("hmac-generated", "HS256", "sig"),
-        ("aes-generated", "AES", "enc"),
-    }
-    assert all(k.name and k.enabled and k.active for k in keys)
+    """Keycloak's DefaultKeyProviders: component names, provider ids, priority 100."""
+    assert [(k.name, k.provider, k.algorithm, k.use) for k in keys] == [
+        ("rsa-generated", "rsa-generated", "RS256", "sig"),
+        ("rsa-enc-generated", "rsa-enc-generated", "RSA-OAEP", "enc"),
+        ("hmac-generated-hs512", "hmac-generated", "HS512", "sig"),
+        ("aes-generated", "aes-generated", "AES", "enc"),
+    ]
+    assert all(k.enabled and k.active and k.priority == 100 for k in keys)
     # The AES key encrypts, it never shows in the JWKS nor signs a token.
     assert all(j["alg"] != "AES" for j in public_jwks(keys)["keys"])
 
@@ -94,6 +101,34 @@ def test_generated_providers_follow_their_config() -> None:
         assert decode(sign({"sub": "x"}, key), [key])[1] == {"sub": "x"}
 
 
+def test_rsa_enc_generated_is_an_encryption_key_that_never_signs() -> None:
+    """Keycloak's rsa-enc-generated: RSA-OAEP by default, `use: enc` in the JWKS."""
+    enc = _component("rsa-enc-generated", {"algorithm": ["RSA-OAEP-256"], "keySize": ["3072"]})
+    assert (enc.algorithm, enc.use, enc.key_type) == ("RSA-OAEP-256", "enc", "RSA")
+    assert _component("rsa-enc-generated", {}).algorithm == "RSA-OAEP"
+    shown = component_config(enc, secrets=False)
+    assert shown["algorithm"] == ["RSA-OAEP-256"] and shown["keySize"] == ["3072"]
+    assert [(j["alg"], j["use"]) for j in public_jwks([enc])["keys"]] == [("RSA-OAEP-256", "enc")]
+    signer = generate_rsa_key("realm-id", "acme", 1000)
+    forged = sign({"sub": "x"}, signer).split(".")
+    # A token naming the encryption key's kid never verifies, whatever its alg says.
+    header = base64.urlsafe_b64encode(f'{{"alg":"RS256","kid":"{enc.kid}"}}'.encode()).rstrip(b"=")
+    with pytest.raises(TokenRejected) as caught:
+        decode(f"{header.decode()}.{forged[1]}.{forged[2]}", [signer, enc])
+    assert caught.value.reason == "algorithm_not_allowed"
+    rotation = plan_rotation(
+        [enc],
+        algorithm="RSA-OAEP-256",
+        grace_period=60,
+        now=2000,
+        realm_id="realm-id",
+        realm_name="acme",
+        component_id="new",
+    )
+    assert (rotation.new.provider, rotation.new.use) == ("rsa-enc-generated", "enc")
+    assert rotation.retired[0].kid == enc.kid and not rotation.retired[0].active
+
+
 def test_an_uploaded_rsa_key_keeps_its_kid_and_certificate() -> None:
     private_key = rsa.generate_private_key(65537, 2048)
     certificate = certificate_for(private_key, "elsewhere")
@@ -120,6 +155,9 @@ def test_an_uploaded_rsa_key_keeps_its_kid_and_certificate() -> None:
         ("rsa", {"privateKey": [SECRET_VALUE]}, "'Private RSA Key' is required"),
         ("rsa-generated", {"keySize": ["1024"]}, "'Key size' should be one of"),
         ("rsa-generated", {"algorithm": ["HS256"]}, "'Algorithm' should be one of"),
+        ("rsa-generated", {"algorithm": ["RSA-OAEP"]}, "'Algorithm' should be one of"),
+        ("rsa-enc-generated", {"algorithm": ["RS256"]}, "'Algorithm' should be one of"),
+        ("rsa-enc-generated", {"keySize": ["1024"]}, "'Key size' should be one of"),
         ("rsa-generated", {"priority": ["high"]}, "'Priority' should be a number"),
         ("rsa-generated", {"active": ["maybe"]}, "'Active' should be 'true' or 'false'"),
         ("ecdsa-generated", {"ecdsaEllipticCurveKey": ["secp256k1"]}, "'Elliptic Curve'"),
@@ -210,7 +248,7 @@ def test_rotation_follows_the_kind_of_key_it_replaces() -> None:
 
 
 def test_the_grace_period_end_travels_in_the_config(keys: list[RealmKey]) -> None:
-    old = next(k for k in keys if k.algorithm == "ES256")
+    old = _component("ecdsa-generated", {})
     retiring = _component(
         old.provider,
         {**component_config(old, secrets=True), "active": ["false"], DISABLE_AT: ["3000"]},

@@ -31,7 +31,13 @@ def test_settings_clients_and_defaults_merge_without_duplicates() -> None:
     account = bundle.client("account")
     assert account is not None and account.redirect_uris == ["/x/*"]
     assert bundle.client_role(account.id, "manage-account") is not None  # default roles kept
-    assert len(bundle.keys) == 5  # RS256, ES256, HS512, HS256 and AES, as Keycloak's providers
+    # Keycloak's DefaultKeyProviders, by component name; no EC key unless configured.
+    assert sorted((k.name, k.provider, k.algorithm, k.use) for k in bundle.keys) == [
+        ("aes-generated", "aes-generated", "AES", "enc"),
+        ("hmac-generated-hs512", "hmac-generated", "HS512", "sig"),
+        ("rsa-enc-generated", "rsa-enc-generated", "RSA-OAEP", "enc"),
+        ("rsa-generated", "rsa-generated", "RS256", "sig"),
+    ]
 
 
 def test_hashed_keycloak_credentials_are_kept_as_they_are() -> None:
@@ -129,7 +135,7 @@ KEY_PROVIDER = "org.keycloak.keys.KeyProvider"
 
 def test_key_provider_components_become_the_realms_keys() -> None:
     """Keycloak's export: a generated provider without material gets a fresh key, other
-    algorithms keep the defaults, a provider Ostium has no use for is skipped."""
+    algorithms keep the defaults, Keycloak's rsa-enc-generated is kept as it is."""
     data = realm_export()
     data["components"] = {
         KEY_PROVIDER: [
@@ -149,7 +155,12 @@ def test_key_provider_components_become_the_realms_keys() -> None:
     assert [(k.id, k.priority, k.name) for k in rs256] == [
         ("6e6209c9-244f-4661-b3c4-32b210b8d9bb", 150, "rsa-generated")
     ]
-    assert {k.algorithm for k in keys} == {"RS256", "ES256", "HS512", "HS256", "AES"}
+    assert sorted((k.name, k.algorithm, k.use) for k in keys) == [
+        ("aes-generated", "AES", "enc"),
+        ("hmac-generated-hs512", "HS512", "sig"),
+        ("rsa-enc-generated", "RSA-OAEP", "enc"),  # the file's own component, kept
+        ("rsa-generated", "RS256", "sig"),
+    ]
 
 
 @pytest.mark.parametrize(

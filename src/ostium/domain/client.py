@@ -10,11 +10,16 @@ __all__ = [
     "ClientScope",
     "ProtocolMapper",
     "redirect_uri_matches",
+    "resolve_redirect_uris",
 ]
 
 # Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
 # value "+" stands for "the same as the redirect URIs".
 POST_LOGOUT_REDIRECT_URIS = "post.logout.redirect.uris"
+# Keycloak's rootUrl placeholders: the server's frontend URL and its admin console URL
+# (one and the same here: Ostium has no separate admin hostname).
+AUTH_BASE_URL = "${authBaseUrl}"
+AUTH_ADMIN_URL = "${authAdminUrl}"
 
 
 @dataclass
@@ -81,12 +86,17 @@ class Client:
     def confidential(self) -> bool:
         return not self.public_client and not self.bearer_only
 
-    def is_valid_redirect_uri(self, uri: str) -> bool:
-        patterns = self._resolved(self.redirect_uris)
+    def is_valid_redirect_uri(self, uri: str, *, base_url: str = "") -> bool:
+        """`base_url` is the server's base URL for this request (the frontend URL):
+        relative patterns resolve against it, see `resolve_redirect_uris`."""
+        patterns = resolve_redirect_uris(self.redirect_uris, self.root_url, base_url)
         return any(redirect_uri_matches(pattern, uri) for pattern in patterns)
 
     def post_logout_redirect_uris(self) -> list[str]:
-        """Values are `##`-separated; a value of `+` stands for all the redirect URIs."""
+        """Values are `##`-separated; a value of `+` stands for all the redirect URIs.
+
+        Unresolved: relative ones stay relative until `is_valid_post_logout_redirect_uri`
+        resolves them against the request's base URL."""
         raw = self.attributes.get(POST_LOGOUT_REDIRECT_URIS, "")
         patterns: list[str] = []
         for value in (v.strip() for v in raw.split("##")):
@@ -94,7 +104,7 @@ class Client:
                 patterns.extend(self.redirect_uris)
             elif value:
                 patterns.append(value)
-        return self._resolved(patterns)
+        return patterns
 
     def allowed_origins(self) -> list[str]:
         """The client's web origins; "+" stands for the origins of its redirect URIs, as
@@ -134,13 +144,42 @@ class Client:
     def frontchannel_logout_session_required(self) -> bool:
         return self.attributes.get("frontchannel.logout.session.required", "true") == "true"
 
-    def is_valid_post_logout_redirect_uri(self, uri: str) -> bool:
-        return any(redirect_uri_matches(p, uri) for p in self.post_logout_redirect_uris())
+    def is_valid_post_logout_redirect_uri(self, uri: str, *, base_url: str = "") -> bool:
+        """The same rule as the redirect URIs (Keycloak's `RedirectUtils` serves both)."""
+        patterns = resolve_redirect_uris(self.post_logout_redirect_uris(), self.root_url, base_url)
+        return any(redirect_uri_matches(p, uri) for p in patterns)
 
-    def _resolved(self, patterns: list[str]) -> list[str]:
-        """Relative patterns are relative to rootUrl, as in Keycloak."""
-        root = (self.root_url or "").rstrip("/")
-        return [root + p if p.startswith("/") and root else p for p in patterns]
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL, "" for anything else."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme or not rest:
+        return ""
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def resolve_redirect_uris(patterns: list[str], root_url: str | None, base_url: str) -> list[str]:
+    """Registered redirect URIs made absolute, as Keycloak's `RedirectUtils` does before
+    matching: a pattern starting with `/` is appended to the client's rootUrl, where
+    `${authBaseUrl}` (and `${authAdminUrl}`) stand for the server's frontend URL
+    (`base_url`, with its path); a client without rootUrl takes the origin of `base_url`.
+
+    A relative pattern that cannot be resolved (no base URL known) is dropped rather than
+    kept as is: a redirect URI must be absolute (RFC 6749 §3.1.2), so the bare path never
+    matches anything but a relative `redirect_uri`, which no client may send."""
+    root = (root_url or "").strip()
+    if root in (AUTH_BASE_URL, AUTH_ADMIN_URL):
+        root = base_url
+    elif not root:
+        root = _origin(base_url)
+    root = root.rstrip("/")
+    resolved: list[str] = []
+    for pattern in patterns:
+        if not pattern.startswith("/"):
+            resolved.append(pattern)
+        elif root and "://" in root:
+            resolved.append(root + pattern)
+    return resolved
 
 
 def redirect_uri_matches(pattern: str, uri: str) -> bool:

@@ -7,6 +7,7 @@ from ostium.keys.generation import (
     generate_aes_key,
     generate_ec_key,
     generate_hmac_key,
+    generate_rsa_enc_key,
     generate_rsa_key,
     key_id,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "generate_aes_key",
     "generate_ec_key",
     "generate_hmac_key",
+    "generate_rsa_enc_key",
     "generate_rsa_key",
     "key_for_kid",
     "key_id",

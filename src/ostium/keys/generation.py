@@ -1,4 +1,5 @@
-"""New keys for a realm, in the providers Keycloak creates for every realm."""
+"""New keys for a realm, in the providers Keycloak creates for every realm
+(Keycloak's `DefaultKeyProviders`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ __all__ = [
     "generate_aes_key",
     "generate_ec_key",
     "generate_hmac_key",
+    "generate_rsa_enc_key",
     "generate_rsa_key",
     "key_id",
     "pem_pair",
@@ -88,6 +90,7 @@ def _asymmetric_key(
     now: int,
     algorithm: str,
     priority: int,
+    use: str = "sig",
 ) -> RealmKey:
     private, public = pem_pair(private_key)
     return RealmKey(
@@ -95,7 +98,7 @@ def _asymmetric_key(
         realm_id=realm_id,
         provider=provider,
         algorithm=algorithm,
-        use="sig",
+        use=use,
         kid=key_id(private_key.public_key()),
         private_key=private,
         public_key=public,
@@ -117,6 +120,23 @@ def generate_rsa_key(
         now=now,
         algorithm=algorithm,
         priority=priority,
+    )
+
+
+def generate_rsa_enc_key(
+    realm_id: str, realm_name: str, now: int, *, algorithm: str = "RSA-OAEP", priority: int = 100
+) -> RealmKey:
+    """Keycloak's rsa-enc-generated provider: the realm's public encryption key (JWKS
+    `use: enc`), for clients that encrypt to the server; it never signs."""
+    return _asymmetric_key(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        provider="rsa-enc-generated",
+        realm_id=realm_id,
+        realm_name=realm_name,
+        now=now,
+        algorithm=algorithm,
+        priority=priority,
+        use="enc",
     )
 
 
@@ -171,13 +191,18 @@ def generate_aes_key(realm_id: str, now: int, *, priority: int = 100) -> RealmKe
 
 
 def default_realm_keys(realm_id: str, realm_name: str, now: int) -> list[RealmKey]:
-    """RS256 is the realm's default signer; ES256 signs for clients that ask for it;
-    HS512 signs what only this server reads (refresh tokens, the identity cookie); AES is
-    Keycloak's encryption key, created for parity and never used to sign."""
+    """Keycloak's default key providers for a new realm, priority 100 each:
+    `rsa-generated` (RS256, the realm's default signer), `rsa-enc-generated` (RSA-OAEP,
+    encryption), `hmac-generated-hs512` (signs what only this server reads: refresh
+    tokens, the identity cookie) and `aes-generated`.
+
+    No EC key: the JWKS would list it beside the RSA one, and a client that verifies with
+    the whole JWKS and RS256 alone (python-jose's `jwt.decode`) trips over it. A client or
+    realm that asks for ES256 gets a key the way Keycloak does, as a fallback or an
+    `ecdsa-generated` component an admin adds."""
     return [
         generate_rsa_key(realm_id, realm_name, now),
-        generate_ec_key(realm_id, realm_name, now),
+        generate_rsa_enc_key(realm_id, realm_name, now),
         generate_hmac_key(realm_id, now, algorithm="HS512"),
-        generate_hmac_key(realm_id, now, algorithm="HS256"),
         generate_aes_key(realm_id, now),
     ]

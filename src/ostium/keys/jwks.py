@@ -52,12 +52,24 @@ def _thumb(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _order(key: RealmKey) -> tuple[int, int, int, str]:
+    """Keycloak's key order (`DefaultKeyManager`): by provider priority, highest first.
+    Keycloak breaks a tie by component id, which is random; here signing keys come before
+    encryption keys, RSA before EC, so the realm's RS256 key leads. A client that takes
+    the first key gets one that verifies, and python-jose, which tries the keys in order
+    and stops at the first that verifies, never reaches an EC key of a realm made before
+    Ostium stopped creating one (such a key would fail its RS256-only call)."""
+    return (-key.priority, 0 if key.use == "sig" else 1, 0 if key.key_type == "RSA" else 1, key.id)
+
+
 def public_jwks(keys: Iterable[RealmKey]) -> dict[str, list[dict[str, object]]]:
-    """Enabled asymmetric keys, active and passive; never a private part or an oct key."""
+    """Enabled asymmetric keys, active and passive, signing (`use: sig`) and encryption
+    (`use: enc`) alike, as Keycloak's `certs` endpoint; never a private part, never an HMAC
+    or AES secret."""
     return {
         "keys": [
             _jwk(k)
-            for k in sorted(keys, key=lambda k: (-k.priority, k.algorithm, k.kid))
+            for k in sorted(keys, key=_order)
             if k.enabled and k.key_type in ("RSA", "EC") and k.public_key
         ]
     }

@@ -34,6 +34,7 @@ __all__ = [
     "PROVIDERS",
     "PROVIDER_TYPE",
     "SECRET_VALUE",
+    "SIGNATURE_ALGORITHMS",
     "Config",
     "KeyProviderError",
     "component_config",
@@ -53,6 +54,8 @@ Config = dict[str, list[str]]
 
 _RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 _RSA_KEY_SIZES = (2048, 3072, 4096)
+# Keycloak's rsa-enc-generated algorithms; RSA-OAEP is its default.
+_RSA_ENC_ALGORITHMS = ("RSA-OAEP", "RSA-OAEP-256", "RSA1_5")
 _HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 _HMAC_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)  # Keycloak's list and 48 (HS384)
 _AES_SIZES = (16, 24, 32)
@@ -62,11 +65,14 @@ _CURVES: dict[str, tuple[str, ec.EllipticCurve]] = {
     "P-521": ("ES512", ec.SECP521R1()),
 }
 _CURVE_OF = {algorithm: name for name, (algorithm, _) in _CURVES.items()}
+# What the generated providers can sign with (RFC 7518 §3.1); RSA-OAEP and AES keys never sign.
+SIGNATURE_ALGORITHMS = frozenset({*_RSA_ALGORITHMS, *_CURVE_OF, *_HMAC_ALGORITHMS})
 _COMMON = ("priority", "enabled", "active")
 # The config properties each provider declares: the admin API shows only these (Keycloak's
 # non-internal ComponentRepresentation), with the secret ones masked.
 _DECLARED: dict[str, tuple[str, ...]] = {
     "rsa-generated": (*_COMMON, "keySize", "algorithm"),
+    "rsa-enc-generated": (*_COMMON, "keySize", "algorithm"),
     "rsa": (*_COMMON, "privateKey", "certificate", "algorithm"),
     "ecdsa-generated": (*_COMMON, "ecdsaEllipticCurveKey", "ecGenerateCertificate"),
     "hmac-generated": (*_COMMON, "secretSize", "algorithm"),
@@ -172,11 +178,12 @@ def _asymmetric(
     algorithm: str,
     realm_name: str,
     certificate: str | None,
+    use: str = "sig",
 ) -> _Material:
     private, public = pem_pair(private_key)
     return _Material(
         algorithm=algorithm,
-        use="sig",
+        use=use,
         kid=key_id(private_key.public_key()),
         private_key=private,
         public_key=public,
@@ -184,8 +191,15 @@ def _asymmetric(
     )
 
 
-def _rsa(config: Config, realm_name: str, *, uploaded: bool) -> _Material:
-    algorithm = _choice(_first(config, "algorithm"), _RSA_ALGORITHMS, "Algorithm", "RS256")
+def _rsa(config: Config, realm_name: str, *, uploaded: bool, use: str = "sig") -> _Material:
+    """An RSA key: `use="enc"` is Keycloak's rsa-enc-generated (RSA-OAEP by default), an
+    encryption key that never signs; otherwise a signing key (RS256 by default)."""
+    if use == "enc":
+        algorithm = _choice(
+            _first(config, "algorithm"), _RSA_ENC_ALGORITHMS, "Algorithm", "RSA-OAEP"
+        )
+    else:
+        algorithm = _choice(_first(config, "algorithm"), _RSA_ALGORITHMS, "Algorithm", "RS256")
     text = _first(config, "privateKey")
     if uploaded and text is None:
         raise KeyProviderError("'Private RSA Key' is required")
@@ -203,7 +217,7 @@ def _rsa(config: Config, realm_name: str, *, uploaded: bool) -> _Material:
                 f"'Key size' should be one of {', '.join(map(str, _RSA_KEY_SIZES))}"
             )
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=size or 2048)
-        return _asymmetric(private_key, algorithm, realm_name, None)
+        return _asymmetric(private_key, algorithm, realm_name, None, use)
     assert isinstance(private_key, rsa.RSAPrivateKey)
     certificate = None
     if (text := _first(config, "certificate")) is not None:
@@ -211,7 +225,7 @@ def _rsa(config: Config, realm_name: str, *, uploaded: bool) -> _Material:
         if loaded.public_key() != private_key.public_key():
             raise KeyProviderError("Certificate does not match private key")
         certificate = _pem_certificate(loaded)
-    return _asymmetric(private_key, algorithm, realm_name, certificate)
+    return _asymmetric(private_key, algorithm, realm_name, certificate, use)
 
 
 def _ecdsa(config: Config, realm_name: str) -> _Material:
@@ -280,6 +294,8 @@ def _secret(config: Config, *, algorithm: str, use: str, sizes: Sequence[int]) -
 def _material(provider_id: str, config: Config, realm_name: str) -> _Material:
     if provider_id == "rsa-generated":
         return _rsa(config, realm_name, uploaded=False)
+    if provider_id == "rsa-enc-generated":
+        return _rsa(config, realm_name, uploaded=False, use="enc")
     if provider_id == "rsa":
         return _rsa(config, realm_name, uploaded=True)
     if provider_id == "ecdsa-generated":
@@ -347,11 +363,11 @@ def component_config(key: RealmKey, *, secrets: bool) -> Config:
     if key.disable_at is not None:
         config[DISABLE_AT] = [str(key.disable_at)]
     material: Config = {}
-    if key.provider in ("rsa-generated", "rsa"):
+    if key.provider in ("rsa-generated", "rsa-enc-generated", "rsa"):
         private_key = serialization.load_pem_private_key(key.private_key.encode(), password=None)
         assert isinstance(private_key, rsa.RSAPrivateKey)
         config["algorithm"] = [key.algorithm]
-        if key.provider == "rsa-generated":
+        if key.provider != "rsa":
             config["keySize"] = [str(private_key.key_size)]
         # Keycloak writes the PKCS#1 body without its PEM armour.
         material["privateKey"] = [
@@ -417,13 +433,15 @@ def generation_config(
     `like` is the key being replaced: the new one is of the same kind, so an uploaded
     4096-bit RSA key is followed by a generated 4096-bit one, a 32-byte secret by another."""
     config: Config = {"priority": [str(priority)]}
-    if algorithm in _RSA_ALGORITHMS:
+    if algorithm in _RSA_ALGORITHMS or algorithm in _RSA_ENC_ALGORITHMS:
         config["algorithm"] = [algorithm]
         if like is not None and like.key_type == "RSA":
             private_key = serialization.load_pem_private_key(like.private_key.encode(), None)
             assert isinstance(private_key, rsa.RSAPrivateKey)
             config["keySize"] = [str(max(private_key.key_size, 2048))]
-        return "rsa-generated", config
+        return (
+            "rsa-enc-generated" if algorithm in _RSA_ENC_ALGORITHMS else "rsa-generated"
+        ), config
     if algorithm in _CURVE_OF:
         config["ecdsaEllipticCurveKey"] = [_CURVE_OF[algorithm]]
         return "ecdsa-generated", config

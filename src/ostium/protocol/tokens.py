@@ -41,13 +41,16 @@ from typing import Protocol
 
 from ostium.clock import Clock
 from ostium.domain import Client, ProtocolMapper, Realm, RealmKey, User, UserSession
+from ostium.errors import ServerError
 from ostium.keys import TokenRejected, active_key, decode, sign
+from ostium.keys.selection import INTERNAL_ALGORITHM
 from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.mappers import MapperInput, apply_mappers
 from ostium.protocol.mappers import audiences as mapper_audiences
 from ostium.protocol.scopes import scope_claim
 from ostium.services.groups import user_group_paths
+from ostium.services.keys import fallback_key
 from ostium.services.roles import effective_roles, role_claims
 from ostium.services.sessions import live_user_session, new_id, session_expires_at
 from ostium.storage.interfaces import Repositories
@@ -79,10 +82,6 @@ ID = "ID"
 REFRESH = "Refresh"
 OFFLINE = "Offline"
 IDENTITY = "Serialized-ID"  # the KEYCLOAK_IDENTITY cookie's token
-
-# Internal tokens (refresh, identity cookie) are only ever read by this server, so a
-# symmetric key is enough and faster, as in Keycloak.
-INTERNAL_ALGORITHM = "HS512"
 
 
 # Tokens are minted by this server's nodes, whose clocks may differ by a little: a token
@@ -155,15 +154,17 @@ class IssuedTokens:
         return body
 
 
+def signature_algorithm(ctx: RealmContext, client: Client | None) -> str:
+    """The client's `access.token.signed.response.alg`, else the realm's default."""
+    wanted = client.attributes.get("access.token.signed.response.alg") if client else None
+    return wanted or ctx.realm.default_signature_algorithm or "RS256"
+
+
 def signing_key(
     ctx: RealmContext, client: Client | None = None, *, internal: bool = False
 ) -> RealmKey:
-    if internal:
-        algorithm = INTERNAL_ALGORITHM
-    else:
-        wanted = client.attributes.get("access.token.signed.response.alg") if client else None
-        algorithm = wanted or ctx.realm.default_signature_algorithm or "RS256"
-    key = active_key(ctx.keys, algorithm)
+    algorithm = INTERNAL_ALGORITHM if internal else signature_algorithm(ctx, client)
+    key = active_key(ctx.keys, algorithm, use="sig")
     if key is None:
         raise TokenProblem("no_key", f"The realm has no active {algorithm} key")
     return key
@@ -235,7 +236,23 @@ async def issue_tokens(
     access["scope"] = scope
     access.update(user_claims(user, scopes))
     apply_mappers(mappers, "access", access, mapper_data)
-    key = signing_key(ctx, client)
+    algorithm = signature_algorithm(ctx, client)
+    if active_key(ctx.keys, algorithm, use="sig") is None:
+        # Keycloak's DefaultKeyManager makes a `fallback-<alg>` key for an algorithm a
+        # client asks for and the realm has no key of (ES256 is not among the defaults).
+        made = await fallback_key(repos, realm, algorithm, now)
+        if made is not None:
+            ctx.keys = [*ctx.keys, made]
+    try:
+        key = signing_key(ctx, client)
+    except TokenProblem:
+        # A client set up with an algorithm nothing signs with (RSA-OAEP, a typo): the
+        # server's configuration is at fault, not the request; say which setting.
+        raise ServerError(
+            f"No key signs with {algorithm[:32]}, the signature algorithm set for client "
+            f"'{client.client_id}'",
+            event="no_key",
+        ) from None
     access_token = sign(access, key, typ="JWT")
     issued = IssuedTokens(
         access_token=access_token,

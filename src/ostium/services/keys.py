@@ -18,6 +18,7 @@ from ostium.keys import active_key, default_realm_keys
 from ostium.keys.providers import (
     PROVIDER_TYPE,
     SECRET_VALUE,
+    SIGNATURE_ALGORITHMS,
     KeyProviderError,
     component_config,
     generation_config,
@@ -25,12 +26,13 @@ from ostium.keys.providers import (
     normalise_config,
 )
 from ostium.keys.rotation import DEFAULT_GRACE_PERIOD, Rotation, grace_over, plan_rotation
-from ostium.protocol.tokens import INTERNAL_ALGORITHM
+from ostium.keys.selection import INTERNAL_ALGORITHM
 from ostium.storage.interfaces import Repositories
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",
     "current_keys",
+    "fallback_key",
     "key_from_representation",
     "rotate_keys",
     "update_key_provider",
@@ -62,22 +64,36 @@ async def current_keys(repos: Repositories, realm: Realm, now: int) -> list[Real
     for algorithm in sorted({INTERNAL_ALGORITHM, realm.default_signature_algorithm or "RS256"}):
         if active_key(settled, algorithm) is not None:
             continue
-        try:
-            provider, config = generation_config(algorithm, -100)
-        except KeyProviderError:
-            continue  # an algorithm no provider makes: token requests say so themselves
-        fallback = key_from_component(
-            component_id=_new_id(),
-            name=f"fallback-{algorithm}",
-            provider_id=provider,
-            config=config,
-            realm_id=realm.id,
-            realm_name=realm.name,
-            now=now,
-        )
-        await repos.keys.add(fallback)
-        settled.append(fallback)
+        fallback = await fallback_key(repos, realm, algorithm, now)
+        if fallback is not None:
+            settled.append(fallback)
     return settled
+
+
+async def fallback_key(
+    repos: Repositories, realm: Realm, algorithm: str, now: int
+) -> RealmKey | None:
+    """A new key for an algorithm the realm must sign with and has no active key of, as
+    Keycloak's `fallback-<alg>` provider (priority -100, so any configured key wins).
+    None for an algorithm no provider signs with (an encryption algorithm named where a
+    signature one belongs, a typo): the token request says so itself."""
+    if algorithm not in SIGNATURE_ALGORITHMS:
+        return None
+    try:
+        provider, config = generation_config(algorithm, -100)
+    except KeyProviderError:
+        return None
+    fallback = key_from_component(
+        component_id=_new_id(),
+        name=f"fallback-{algorithm}",
+        provider_id=provider,
+        config=config,
+        realm_id=realm.id,
+        realm_name=realm.name,
+        now=now,
+    )
+    await repos.keys.add(fallback)
+    return fallback
 
 
 async def rotate_keys(

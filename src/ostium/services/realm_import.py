@@ -261,8 +261,9 @@ def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int)
     imported = []
     for index, raw in enumerate(_list(components, PROVIDER_TYPE, "components")):
         if raw.get("providerId") not in PROVIDERS:
-            # Keycloak exports carry providers Ostium has no use for (rsa-enc-generated,
-            # java-keystore): the realm imports without them, and the log says so.
+            # Keycloak exports may carry providers Ostium has no use for (java-keystore,
+            # rsa-enc-generated's cousins): the realm imports without them, and the log
+            # says so.
             _log.warning(
                 "Realm '%s': %s[%d]: key provider %r is not supported, skipped",
                 bundle.realm.name,

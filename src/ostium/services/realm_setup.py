@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ostium.domain import Client, ClientScope, Credential, Group, Realm, RealmKey, Role, User
+from ostium.domain.client import AUTH_ADMIN_URL, AUTH_BASE_URL
 from ostium.domain.user import PASSWORD
 from ostium.keys import default_realm_keys
 from ostium.services.passwords import hash_password
@@ -152,7 +153,11 @@ def _client(realm: Realm, client_id: str, **settings: object) -> Client:
 def new_realm(
     name: str, now: int, *, master: bool = False, realm_id: str | None = None
 ) -> RealmBundle:
-    """Keycloak's content for a new realm: default roles, the built-in clients, keys."""
+    """Keycloak's content for a new realm: default roles, the built-in clients, keys.
+
+    The browser clients hold relative redirect URIs under a rootUrl placeholder
+    (`${authBaseUrl}`, `${authAdminUrl}`), as Keycloak's, so they follow the server to
+    whatever hostname it is reached at."""
     realm = Realm(id=realm_id or new_id(), name=name)
     if master:
         # The name the welcome and login pages show; this server is Ostium, not Keycloak.
@@ -166,6 +171,7 @@ def new_realm(
         "account",
         name="${client_account}",
         public_client=True,
+        root_url=AUTH_BASE_URL,
         base_url=f"{base}/account/",
         redirect_uris=[f"{base}/account/*"],
     )
@@ -176,6 +182,7 @@ def new_realm(
             "account-console",
             name="${client_account-console}",
             public_client=True,
+            root_url=AUTH_BASE_URL,
             base_url=f"{base}/account/",
             redirect_uris=[f"{base}/account/*"],
             attributes={"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
@@ -199,6 +206,7 @@ def new_realm(
             "security-admin-console",
             name="${client_security-admin-console}",
             public_client=True,
+            root_url=AUTH_ADMIN_URL,
             base_url=f"/admin/{name}/console/",
             redirect_uris=[f"/admin/{name}/console/*"],
             web_origins=["+"],

@@ -14,6 +14,8 @@ __all__ = ["AuthorizationRequest", "PendingAuthorization"]
 class AuthorizationRequest:
     params: Mapping[str, str]
     client: Client | None = None
+    # The server's base URL for this request: relative redirect URIs resolve against it.
+    base_url: str = ""
     # Set only once validated against the client: until then no error may redirect.
     redirect_uri: str | None = None
     response_mode: str = "query"

@@ -34,7 +34,9 @@ class RequestUriNotSupported(OAuthError):
 
 def check_redirect_uri(request: AuthorizationRequest) -> None:
     """RFC 6749 §3.1.2.3 / OIDC Core §3.1.2.1: redirect_uri is required and must match a
-    registered one exactly (or Keycloak's trailing `*`); never redirect before this."""
+    registered one exactly (or Keycloak's trailing `*`), relative ones resolved against the
+    client's rootUrl or the server's URL (Keycloak's RedirectUtils); never redirect before
+    this."""
     client = request.client
     assert client is not None  # check_client ran first
     uri = request.get("redirect_uri")
@@ -42,7 +44,7 @@ def check_redirect_uri(request: AuthorizationRequest) -> None:
         raise InvalidRequest(
             "Missing parameter: redirect_uri", redirectable=False, event="invalid_redirect_uri"
         )
-    if not client.is_valid_redirect_uri(uri):
+    if not client.is_valid_redirect_uri(uri, base_url=request.base_url):
         raise InvalidRequest(
             "Invalid parameter: redirect_uri",
             detail=f"{uri!r} is not registered for {client.client_id}",
