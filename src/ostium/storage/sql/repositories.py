@@ -8,7 +8,18 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    delete,
+    func,
+    insert,
+    intersect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ostium.domain import (
@@ -324,6 +335,7 @@ def user_search_query(query: Any, realm_id: str, filters: UserFilter) -> Any:
     if filters.email_verified is not None:
         query = query.where(c.email_verified == filters.email_verified)
     a = t.user_attributes.c
+    matching: list[Any] = []
     for name, value in filters.attributes.items():
         key = attribute_search_key(value, lower=True)
         # Attribute values match whole (case-insensitively) unless `exact=false` was
@@ -333,15 +345,19 @@ def user_search_query(query: Any, realm_id: str, filters: UserFilter) -> Any:
             matches = a.value.like(f"%{_escape_like(key)}%", escape="\\")
         else:
             matches = a.value == key
-        query = query.where(
-            c.id.in_(
-                select(a.user_id).where(
-                    a.realm_id == realm_id,
-                    a.name == attribute_search_key(name, lower=False),
-                    matches,
-                )
+        matching.append(
+            select(a.user_id).where(
+                a.realm_id == realm_id, a.name == attribute_search_key(name, lower=False), matches
             )
         )
+    # One set of user ids per pair, intersected before users is touched: each set is an
+    # index-only scan of (realm_id, name, value, user_id), and the planners (PostgreSQL's
+    # especially, which underestimates correlated name/value pairs) would otherwise
+    # probe pairs one user at a time.
+    if len(matching) == 1:
+        query = query.where(c.id.in_(matching[0]))
+    elif matching:
+        query = query.where(c.id.in_(intersect(*matching)))
     return query
 
 

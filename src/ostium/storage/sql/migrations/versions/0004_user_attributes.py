@@ -36,7 +36,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_attributes", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_user_attributes_realm_name_value", ["realm_id", "name", "value"], unique=False
+            "ix_user_attributes_realm_name_value",
+            ["realm_id", "name", "value", "user_id"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_user_attributes_user_id"), ["user_id"], unique=False)
     # Backfill from the JSON column, a page of users at a time (keyset on id) so a large
