@@ -86,7 +86,7 @@ async def test_the_error_page_is_translated(ostium: OstiumUnderTest) -> None:
 
 async def test_html_refused_with_q_0_is_not_a_browser(ostium: OstiumUnderTest) -> None:
     response = await ostium.client.get(
-        f"{BASE}/nope", headers={"Accept": "text/html;q=0, application/json"}
+        f"{BASE}/nope", headers={"Accept": "text/html;q=0.0, application/json"}
     )
     assert response.json() == NOT_FOUND
 

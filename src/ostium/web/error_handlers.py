@@ -66,15 +66,28 @@ def wants_html(request: Request) -> bool:
     MediaTypeMatcher.isHtmlRequest decides between the error page and JSON."""
     for item in request.headers.get("accept", "").split(","):
         media, *params = (part.strip() for part in item.split(";"))
-        if media.lower() in _HTML_TYPES and "q=0" not in (p.replace(" ", "") for p in params):
+        if media.lower() in _HTML_TYPES and _quality(params) > 0:
             return True
     return False
+
+
+def _quality(params: list[str]) -> float:
+    """The `q` of a media range (RFC 9110 §12.4.2), 1 when absent, 0 when unreadable."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's HTTPException (unknown path 404, wrong method 405, …) in Keycloak's
     shape; the `Allow` header of a 405 is kept."""
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     status = exc.status_code
     try:
         phrase = HTTPStatus(status).phrase
