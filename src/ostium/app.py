@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from ostium.admin.app import create_admin_app
+from ostium.web.error_handlers import http_error
 from ostium.web.middleware.body_limit import BodyLimitMiddleware
 from ostium.web.middleware.metrics import MetricsMiddleware
 from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
@@ -24,6 +26,11 @@ def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -
     ]
     if registry is not None:
         middleware.insert(0, Middleware(MetricsMiddleware, registry=registry))
-    app = Starlette(routes=routes(create_admin_app(runtime)), middleware=middleware)
+    app = Starlette(
+        routes=routes(create_admin_app(runtime)),
+        middleware=middleware,
+        # Unknown paths and wrong methods: Keycloak's JSON or its error page.
+        exception_handlers={HTTPException: http_error},
+    )
     app.state.runtime = runtime
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from ostium.admin import (
     attack_detection,
@@ -19,6 +20,7 @@ from ostium.admin import (
     users,
 )
 from ostium.admin.errors import AdminError
+from ostium.web.error_handlers import http_error
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_admin_app"]
@@ -52,6 +54,10 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     async def admin_error(request: Request, exc: AdminError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="ostium"'} if exc.status_code == 401 else None
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+    # Unknown admin paths and wrong methods (the OpenAPI route too) answer as Keycloak,
+    # not with FastAPI's {"detail": …}.
+    app.add_exception_handler(HTTPException, http_error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

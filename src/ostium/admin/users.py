@@ -17,6 +17,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import roles_named
+from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.admin.sessions import session_representations
 from ostium.domain import PASSWORD, Realm, User
 from ostium.services.groups import group_path
@@ -24,7 +25,7 @@ from ostium.services.logout import end_sessions
 from ostium.services.realm_import import apply_user, parse_credential
 from ostium.services.realm_setup import new_id
 from ostium.services.roles import expand_composites
-from ostium.storage.interfaces import Repositories
+from ostium.storage.interfaces import Repositories, UserFilter
 
 __all__ = ["router"]
 
@@ -43,32 +44,67 @@ async def _check_email(repos: Repositories, realm: Realm, user: User) -> None:
 
 @dataclass(frozen=True)
 class UserFilters:
-    """Keycloak's user search parameters, shared by the search and its count."""
+    """Keycloak's user search parameters (UsersResource.getUsers), shared by the search
+    and its count, read in Keycloak's order:
+
+    1. `search` (a substring of username, email, first or last name; `*` lists all) with
+       `enabled`; Keycloak ignores the other filters then, and so does Ostium;
+    2. otherwise any of `username`, `email`, `firstName`, `lastName`, `emailVerified`,
+       `enabled`, `idpAlias`, `idpUserId`, `exact` or a `q` with at least one pair:
+       all of them must hold, and service accounts are listed too, as in Keycloak;
+    3. otherwise every user but the service accounts.
+
+    `q` is `key:value` pairs of user attributes (see admin/search_query.py); a `q`
+    without a single pair filters nothing, as in Keycloak. `idpAlias`/`idpUserId` filter
+    on identity-provider links: Ostium has no identity brokering yet, so no user has one
+    and such a filter matches nobody.
+    """
 
     search: str | None = None
     username: str | None = None
     email: str | None = None
     firstName: str | None = None
     lastName: str | None = None
-    exact: bool = False
-
-    def any(self) -> bool:
-        return any((self.term, self.username, self.email, self.firstName, self.lastName))
+    exact: bool | None = None
+    enabled: bool | None = None
+    emailVerified: bool | None = None
+    idpAlias: str | None = None
+    idpUserId: str | None = None
+    q: str | None = None
 
     @property
     def term(self) -> str | None:
         return None if self.search and self.search.strip() == "*" else self.search
 
-    async def find(self, repos: Repositories, realm: Realm, **page: Any) -> list[User]:
-        return await repos.users.search(
-            realm.id,
-            search=self.term,
+    def attributes(self) -> dict[str, str]:
+        if self.q is None:
+            return {}
+        try:
+            return parse_search_query(self.q)
+        except InvalidSearchQueryError as error:
+            raise BadRequest(str(error)) from None
+
+    def storage_filter(self) -> UserFilter | None:
+        """The filter for storage, or None when no user can match."""
+        if self.search is not None:
+            return UserFilter(search=self.term.strip() if self.term else None, enabled=self.enabled)
+        attributes = self.attributes()
+        if self.idpAlias is not None or self.idpUserId is not None:
+            return None  # no identity-provider links exist (no brokering yet)
+        named = (self.username, self.email, self.firstName, self.lastName)
+        flags = (self.exact, self.enabled, self.emailVerified)
+        if not attributes and all(v is None for v in (*named, *flags)):
+            return UserFilter()
+        return UserFilter(
             username=self.username,
             email=self.email,
             first_name=self.firstName,
             last_name=self.lastName,
             exact=self.exact,
-            **page,
+            enabled=self.enabled,
+            email_verified=self.emailVerified,
+            attributes=attributes,
+            include_service_accounts=True,
         )
 
 
@@ -81,9 +117,14 @@ async def search_users(
     realm: str = Path(),
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
+    """Keycloak's GET users; `briefRepresentation=true` gives ModelToRepresentation's
+    brief form (no attributes, required actions or credentials summary)."""
+    wanted = filters.storage_filter()
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-users")
-        users = await filters.find(repos, loaded, **paging(first, max))
+        if wanted is None:
+            return []
+        users = await repos.users.search(loaded.id, wanted, **paging(first, max))
     return [user_representation(u, brief=briefRepresentation) for u in users]
 
 
@@ -91,12 +132,11 @@ async def search_users(
 async def count_users(
     filters: UserFilters = Depends(), realm: str = Path(), a: Admin = Depends(admin)
 ) -> int:
-    """All users, or those the same filters as the search would list."""
+    """How many users the search with the same filters would list (unpaged)."""
+    wanted = filters.storage_filter()
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-users")
-        if not filters.any():
-            return await repos.users.count(loaded.id)
-        return len(await filters.find(repos, loaded, first=0, max=None))
+        return 0 if wanted is None else await repos.users.count(loaded.id, wanted)
 
 
 @router.post(BASE, status_code=201)

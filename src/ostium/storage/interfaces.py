@@ -7,8 +7,9 @@ the block ends and rolls back on any exception, so no request leaves half a reco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ostium.domain import (
@@ -38,6 +39,7 @@ __all__ = [
     "RevokedTokenRepository",
     "RoleRepository",
     "Storage",
+    "UserFilter",
     "UserRepository",
     "UserSessionRepository",
 ]
@@ -78,6 +80,30 @@ class ClientScopeRepository(Protocol):
     async def delete(self, realm_id: str, id: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class UserFilter:
+    """A user search, as Keycloak's UserProvider.searchForUserStream takes it; every
+    filter given must hold (AND).
+
+    `search` is a substring of username, email, first or last name. The four named
+    fields match a substring, or the whole value (case-insensitively) when `exact`.
+    `attributes` are `q`'s pairs: a user matches a pair when one value of that attribute
+    equals it case-insensitively (Keycloak's default for attributes), or contains it when
+    `exact` is explicitly False. Service accounts are left out unless asked for.
+    """
+
+    search: str | None = None
+    username: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    exact: bool | None = None
+    enabled: bool | None = None
+    email_verified: bool | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    include_service_accounts: bool = False
+
+
 class UserRepository(Protocol):
     async def get(self, realm_id: str, id: str) -> User | None: ...
     async def get_by_username(self, realm_id: str, username: str) -> User | None:
@@ -89,20 +115,18 @@ class UserRepository(Protocol):
     async def search(
         self,
         realm_id: str,
+        filters: UserFilter | None = None,
         *,
-        search: str | None = None,
-        username: str | None = None,
-        email: str | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        exact: bool = False,
         first: int = 0,
         max: int | None = None,
     ) -> list[User]:
-        """Users other than service accounts, by username (Keycloak's user search)."""
+        """The users that match every filter, by username (Keycloak's user search)."""
         ...
 
-    async def count(self, realm_id: str) -> int: ...
+    async def count(self, realm_id: str, filters: UserFilter | None = None) -> int:
+        """How many users `search` with the same filters would list, unpaged."""
+        ...
+
     async def add(self, user: User) -> None: ...
     async def update(self, user: User) -> None: ...
     async def delete(self, realm_id: str, id: str) -> None: ...

@@ -2,12 +2,19 @@
 
 Anything that is not an `OAuthError` is a bug: it is logged with its trace and the
 client sees a generic `server_error`, never the exception text.
+
+HTTP-level errors (no such path, a method the path does not take) answer as Keycloak's
+KeycloakErrorHandler does, on the public port and in the admin API alike: an API client
+gets `{"error": "HTTP 404 Not Found"}` (the JAX-RS exception message), a browser (one
+that asks for HTML) the themed error page.
 """
 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -16,7 +23,7 @@ from ostium.protocol.results import Page
 from ostium.web.responses import render_page
 from ostium.web.runtime import Runtime
 
-__all__ = ["json_error", "page_error", "unexpected"]
+__all__ = ["http_error", "json_error", "page_error", "unexpected", "wants_html"]
 
 _log = logging.getLogger("ostium.web")
 
@@ -47,3 +54,60 @@ def page_error(runtime: Runtime, request: Request, error: OAuthError) -> Respons
         status_code=status,
     )
     return render_page(runtime, request, page)
+
+
+# The message each status shows on the error page; Keycloak's `pageNotFound` for 404.
+_PAGE_MESSAGES = {404: "pageNotFound", 405: "methodNotAllowed"}
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def wants_html(request: Request) -> bool:
+    """A browser: its Accept header names HTML itself (not only `*/*`), as Keycloak's
+    MediaTypeMatcher.isHtmlRequest decides between the error page and JSON."""
+    for item in request.headers.get("accept", "").split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() in _HTML_TYPES and _quality(params) > 0:
+            return True
+    return False
+
+
+def _quality(params: list[str]) -> float:
+    """The `q` of a media range (RFC 9110 §12.4.2), 1 when absent, 0 when unreadable."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTPException (unknown path 404, wrong method 405, …) in Keycloak's
+    shape; the `Allow` header of a 405 is kept."""
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
+    status = exc.status_code
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if wants_html(request) and runtime is not None and status >= 400:
+        page = Page(
+            "error.html",
+            {
+                "message_key": _PAGE_MESSAGES.get(status),
+                "message_args": [],
+                "message_text": phrase,
+                "back_url": None,
+            },
+            status_code=status,
+        )
+        response = render_page(runtime, request, page)
+        response.headers.update(exc.headers or {})
+        return response
+    return JSONResponse(
+        {"error": f"HTTP {status} {phrase}"}, status_code=status, headers=exc.headers
+    )

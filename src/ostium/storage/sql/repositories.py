@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    delete,
+    func,
+    insert,
+    intersect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ostium.domain import (
@@ -24,7 +36,7 @@ from ostium.domain import (
     User,
     UserSession,
 )
-from ostium.storage.interfaces import DuplicateError
+from ostium.storage.interfaces import DuplicateError, UserFilter
 from ostium.storage.sql import tables as t
 
 if TYPE_CHECKING:
@@ -42,6 +54,9 @@ __all__ = [
     "SqlRoleRepository",
     "SqlUserRepository",
     "SqlUserSessionRepository",
+    "attribute_rows",
+    "attribute_search_key",
+    "user_search_query",
 ]
 
 D = TypeVar("D")
@@ -56,13 +71,14 @@ class _Repository:
     def __init__(self, conn: LazyConnection) -> None:
         self.conn = conn
 
-    async def _write(self, statement: Any) -> int:
-        """Runs a write in a savepoint so a constraint violation leaves the outer
-        transaction usable, and turns unique violations into DuplicateError."""
+    async def _write(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> int:
+        """Runs a write (with `rows`, an executemany) in a savepoint so a constraint
+        violation leaves the outer transaction usable, and turns unique violations into
+        DuplicateError."""
         try:
             conn = await self.conn.connection()
             async with conn.begin_nested():
-                result = await conn.execute(statement)
+                result = await conn.execute(statement, rows)
         except IntegrityError as error:
             if _is_unique_violation(error):
                 raise DuplicateError(str(error.orig).splitlines()[0]) from None
@@ -281,6 +297,70 @@ def _user(row: Row[Any]) -> User:
     )
 
 
+def user_search_query(query: Any, realm_id: str, filters: UserFilter) -> Any:
+    """`query` (a select of users, or of their count) narrowed by Keycloak's user search
+    predicates (JpaUserProvider.searchForUserStream), ANDed: `search` over the four name
+    columns, the named columns (substring unless `exact`), the two flags, and one
+    semi-join on user_attributes per `q` pair, which the (realm_id, name, value) index
+    answers."""
+    c = t.users.c
+    query = query.where(c.realm_id == realm_id)
+    if not filters.include_service_accounts:
+        query = query.where(c.service_account_client_id.is_(None))
+    if filters.search:
+        pattern = f"%{_escape_like(filters.search.lower())}%"
+        query = query.where(
+            or_(
+                c.username.like(pattern, escape="\\"),
+                c.email.like(pattern, escape="\\"),
+                func.lower(c.first_name).like(pattern, escape="\\"),
+                func.lower(c.last_name).like(pattern, escape="\\"),
+            )
+        )
+    for column, value, lower in (
+        (c.username, filters.username, True),
+        (c.email, filters.email, True),
+        (c.first_name, filters.first_name, False),
+        (c.last_name, filters.last_name, False),
+    ):
+        if value is None:
+            continue
+        target = func.lower(column) if not lower else column
+        if filters.exact:
+            query = query.where(target == value.lower())
+        else:
+            query = query.where(target.like(f"%{_escape_like(value.lower())}%", escape="\\"))
+    if filters.enabled is not None:
+        query = query.where(c.enabled == filters.enabled)
+    if filters.email_verified is not None:
+        query = query.where(c.email_verified == filters.email_verified)
+    a = t.user_attributes.c
+    matching: list[Any] = []
+    for name, value in filters.attributes.items():
+        key = attribute_search_key(value, lower=True)
+        # Attribute values match whole (case-insensitively) unless `exact=false` was
+        # asked for explicitly: Keycloak's default for attributes is exact.
+        matches: ColumnElement[bool]
+        if filters.exact is False and key == value.lower():
+            matches = a.value.like(f"%{_escape_like(key)}%", escape="\\")
+        else:
+            matches = a.value == key
+        matching.append(
+            select(a.user_id).where(
+                a.realm_id == realm_id, a.name == attribute_search_key(name, lower=False), matches
+            )
+        )
+    # One set of user ids per pair, intersected before users is touched: each set is an
+    # index-only scan of (realm_id, name, value, user_id), and the planners (PostgreSQL's
+    # especially, which underestimates correlated name/value pairs) would otherwise
+    # probe pairs one user at a time.
+    if len(matching) == 1:
+        query = query.where(c.id.in_(matching[0]))
+    elif matching:
+        query = query.where(c.id.in_(intersect(*matching)))
+    return query
+
+
 class SqlUserRepository(_Repository):
     def _row(self, user: User) -> dict[str, Any]:
         return {
@@ -330,63 +410,76 @@ class SqlUserRepository(_Repository):
     async def search(
         self,
         realm_id: str,
+        filters: UserFilter | None = None,
         *,
-        search: str | None = None,
-        username: str | None = None,
-        email: str | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        exact: bool = False,
         first: int = 0,
         max: int | None = None,
     ) -> list[User]:
-        c = t.users.c
-        # Service-account users are not listed, as in Keycloak's user search.
-        query = select(t.users).where(c.realm_id == realm_id, c.service_account_client_id.is_(None))
-        if search:
-            pattern = f"%{_escape_like(search.lower())}%"
-            query = query.where(
-                or_(
-                    c.username.like(pattern, escape="\\"),
-                    c.email.like(pattern, escape="\\"),
-                    func.lower(c.first_name).like(pattern, escape="\\"),
-                    func.lower(c.last_name).like(pattern, escape="\\"),
-                )
-            )
-        for column, value, lower in (
-            (c.username, username, True),
-            (c.email, email, True),
-            (c.first_name, first_name, False),
-            (c.last_name, last_name, False),
-        ):
-            if value is None:
-                continue
-            target = func.lower(column) if not lower else column
-            if exact:
-                query = query.where(target == value.lower())
-            else:
-                query = query.where(target.like(f"%{_escape_like(value.lower())}%", escape="\\"))
-        query = query.order_by(c.username).offset(first).limit(max)
+        query = user_search_query(select(t.users), realm_id, filters or UserFilter())
+        query = query.order_by(t.users.c.username).offset(first).limit(max)
         return [_user(r) for r in await self._all(query)]
 
-    async def count(self, realm_id: str) -> int:
-        result = await self.conn.execute(
-            select(func.count())
-            .select_from(t.users)
-            .where(t.users.c.realm_id == realm_id, t.users.c.service_account_client_id.is_(None))
+    async def count(self, realm_id: str, filters: UserFilter | None = None) -> int:
+        query = user_search_query(
+            select(func.count()).select_from(t.users), realm_id, filters or UserFilter()
         )
-        return int(result.scalar_one())
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def _write_attributes(self, user: User, *, replace: bool) -> None:
+        """The search rows of the user's attributes, in the caller's transaction."""
+        if replace:
+            await self.conn.execute(
+                delete(t.user_attributes).where(t.user_attributes.c.user_id == user.id)
+            )
+        rows = attribute_rows(user.id, user.realm_id, user.attributes)
+        if rows:
+            await self._write(insert(t.user_attributes), rows)
 
     async def add(self, user: User) -> None:
         await self._write(insert(t.users).values(**self._row(user)))
+        await self._write_attributes(user, replace=False)
 
     async def update(self, user: User) -> None:
         await self._write(update(t.users).where(t.users.c.id == user.id).values(**self._row(user)))
+        await self._write_attributes(user, replace=True)
 
     async def delete(self, realm_id: str, id: str) -> None:
+        # user_attributes rows go with the user (ON DELETE CASCADE).
         await self.conn.execute(
             delete(t.users).where(t.users.c.id == id, t.users.c.realm_id == realm_id)
         )
+
+
+# Keycloak keeps values over 255 characters out of its (name, value) index and matches
+# them by a hash of the lower-cased value (USER_ATTRIBUTE.LONG_VALUE_HASH_LOWER_CASE).
+# The same here, for names too, so no index entry outgrows PostgreSQL's B-tree limit.
+_LONGEST_INDEXED = 255
+
+
+def attribute_search_key(text: str, *, lower: bool) -> str:
+    """What user_attributes stores for an attribute name (as given: Keycloak matches names
+    case-sensitively) or value (lower-cased: Keycloak matches values case-insensitively)."""
+    key = text.lower() if lower else text
+    if len(key) <= _LONGEST_INDEXED:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def attribute_rows(
+    user_id: str, realm_id: str, attributes: Mapping[str, Sequence[str]]
+) -> list[dict[str, Any]]:
+    """One user_attributes row per distinct (name, value key); used by the repository and
+    by the migration that backfills the table."""
+    keys = {
+        (attribute_search_key(name, lower=False), attribute_search_key(value, lower=True))
+        for name, values in attributes.items()
+        for value in values
+        if isinstance(value, str)
+    }
+    return [
+        {"user_id": user_id, "realm_id": realm_id, "name": name, "value": value}
+        for name, value in sorted(keys)
+    ]
 
 
 def _escape_like(value: str) -> str:

@@ -97,6 +97,23 @@ users = Table(
     Index("ix_users_realm_email", "realm_id", "email"),
 )
 
+# The search side of users.attributes (the JSON column stays the read model, so loading a
+# user costs no join): one row per attribute value, written with the user in one
+# transaction. Keycloak's USER_ATTRIBUTE table with its (name, value) index plays the same
+# part for `GET users?q=name:value`. `name` and `value` hold search keys, not the
+# originals: see `attribute_search_key` in repositories.py.
+user_attributes = Table(
+    "user_attributes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _fk("user_id", "users.id"),
+    Column("realm_id", String(36), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    # user_id last makes the index covering: `q` reads user ids without the table.
+    Index("ix_user_attributes_realm_name_value", "realm_id", "name", "value", "user_id"),
+)
+
 credentials = Table(
     "credentials",
     metadata,

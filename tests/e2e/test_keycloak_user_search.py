@@ -1,0 +1,37 @@
+"""python-keycloak's user search with Keycloak's `q` attribute syntax, against a real
+server process (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from keycloak import KeycloakAdmin
+
+from tests.e2e.conftest import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_get_users_by_attribute(server: RunningServer) -> None:
+    admin = KeycloakAdmin(
+        server_url=server.base_url + "/",
+        username="admin",
+        password="admin-pw",
+        realm_name="test",
+        user_realm_name="master",
+        client_id="admin-cli",
+    )
+    for username, dept in (("q-ann", "eng"), ("q-bob", "eng"), ("q-cid", "sales")):
+        admin.create_user(
+            {"username": username, "enabled": True, "attributes": {"dept": [dept]}},
+            exist_ok=True,
+        )
+    assert admin.get_users({"q": "dept:nope"}) == []
+    assert sorted(u["username"] for u in admin.get_users({"q": "dept:eng"})) == [
+        "q-ann",
+        "q-bob",
+    ]
+    assert admin.users_count({"q": "dept:eng"}) == 2
+    assert [u["username"] for u in admin.get_users({"q": "dept:sales", "exact": True})] == ["q-cid"]
+    brief = admin.get_users({"q": "dept:sales", "briefRepresentation": True})
+    assert [u["username"] for u in brief] == ["q-cid"]
+    assert "attributes" not in brief[0]
