@@ -45,6 +45,14 @@ class AdminPrincipal:
         if not (implied & self.management_roles):
             raise Forbidden("HTTP 403 Forbidden")
 
+    def require_any(self, realm_name: str) -> None:
+        """Some admin role in the realm, before anything of it is looked up: a caller
+        with none learns nothing from the difference between 404 and 403."""
+        if self.superuser:
+            return
+        if self.realm.name != realm_name or not self.management_roles:
+            raise Forbidden("HTTP 403 Forbidden")
+
     def require_superuser(self) -> None:
         if not self.superuser:
             raise Forbidden("HTTP 403 Forbidden")
