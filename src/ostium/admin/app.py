@@ -7,12 +7,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin import (
+    action_emails,
     attack_detection,
     client_scopes,
     clients,
     components,
     credentials,
     groups,
+    impersonation,
     keys,
     realms,
     role_mappings,
@@ -43,6 +45,8 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         client_scopes,
         users,
         credentials,
+        action_emails,
+        impersonation,
         roles,
         roles_by_id,
         groups,

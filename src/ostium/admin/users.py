@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin, json_body, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
@@ -179,14 +179,6 @@ async def reset_password(
             user.required_actions.append("UPDATE_PASSWORD")
             await repos.users.update(user)
     return Response(status_code=204)
-
-
-@router.put(BASE + "/{id}/execute-actions-email")
-async def execute_actions_email(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        await a.user(repos, loaded, id)
-    return JSONResponse({"errorMessage": "Sending email is not supported yet"}, status_code=501)
 
 
 # --- role mappings ------------------------------------------------------------------------
