@@ -108,9 +108,9 @@ async def test_label_blank_is_400_then_set(ostium: OstiumUnderTest) -> None:
     too_long = await ostium.client.put(url, content=b"x" * 256, headers=plain)
     assert too_long.status_code == 400
     assert "userLabel" not in (await _credentials(ostium, headers, alice))[0]
-    ok = await ostium.client.put(url, content="My phone".encode(), headers=plain)
+    ok = await ostium.client.put(url, content="Téléphone".encode(), headers=plain)
     assert ok.status_code == 204
-    assert (await _credentials(ostium, headers, alice))[0]["userLabel"] == "My phone"
+    assert (await _credentials(ostium, headers, alice))[0]["userLabel"] == "Téléphone"
 
 
 async def test_reorder_and_remove(ostium: OstiumUnderTest) -> None:
