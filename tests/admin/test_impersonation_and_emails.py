@@ -55,6 +55,26 @@ async def test_impersonation_refuses_unknown_disabled_service_and_unauthorised(
 async def test_master_admin_impersonates_into_an_sso_session(ostium: OstiumUnderTest) -> None:
     headers = await admin_headers(ostium)
     alice = await user_id(ostium, headers, "alice")
+    app = await client_uuid(ostium, headers, "app")
+    for note, claim in (("IMPERSONATOR_ID", "id"), ("IMPERSONATOR_USERNAME", "username")):
+        mapper = await ostium.client.post(
+            f"{TEST}/clients/{app}/protocol-mappers/models",
+            json={
+                "name": f"impersonator {claim}",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-usersessionmodel-note-mapper",
+                "config": {
+                    "user.session.note": note,
+                    "claim.name": f"impersonator.{claim}",
+                    "jsonType.label": "String",
+                    "access.token.claim": "true",
+                },
+            },
+            headers=headers,
+        )
+        assert mapper.status_code == 201, mapper.text
+    ordinary = await ostium.password_grant()
+    assert "impersonator" not in _claims(ordinary.json()["access_token"])
     browser = ostium.browser()
     response = await browser.http.post(f"{TEST}/users/{alice}/impersonation", headers=headers)
     assert response.status_code == 200, response.text
@@ -85,6 +105,11 @@ async def test_master_admin_impersonates_into_an_sso_session(ostium: OstiumUnder
     assert tokens.status_code == 200, tokens.text
     assert _claims(tokens.json()["access_token"])["sub"] == alice
     assert _claims(tokens.json()["access_token"])["sid"] == event.session_id
+    # Keycloak's impersonator mappers read the session's notes.
+    assert _claims(tokens.json()["access_token"])["impersonator"] == {
+        "id": master_admin,
+        "username": "admin",
+    }
     await browser.aclose()
 
 
