@@ -191,3 +191,15 @@ async def test_action_emails_check_as_keycloak_then_say_mail_is_unavailable(
     assert (
         await ostium.client.put(f"{TEST}/users/{alice}/send-verify-email", headers=viewer)
     ).status_code == 403
+
+
+async def test_impersonation_feature_disabled_is_501(ostium: OstiumUnderTest) -> None:
+    headers = await admin_headers(ostium)
+    alice = await user_id(ostium, headers, "alice")
+    ostium.runtime.features_disabled = frozenset({"impersonation"})
+    response = await ostium.client.post(f"{TEST}/users/{alice}/impersonation", headers=headers)
+    assert response.status_code == 501
+    assert response.json() == {"error": "Feature not enabled"}
+    assert "set-cookie" not in response.headers
+    async with ostium.storage.transaction() as repos:
+        assert await repos.sessions.list_for_user(alice) == []

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin
-from ostium.admin.errors import BadRequest
+from ostium.admin.errors import AdminError, BadRequest
 from ostium.events import Event
 from ostium.protocol.results import JsonResult
 from ostium.protocol.sso import sso_cookies
@@ -33,10 +33,20 @@ router = APIRouter(tags=["Users"])
 IMPERSONATOR_ID = "IMPERSONATOR_ID"
 IMPERSONATOR_USERNAME = "IMPERSONATOR_USERNAME"
 IMPERSONATE = "IMPERSONATE"
+FEATURE = "impersonation"
+
+
+class FeatureDisabled(AdminError):
+    """`--features-disabled=impersonation`: Keycloak answers 501 "Feature not enabled"."""
+
+    status_code = 501
+    key = "error"
 
 
 @router.post("/realms/{realm}/users/{id}/impersonation")
 async def impersonate(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
+    if FEATURE in a.runtime.features_disabled:
+        raise FeatureDisabled("Feature not enabled")
     info = request_info(a.request)
     principal = a.principal
     async with a.transaction() as repos:
