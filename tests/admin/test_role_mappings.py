@@ -29,6 +29,7 @@ async def test_unknown_user_group_or_client_is_404_and_non_admin_is_403(
         "groups/nogroup/role-mappings/realm/available",
         f"users/{alice}/role-mappings/clients/noclient/composite",
         f"users/{alice}/role-mappings/clients/noclient/available",
+        f"users/{alice}/role-mappings/clients/noclient",
         "users/nobody/groups/count",
     ):
         response = await ostium.client.get(f"{TEST}/{path}", headers=headers)
@@ -161,6 +162,11 @@ async def test_roles_by_id_refuses_unknown_and_foreign_roles(ostium: OstiumUnder
         )
         assert bad.status_code == 400, body
         assert "errorMessage" in bad.json()
+    taken = await ostium.client.put(
+        f"{TEST}/roles-by-id/{editor['id']}", json={"name": "user"}, headers=headers
+    )
+    assert taken.status_code == 409
+    assert taken.json() == {"errorMessage": "Role with name user already exists"}
     assert (await ostium.client.get(f"{TEST}/roles/editor", headers=headers)).json() == editor
     default = (await ostium.client.get(f"{TEST}/roles/default-roles-test", headers=headers)).json()
     refused = await ostium.client.delete(f"{TEST}/roles-by-id/{default['id']}", headers=headers)

@@ -271,6 +271,8 @@ async def group_client_roles(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         group = await load_group(repos, loaded, id)
+        if await repos.clients.get(loaded.id, client) is None:
+            raise NotFound("Client not found")
         roles = await repos.roles.group_roles([group.id])
     return [role_representation(r) for r in roles if r.client_id == client]
 

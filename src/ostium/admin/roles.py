@@ -15,13 +15,13 @@ from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["apply_role_update", "check_deletable", "router"]
+__all__ = ["check_deletable", "router", "store_role_update"]
 
 router = APIRouter(tags=["Roles"])
 BASE = "/realms/{realm}/roles"
 
 
-def apply_role_update(role: Role, body: dict[str, Any]) -> None:
+def _apply(role: Role, body: dict[str, Any]) -> None:
     """A RoleRepresentation applied to a role (Keycloak: updateRole): a non-blank `name`
     renames it, `description` replaces it, `attributes`, when given, replace them all."""
     name, description, attributes = (
@@ -46,6 +46,22 @@ def apply_role_update(role: Role, body: dict[str, Any]) -> None:
         role.description = description
     if attributes is not None:
         role.attributes = {k: list(v) for k, v in attributes.items()}
+
+
+async def store_role_update(repos: Repositories, role: Role, body: dict[str, Any]) -> None:
+    """Apply and store the update; a new name another role of the same container has
+    is a conflict (409), as Keycloak answers."""
+    old_name = role.name
+    _apply(role, body)
+    if role.name != old_name:
+        twin = (
+            await repos.roles.get_client_role(role.client_id, role.name)
+            if role.client_id is not None
+            else await repos.roles.get_realm_role(role.realm_id, role.name)
+        )
+        if twin is not None and twin.id != role.id:
+            raise Conflict(f"Role with name {role.name} already exists")
+    await repos.roles.update(role)
 
 
 def check_deletable(realm: Realm, role: Role) -> None:
@@ -99,8 +115,7 @@ async def update_role(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        apply_role_update(role, body)
-        await repos.roles.update(role)
+        await store_role_update(repos, role, body)
     return Response(status_code=204)
 
 

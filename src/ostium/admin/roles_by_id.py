@@ -17,7 +17,7 @@ from ostium.admin.context import Admin, admin, json_body, page_of, require_objec
 from ostium.admin.errors import NotFound
 from ostium.admin.representations import role_representation
 from ostium.admin.role_refs import change_composites
-from ostium.admin.roles import apply_role_update, check_deletable
+from ostium.admin.roles import check_deletable, store_role_update
 from ostium.domain import Realm, Role
 from ostium.storage.interfaces import Repositories
 
@@ -61,8 +61,7 @@ async def update_role(
     body = require_object(await json_body(request))
     async with a.transaction() as repos:
         _, role = await _load(a, repos, realm, role_id, "manage")
-        apply_role_update(role, body)
-        await repos.roles.update(role)
+        await store_role_update(repos, role, body)
     return Response(status_code=204)
 
 

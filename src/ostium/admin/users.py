@@ -332,6 +332,8 @@ async def client_role_mappings(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         user = await a.user(repos, loaded, id)
+        if await repos.clients.get(loaded.id, client) is None:
+            raise NotFound("Client not found")
         roles = await repos.roles.user_roles(user.id)
     return [role_representation(r) for r in roles if r.client_id == client]
 
