@@ -203,3 +203,72 @@ async def test_impersonation_feature_disabled_is_501(ostium: OstiumUnderTest) ->
     assert "set-cookie" not in response.headers
     async with ostium.storage.transaction() as repos:
         assert await repos.sessions.list_for_user(alice) == []
+
+
+async def test_impersonation_role_exists_in_both_management_clients(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = await admin_headers(ostium)
+    for realm, client_id in (("test", "realm-management"), ("master", "master-realm")):
+        base = f"{TEST.rsplit('/', 1)[0]}/{realm}"
+        clients = (
+            await ostium.client.get(
+                f"{base}/clients", params={"clientId": client_id}, headers=headers
+            )
+        ).json()
+        role = await ostium.client.get(
+            f"{base}/clients/{clients[0]['id']}/roles/impersonation", headers=headers
+        )
+        assert role.status_code == 200, (realm, client_id)
+    management = await client_uuid(ostium, headers, "realm-management")
+    realm_admin = (
+        await ostium.client.get(
+            f"{TEST}/clients/{management}/roles/realm-admin/composites", headers=headers
+        )
+    ).json()
+    assert "impersonation" in [r["name"] for r in realm_admin]
+
+
+async def test_master_realm_roles_come_from_master_realm_client(ostium: OstiumUnderTest) -> None:
+    headers = await admin_headers(ostium)
+    master = f"{TEST.rsplit('/', 1)[0]}/master"
+    ids = {}
+    for username in ("helper", "target"):
+        created = await ostium.client.post(
+            f"{master}/users",
+            json={
+                "username": username,
+                "enabled": True,
+                "credentials": [{"type": "password", "value": "admin", "temporary": False}],
+            },
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        ids[username] = created.headers["location"].rsplit("/", 1)[1]
+    helper = await admin_headers(ostium, "helper")
+    url = f"{master}/users/{ids['target']}/impersonation"
+    assert (await ostium.client.post(url, headers=helper)).status_code == 403
+    client = (
+        await ostium.client.get(
+            f"{master}/clients", params={"clientId": "master-realm"}, headers=headers
+        )
+    ).json()[0]["id"]
+    role = (
+        await ostium.client.get(f"{master}/clients/{client}/roles/impersonation", headers=headers)
+    ).json()
+    granted = await ostium.client.post(
+        f"{master}/users/{ids['helper']}/role-mappings/clients/{client}",
+        json=[role],
+        headers=headers,
+    )
+    assert granted.status_code == 204
+    helper = await admin_headers(ostium, "helper")
+    allowed = await ostium.client.post(url, headers=helper)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json() == {"redirect": f"{BASE}/realms/master/account", "sameRealm": True}
+    # master-realm roles of master do not reach another realm.
+    alice = await user_id(ostium, headers, "alice")
+    other = await ostium.client.post(
+        f"{TEST}/users/{alice}/impersonation", headers=await admin_headers(ostium, "helper")
+    )
+    assert other.status_code == 403
