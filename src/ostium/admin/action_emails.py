@@ -6,6 +6,8 @@ comes with a `client_id` of an existing, enabled client that allows it, and the 
 are known required actions. Ostium cannot send mail yet, so a request that passes them
 all is answered with a 400 saying so, where Keycloak answers 500 "Failed to send …"
 when its SMTP server is missing: a caller sees why, and nothing was half-done.
+`lifespan` (seconds the link lives) is checked to be a positive integer; it will size the
+action token once mail is sent.
 """
 
 from __future__ import annotations
