@@ -111,6 +111,7 @@ async def _serve(config: Config, mode: str) -> int:
             if config.spi_sticky_session_encoder_infinispan_should_attach_route
             else None,
             version=__version__,
+            features_disabled=frozenset(config.features_disabled),
         )
         await caches.start()
         stack.push_async_callback(caches.close)

@@ -8,14 +8,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from ostium.admin import (
+    action_emails,
     attack_detection,
     client_scopes,
     clients,
     components,
+    credentials,
     groups,
+    impersonation,
     keys,
     realms,
+    role_mappings,
     roles,
+    roles_by_id,
     sessions,
     users,
 )
@@ -41,8 +46,13 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         clients,
         client_scopes,
         users,
+        credentials,
+        action_emails,
+        impersonation,
         roles,
+        roles_by_id,
         groups,
+        role_mappings,
         keys,
         components,
         sessions,

@@ -32,6 +32,7 @@ class AdminPrincipal:
     realm: Realm  # the realm that issued the token
     superuser: bool  # master `admin`
     management_roles: frozenset[str]
+    session_id: str | None = None  # the user session the token belongs to, if any
 
     def require(self, realm_name: str, role: str) -> None:
         """`role` is a realm-management role; `manage-x` implies `view-x`, as in Keycloak."""
@@ -43,6 +44,14 @@ class AdminPrincipal:
         if role.startswith(("view-", "query-")):
             implied.add("manage-" + role.split("-", 1)[1])
         if not (implied & self.management_roles):
+            raise Forbidden("HTTP 403 Forbidden")
+
+    def require_any(self, realm_name: str) -> None:
+        """Some admin role in the realm, before anything of it is looked up: a caller
+        with none learns nothing from the difference between 404 and 403."""
+        if self.superuser:
+            return
+        if self.realm.name != realm_name or not self.management_roles:
             raise Forbidden("HTTP 403 Forbidden")
 
     def require_superuser(self) -> None:
@@ -70,8 +79,11 @@ async def authenticate_admin(runtime: Runtime, request: Request) -> AdminPrincip
             raise Unauthorized("HTTP 401 Unauthorized") from None
         roles = await role_claims(repos, ctx.realm.id, await effective_roles(repos, checked.user))
     superuser = ctx.realm.name == MASTER and "admin" in roles.realm_roles
-    management = frozenset(roles.client_roles.get(MANAGEMENT_CLIENT, []))
-    return AdminPrincipal(checked.user, ctx.realm, superuser, management)
+    # The master realm's own management client is `master-realm` (Keycloak's naming).
+    client = f"{MASTER}-realm" if ctx.realm.name == MASTER else MANAGEMENT_CLIENT
+    management = frozenset(roles.client_roles.get(client, []))
+    session_id = checked.session.id if checked.session is not None else None
+    return AdminPrincipal(checked.user, ctx.realm, superuser, management, session_id)
 
 
 def _issuer_realm(token: str) -> str | None:

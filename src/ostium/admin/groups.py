@@ -20,7 +20,7 @@ from ostium.services.groups import group_path
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["group_path", "router"]
+__all__ = ["group_path", "load_group", "router"]
 
 router = APIRouter(tags=["Groups"])
 BASE = "/realms/{realm}/groups"
@@ -36,7 +36,7 @@ def _tree(groups: list[Group], parent: Group | None, prefix: str) -> list[dict[s
     ]
 
 
-async def _group(repos: Repositories, realm: Realm, id: str) -> Group:
+async def load_group(repos: Repositories, realm: Realm, id: str) -> Group:
     group = await repos.groups.get(id)
     if group is None or group.realm_id != realm.id:
         raise NotFound("Could not find group by id")
@@ -51,7 +51,7 @@ async def _create(a: Admin, request: Request, realm: str, parent_id: str | None)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         if parent_id is not None:
-            await _group(repos, loaded, parent_id)
+            await load_group(repos, loaded, parent_id)
         siblings = [g for g in await repos.groups.list_all(loaded.id) if g.parent_id == parent_id]
         if any(g.name == name for g in siblings):
             raise Conflict(f"Top level group named '{name}' already exists.")
@@ -128,7 +128,7 @@ async def create_group(realm: str, request: Request, a: Admin = Depends(admin)) 
 async def get_group(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
         groups = await repos.groups.list_all(loaded.id)
         path = await group_path(repos, group)
     return group_representation(group, path, sub_groups=_tree(groups, group, path))
@@ -154,7 +154,7 @@ async def update_group(
         raise BadRequest("attributes: expected an object of string lists")
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
         if name is not None and name != group.name:
             siblings = await repos.groups.list_all(loaded.id)
             if any(g.parent_id == group.parent_id and g.name == name for g in siblings):
@@ -170,7 +170,7 @@ async def update_group(
 async def delete_group(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
-        await repos.groups.delete((await _group(repos, loaded, id)).id)
+        await repos.groups.delete((await load_group(repos, loaded, id)).id)
     return Response(status_code=204)
 
 
@@ -189,7 +189,7 @@ async def subgroups(
     way instead of nesting it)."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
-        parent = await _group(repos, loaded, id)
+        parent = await load_group(repos, loaded, id)
         groups = await repos.groups.list_all(loaded.id)
         path = await group_path(repos, parent)
     children = [g for g in groups if g.parent_id == parent.id]
@@ -219,7 +219,7 @@ async def members(
 ) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
         users = await repos.groups.members(group.id, **paging(first, max))
     return [user_representation(u) for u in users]
 
@@ -230,7 +230,7 @@ async def _change_mappings(
     """Grant or revoke the realm roles (client None) or one client's roles in `body`."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
         ids = [r.id for r in await roles_named(repos, loaded, body, client_uuid=client)]
         if add:
             await repos.roles.grant_to_group(group.id, ids)
@@ -243,7 +243,7 @@ async def _change_mappings(
 async def group_realm_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
         roles = await repos.roles.group_roles([group.id])
     return [role_representation(r) for r in roles if not r.client_role]
 
@@ -270,7 +270,9 @@ async def group_client_roles(
 ) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
-        group = await _group(repos, loaded, id)
+        group = await load_group(repos, loaded, id)
+        if await repos.clients.get(loaded.id, client) is None:
+            raise NotFound("Client not found")
         roles = await repos.roles.group_roles([group.id])
     return [role_representation(r) for r in roles if r.client_id == client]
 

@@ -88,7 +88,8 @@ def user_representation(user: User, *, brief: bool = False) -> dict[str, Any]:
     return body
 
 
-def role_representation(role: Role) -> dict[str, Any]:
+def role_representation(role: Role, *, brief: bool = False) -> dict[str, Any]:
+    """`brief` leaves out the attributes, as Keycloak's toBriefRepresentation."""
     body: dict[str, Any] = {
         "id": role.id,
         "name": role.name,
@@ -98,7 +99,7 @@ def role_representation(role: Role) -> dict[str, Any]:
     }
     if role.description is not None:
         body["description"] = role.description
-    if role.attributes:
+    if role.attributes and not brief:
         body["attributes"] = {k: list(v) for k, v in role.attributes.items()}
     return body
 

@@ -15,10 +15,60 @@ from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["router"]
+__all__ = ["check_deletable", "router", "store_role_update"]
 
 router = APIRouter(tags=["Roles"])
 BASE = "/realms/{realm}/roles"
+
+
+def _apply(role: Role, body: dict[str, Any]) -> None:
+    """A RoleRepresentation applied to a role (Keycloak: updateRole): a non-blank `name`
+    renames it, `description` replaces it, `attributes`, when given, replace them all."""
+    name, description, attributes = (
+        body.get("name"),
+        body.get("description"),
+        body.get("attributes"),
+    )
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise BadRequest("Role name must not be empty")
+    if description is not None and not isinstance(description, str):
+        raise BadRequest("description: expected a string")
+    if attributes is not None and not (
+        isinstance(attributes, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
+        )
+    ):
+        raise BadRequest("attributes: expected an object of string lists")
+    if name is not None:
+        role.name = name
+    if "description" in body:
+        role.description = description
+    if attributes is not None:
+        role.attributes = {k: list(v) for k, v in attributes.items()}
+
+
+async def store_role_update(repos: Repositories, role: Role, body: dict[str, Any]) -> None:
+    """Apply and store the update; a new name another role of the same container has
+    is a conflict (409), as Keycloak answers."""
+    old_name = role.name
+    _apply(role, body)
+    if role.name != old_name:
+        twin = (
+            await repos.roles.get_client_role(role.client_id, role.name)
+            if role.client_id is not None
+            else await repos.roles.get_realm_role(role.realm_id, role.name)
+        )
+        if twin is not None and twin.id != role.id:
+            raise Conflict(f"Role with name {role.name} already exists")
+    await repos.roles.update(role)
+
+
+def check_deletable(realm: Realm, role: Role) -> None:
+    """The realm's default role holds what every new user gets; Keycloak refuses to
+    delete it."""
+    if role.client_id is None and role.name == realm.default_role_name:
+        raise BadRequest("The default role cannot be deleted")
 
 
 async def _role(repos: Repositories, realm: Realm, name: str) -> Role:
@@ -65,11 +115,7 @@ async def update_role(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        if isinstance(body.get("name"), str) and body["name"].strip():
-            role.name = body["name"]
-        if "description" in body:
-            role.description = body["description"] if isinstance(body["description"], str) else None
-        await repos.roles.update(role)
+        await store_role_update(repos, role, body)
     return Response(status_code=204)
 
 
@@ -78,8 +124,7 @@ async def delete_role(realm: str, name: str, a: Admin = Depends(admin)) -> Respo
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)
-        if role.name == loaded.default_role_name:
-            raise BadRequest("The default role cannot be deleted")
+        check_deletable(loaded, role)
         await repos.roles.delete(role.id)
     return Response(status_code=204)
 

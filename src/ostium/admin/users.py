@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ostium.admin.context import Admin, admin, json_body, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
@@ -24,7 +24,6 @@ from ostium.services.groups import group_path
 from ostium.services.logout import end_sessions
 from ostium.services.realm_import import apply_user, parse_credential
 from ostium.services.realm_setup import new_id
-from ostium.services.roles import expand_composites
 from ostium.storage.interfaces import Repositories, UserFilter
 
 __all__ = ["router"]
@@ -222,14 +221,6 @@ async def reset_password(
     return Response(status_code=204)
 
 
-@router.put(BASE + "/{id}/execute-actions-email")
-async def execute_actions_email(realm: str, id: str, a: Admin = Depends(admin)) -> Response:
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-users")
-        await a.user(repos, loaded, id)
-    return JSONResponse({"errorMessage": "Sending email is not supported yet"}, status_code=501)
-
-
 # --- role mappings ------------------------------------------------------------------------
 
 
@@ -269,19 +260,6 @@ async def realm_role_mappings(
             for r in await repos.roles.user_roles(user.id)
             if not r.client_role
         ]
-
-
-@router.get(BASE + "/{id}/role-mappings/realm/composite")
-async def effective_realm_roles(
-    realm: str, id: str, a: Admin = Depends(admin)
-) -> list[dict[str, Any]]:
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "view-users")
-        user = await a.user(repos, loaded, id)
-        roles = await expand_composites(repos, await repos.roles.user_roles(user.id))
-    return [
-        role_representation(r) for r in sorted(roles, key=lambda r: r.name) if not r.client_role
-    ]
 
 
 async def _change_mappings(
@@ -325,6 +303,21 @@ async def user_groups(realm: str, id: str, a: Admin = Depends(admin)) -> list[di
         user = await a.user(repos, loaded, id)
         groups = await repos.groups.user_groups(user.id)
         return [group_representation(g, await group_path(repos, g)) for g in groups]
+
+
+@router.get(BASE + "/{id}/groups/count")
+async def user_groups_count(
+    realm: str, id: str, search: str | None = None, a: Admin = Depends(admin)
+) -> dict[str, int]:
+    """How many groups the user is a direct member of; with `search`, of those whose name
+    contains it, case-insensitively (Keycloak: getGroupMembershipCount)."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        user = await a.user(repos, loaded, id)
+        groups = await repos.groups.user_groups(user.id)
+    if search is not None:
+        groups = [g for g in groups if search.lower() in g.name.lower()]
+    return {"count": len(groups)}
 
 
 @router.put(BASE + "/{id}/groups/{group_id}", status_code=204)
@@ -379,6 +372,8 @@ async def client_role_mappings(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")
         user = await a.user(repos, loaded, id)
+        if await repos.clients.get(loaded.id, client) is None:
+            raise NotFound("Client not found")
         roles = await repos.roles.user_roles(user.id)
     return [role_representation(r) for r in roles if r.client_id == client]
 
@@ -397,19 +392,6 @@ async def remove_client_roles(
 ) -> Response:
     body = await json_body(request)
     return await _change_mappings(a, realm, id, body, client, add=False)
-
-
-@router.get(BASE + "/{id}/role-mappings/clients/{client}/composite")
-async def effective_client_roles(
-    realm: str, id: str, client: str, a: Admin = Depends(admin)
-) -> list[dict[str, Any]]:
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "view-users")
-        user = await a.user(repos, loaded, id)
-        roles = await expand_composites(repos, await repos.roles.user_roles(user.id))
-    return [
-        role_representation(r) for r in sorted(roles, key=lambda r: r.name) if r.client_id == client
-    ]
 
 
 @router.get(BASE + "/{id}/offline-sessions/{client_uuid}")

@@ -39,6 +39,7 @@ class MapperInput:
     group_paths: list[str] = field(default_factory=list)
     realm_roles: list[str] = field(default_factory=list)
     client_roles: dict[str, list[str]] = field(default_factory=dict)
+    session_notes: dict[str, str] = field(default_factory=dict)
 
 
 def _enabled(mapper: ProtocolMapper, target: Target) -> bool:
@@ -90,6 +91,11 @@ def _value(mapper: ProtocolMapper, data: MapperInput) -> tuple[bool, Any]:
         attribute = _PROPERTIES.get(config.get("user.attribute", ""))
         value = getattr(data.user, attribute) if attribute else None
         return value is not None, _typed(value, label)
+    if kind == "oidc-usersessionmodel-note-mapper":
+        # Keycloak's "User Session Note" mapper; its built-in "Impersonator User ID" and
+        # "Impersonator Username" mappers read IMPERSONATOR_ID / IMPERSONATOR_USERNAME.
+        note = data.session_notes.get(config.get("user.session.note", ""))
+        return note is not None, _typed(note, label)
     if kind == "oidc-group-membership-mapper":
         full = config.get("full.path", "true").lower() == "true"
         return True, [p if full else p.rsplit("/", 1)[-1] for p in data.group_paths]

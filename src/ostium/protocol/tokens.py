@@ -203,6 +203,7 @@ async def issue_tokens(
         await user_group_paths(repos, user) if mappers else [],
         claims_of_roles.realm_roles,
         claims_of_roles.client_roles,
+        dict(session.notes) if session is not None else {},
     )
     exp = now + realm.access_token_lifespan
     if session is not None:
@@ -312,11 +313,17 @@ async def token_mappers(
     return [*client.protocol_mappers, *scoped]
 
 
-async def mapper_input(repos: Repositories, realm_id: str, user: User) -> MapperInput:
-    """Everything protocol mappers may read about a user."""
+async def mapper_input(
+    repos: Repositories, realm_id: str, user: User, session: UserSession | None = None
+) -> MapperInput:
+    """Everything protocol mappers may read about a user (and their session's notes)."""
     roles = await role_claims(repos, realm_id, await effective_roles(repos, user))
     return MapperInput(
-        user, await user_group_paths(repos, user), roles.realm_roles, roles.client_roles
+        user,
+        await user_group_paths(repos, user),
+        roles.realm_roles,
+        roles.client_roles,
+        dict(session.notes) if session is not None else {},
     )
 
 

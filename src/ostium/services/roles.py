@@ -1,28 +1,49 @@
-"""A user's effective roles: direct, via groups (and their ancestors), via composites."""
+"""Effective roles: direct, via groups (and their ancestors), via composites.
+
+A user has a role if it is mapped to them, to one of their groups or to an ancestor of
+one, or is reachable through composites from any of those (Keycloak's `UserModel.hasRole`);
+a group has the roles of itself and of its ancestors, expanded the same way
+(`GroupModel.hasRole`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ostium.domain import Role, User
+from ostium.domain import Group, Role, User
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["RoleClaims", "effective_roles", "role_claims"]
+__all__ = [
+    "RoleClaims",
+    "effective_group_roles",
+    "effective_roles",
+    "expand_composites",
+    "role_claims",
+]
 
 
 async def effective_roles(repos: Repositories, user: User) -> list[Role]:
     direct = await repos.roles.user_roles(user.id)
-    groups = await repos.groups.user_groups(user.id)
+    inherited = await _lineage_roles(repos, await repos.groups.user_groups(user.id))
+    return await expand_composites(repos, [*direct, *inherited])
+
+
+async def effective_group_roles(repos: Repositories, group: Group) -> list[Role]:
+    """The roles a group's members get from it: its own, its ancestors', expanded."""
+    return await expand_composites(repos, await _lineage_roles(repos, [group]))
+
+
+async def _lineage_roles(repos: Repositories, groups: list[Group]) -> list[Role]:
+    """The roles mapped to the groups and every group above them: members of a subgroup
+    inherit the roles of its ancestors, as in Keycloak."""
     group_ids: set[str] = set()
     for group in groups:
-        # Members of a subgroup inherit the roles of every group above it, as in Keycloak.
         current: str | None = group.id
         while current is not None and current not in group_ids:
             group_ids.add(current)
             parent = await repos.groups.get(current)
             current = parent.parent_id if parent else None
-    inherited = await repos.roles.group_roles(sorted(group_ids)) if group_ids else []
-    return await expand_composites(repos, [*direct, *inherited])
+    return await repos.roles.group_roles(sorted(group_ids)) if group_ids else []
 
 
 async def expand_composites(repos: Repositories, roles: list[Role]) -> list[Role]:

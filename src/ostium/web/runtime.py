@@ -50,6 +50,8 @@ class Runtime:
     hostname: str | None = None
     node_name: str | None = None
     version: str = ""
+    # Keycloak features turned off with --features-disabled (such as `impersonation`).
+    features_disabled: frozenset[str] = frozenset()
     backchannel: BackchannelLogout = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,7 @@ class Runtime:
         hostname: str | None = None,
         node_name: str | None = None,
         version: str = "",
+        features_disabled: frozenset[str] = frozenset(),
     ) -> Runtime:
         caches = caches or Caches.build()
         return cls(
@@ -82,6 +85,7 @@ class Runtime:
             hostname=hostname,
             node_name=node_name,
             version=version,
+            features_disabled=features_disabled,
         )
 
     @property

@@ -66,7 +66,7 @@ async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo
             await token_mappers(repos, checked.client, scopes) if checked.client is not None else []
         )
         if mappers:
-            data = await mapper_input(repos, ctx.realm.id, checked.user)
+            data = await mapper_input(repos, ctx.realm.id, checked.user, checked.session)
             apply_mappers(mappers, "userinfo", body, data)
     cors = cors_headers(checked.client, info.origin)
     return JsonResult(body, headers={"Cache-Control": "no-store", **cors})
