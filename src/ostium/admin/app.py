@@ -16,9 +16,11 @@ from ostium.admin import (
     realms,
     roles,
     sessions,
+    user_profile,
     users,
 )
 from ostium.admin.errors import AdminError
+from ostium.services.user_profile import UserProfileError
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_admin_app"]
@@ -38,6 +40,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         realms,
         clients,
         client_scopes,
+        user_profile,  # before users: /users/profile is not a user id
         users,
         roles,
         groups,
@@ -52,6 +55,11 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     async def admin_error(request: Request, exc: AdminError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="ostium"'} if exc.status_code == 401 else None
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(UserProfileError)
+    async def profile_rejected(request: Request, exc: UserProfileError) -> Response:
+        # Keycloak's ErrorResponse.errors: {field, errorMessage, params} or {errors: [...]}.
+        return JSONResponse(exc.body, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
