@@ -90,8 +90,7 @@ def test_prohibited_characters_and_idn_homographs() -> None:
     for bad in ("a b", "a'b", "a:b", "ивaн", "a\u0301"):
         assert errors_of("username-prohibited-characters", [bad], {}), bad
     assert errors_of("username-prohibited-characters", ["jo.doe_1@x-y", "zoë"], {}) == []
-    # Cyrillic "а" looks like Latin "a": the IDNA round trip does not change it, but the
-    # fullwidth "ａ" is mapped to "a" and so is a homograph.
+    # A fullwidth "a" (U+FF41) is mapped to "a" by IDNA: a homograph of "admin".
     assert errors_of("up-username-not-idn-homograph", ["\uff41dmin"], {}) == [
         ("error-username-invalid-character", ("attr",))
     ]
