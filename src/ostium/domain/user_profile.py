@@ -214,8 +214,13 @@ def _email(attribute: str, values: list[str], config: Mapping[str, Any]) -> list
     (64 by default, RFC 5321 §4.5.3.1.1)."""
     limit = _number(config.get("max-local-length")) or 64
     for value in values:
-        local = value.rsplit("@", 1)[0]
-        if not _EMAIL.fullmatch(value) or len(local) > limit:
+        local, _, domain = value.rpartition("@")
+        try:
+            # An internationalised domain is checked in its ASCII form (RFC 5890).
+            ascii_value = f"{local}@{domain.encode('idna').decode('ascii')}" if domain else value
+        except UnicodeError:
+            ascii_value = value
+        if not _EMAIL.fullmatch(ascii_value) or len(local) > limit:
             return [ProfileError(attribute, "error-invalid-email", (attribute,))]
     return []
 
@@ -346,14 +351,17 @@ def _idn_homograph(
     return []
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _local_date(attribute: str, values: list[str], config: Mapping[str, Any]) -> list[ProfileError]:
     """`local-date`: an ISO 8601 calendar date, yyyy-mm-dd."""
     for value in values:
         try:
-            datetime.date.fromisoformat(value)
+            valid = bool(_DATE.fullmatch(value)) and bool(datetime.date.fromisoformat(value))
         except ValueError:
-            return [ProfileError(attribute, "error-invalid-date", (attribute,))]
-        if len(value) != 10:
+            valid = False
+        if not valid:
             return [ProfileError(attribute, "error-invalid-date", (attribute,))]
     return []
 
@@ -779,7 +787,7 @@ def metadata(rules: ProfileRules) -> dict[str, Any]:
             validators["multivalued"] = {"max": "1"}
         entry: dict[str, Any] = {
             "name": attribute["name"],
-            "displayName": attribute.get("displayName", ""),
+            "displayName": attribute.get("displayName") or attribute["name"],
             "required": rules.is_required(attribute, service_account=False),
             "readOnly": not rules.can_edit(attribute),
         }
