@@ -214,6 +214,12 @@ def test_required_for_admin_and_read_only_attributes() -> None:
         {"username": ["joe"], "dept": ["x"], "badge": ["7"]}, {"username": ["joe"], "badge": ["7"]}
     )
     assert errors == [] and values["badge"] == ["7"]  # unchanged read-only value is fine
+    values, errors = profile.check({"username": ["joe"], "dept": ["x"]}, {"badge": ["7"]})
+    assert errors == [] and values["badge"] == ["7"]  # not sent: kept
+    _, errors = profile.check({"username": ["joe"], "dept": ["x"], "badge": []}, {"badge": ["7"]})
+    assert [(e.field, e.message) for e in errors] == [
+        ("badge", "updateReadOnlyAttributesRejectedMessage")
+    ]
     assert profile.is_required(profile.attribute("dept") or {}, service_account=True) is False
 
 

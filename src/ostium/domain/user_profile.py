@@ -721,7 +721,9 @@ class ProfileRules:
             values = [v for v in proposed.get(name, []) if v is not None]
             before = [v for v in current.get(name, []) if v != ""]
             if not self.can_edit(attribute):
-                if [v for v in values if v != ""] != before:
+                # Not sent: kept as stored (Keycloak fills read-only attributes missing from
+                # the request from the user); sent with other values: refused.
+                if name in proposed and [v for v in values if v != ""] != before:
                     errors.append(
                         ProfileError(name, "updateReadOnlyAttributesRejectedMessage", (name,))
                     )
