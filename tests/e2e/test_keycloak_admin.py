@@ -184,3 +184,31 @@ def test_group_tree_role_members_and_client_sessions(
     finally:
         admin.change_current_realm("master")
         admin.delete_realm("tree")
+
+
+def test_user_profile_through_python_keycloak(admin: KeycloakAdmin) -> None:
+    """get/update_realm_users_profile, and a user the profile refuses is a KeycloakError."""
+    admin.create_realm({"realm": "profiled", "enabled": True}, skip_exists=False)
+    admin.change_current_realm("profiled")
+    try:
+        profile = admin.get_realm_users_profile()
+        assert [a["name"] for a in profile["attributes"]][:2] == ["username", "email"]
+        with pytest.raises(KeycloakError):
+            admin.update_realm_users_profile({"attributes": [{"name": "username"}]})
+        profile["attributes"].append(
+            {
+                "name": "costCentre",
+                "required": {"roles": ["admin"]},
+                "permissions": {"view": ["admin"], "edit": ["admin"]},
+                "validations": {"integer": {"min": 100, "max": 999}},
+            }
+        )
+        stored = admin.update_realm_users_profile(profile)
+        assert stored["attributes"][-1]["name"] == "costCentre"
+        with pytest.raises(KeycloakError) as refused:
+            admin.create_user({"username": "dana", "attributes": {"costCentre": ["5"]}})
+        assert refused.value.response_code == 400
+        user_id = admin.create_user({"username": "dana", "attributes": {"costCentre": ["500"]}})
+        assert admin.get_user(user_id)["attributes"] == {"costCentre": ["500"]}
+    finally:
+        admin.change_current_realm("master")

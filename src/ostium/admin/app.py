@@ -22,9 +22,11 @@ from ostium.admin import (
     roles,
     roles_by_id,
     sessions,
+    user_profile,
     users,
 )
 from ostium.admin.errors import AdminError
+from ostium.services.user_profile import UserProfileError
 from ostium.web.error_handlers import http_error
 from ostium.web.runtime import Runtime
 
@@ -45,6 +47,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         realms,
         clients,
         client_scopes,
+        user_profile,  # before users: /users/profile is not a user id
         users,
         credentials,
         action_emails,
@@ -68,6 +71,10 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     # Unknown admin paths and wrong methods (the OpenAPI route too) answer as Keycloak,
     # not with FastAPI's {"detail": …}.
     app.add_exception_handler(HTTPException, http_error)
+    @app.exception_handler(UserProfileError)
+    async def profile_rejected(request: Request, exc: UserProfileError) -> Response:
+        # Keycloak's ErrorResponse.errors: {field, errorMessage, params} or {errors: [...]}.
+        return JSONResponse(exc.body, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

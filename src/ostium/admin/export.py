@@ -15,6 +15,8 @@ from ostium.admin.representations import (
     fields_of,
 )
 from ostium.domain import Group, Realm, RealmKey, Role, User
+from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
+from ostium.domain.user_profile import component_representation
 from ostium.keys.providers import PROVIDER_TYPE, component_config
 from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
 from ostium.storage.interfaces import Repositories
@@ -172,4 +174,9 @@ async def export_realm(
     if include_keys:
         keys = sorted(await repos.keys.list_all(realm.id), key=lambda k: (k.created, k.kid))
         body["components"] = {PROVIDER_TYPE: [_key_provider_json(k) for k in keys]}
+    if realm.user_profile_config is not None:
+        # The profile as Keycloak exports it: its realm component. The id is derived from
+        # the realm's, so exporting twice writes the same file.
+        profile = component_representation(f"{realm.id[:30]}-up", realm.user_profile_config)
+        body.setdefault("components", {})[PROFILE_PROVIDER_TYPE] = [profile]
     return body

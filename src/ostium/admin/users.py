@@ -22,8 +22,9 @@ from ostium.admin.sessions import session_representations
 from ostium.domain import PASSWORD, Realm, User
 from ostium.services.groups import group_path
 from ostium.services.logout import end_sessions
-from ostium.services.realm_import import apply_user, parse_credential
+from ostium.services.realm_import import parse_credential
 from ostium.services.realm_setup import new_id
+from ostium.services.user_profile import apply_profile
 from ostium.storage.interfaces import Repositories, UserFilter
 
 __all__ = ["router"]
@@ -149,7 +150,7 @@ async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -
         if await repos.users.get_by_username(loaded.id, username.strip()) is not None:
             raise Conflict("User exists with same username")
         user = User(new_id(), loaded.id, username.strip().lower(), created_timestamp=a.now * 1000)
-        apply_user(user, body, "user")
+        apply_profile(loaded, user, body, new=True)
         user.created_timestamp = a.now * 1000
         await _check_email(repos, loaded, user)
         await repos.users.add(user)
@@ -184,7 +185,7 @@ async def update_user(realm: str, id: str, request: Request, a: Admin = Depends(
             if not loaded.edit_username_allowed:
                 raise BadRequest("error-username-read-only")
             user.username = new_name.strip().lower()
-        apply_user(user, body, "user")
+        apply_profile(loaded, user, body, new=False)
         await _check_email(repos, loaded, user)
         await repos.users.update(user)
     return Response(status_code=204)

@@ -26,6 +26,17 @@ from ostium.domain import (
     User,
 )
 from ostium.domain.user import PASSWORD
+from ostium.domain.user_profile import (
+    PROVIDER_ID as PROFILE_PROVIDER_ID,
+)
+from ostium.domain.user_profile import (
+    PROVIDER_TYPE as PROFILE_PROVIDER_TYPE,
+)
+from ostium.domain.user_profile import (
+    ProfileConfigError,
+    canonical_config,
+    config_text_of_component,
+)
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
@@ -246,7 +257,29 @@ def parse_realm(
     _parse_users(bundle, data, now)
     _add_missing_service_accounts(bundle, now)
     _parse_key_providers(bundle, data, now)
+    _parse_user_profile(bundle, data)
     return bundle
+
+
+def _parse_user_profile(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+    """The realm's `declarative-user-profile` component becomes its user profile, checked
+    as the admin API checks a PUT. The file's users are not held to it: Keycloak's import
+    writes them as they are."""
+    components = _dict(data, "components", "realm")
+    path = f"components.{PROFILE_PROVIDER_TYPE}"
+    for index, raw in enumerate(_list(components, PROFILE_PROVIDER_TYPE, "components")):
+        if raw.get("providerId") != PROFILE_PROVIDER_ID:
+            continue
+        text = config_text_of_component(_dict(raw, "config", f"{path}[{index}]"))
+        if text is None:
+            continue  # Keycloak's component without a config: the default profile
+        try:
+            config = canonical_config(
+                json.loads(text), scopes=frozenset(s.name for s in bundle.client_scopes)
+            )
+        except (ValueError, ProfileConfigError) as exc:
+            raise RealmImportError(f"{path}[{index}]: invalid user profile ({exc})") from None
+        bundle.realm.user_profile_config = json.dumps(config, separators=(",", ":"))
 
 
 def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
