@@ -12,9 +12,12 @@ from ostium.admin import (
     clients,
     components,
     groups,
+    identity_providers,
+    installation,
     keys,
     realms,
     roles,
+    serverinfo,
     sessions,
     users,
 )
@@ -45,6 +48,9 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         components,
         sessions,
         attack_detection,
+        serverinfo,
+        identity_providers,
+        installation,
     ):
         app.include_router(module.router)
 
