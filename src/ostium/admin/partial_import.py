@@ -108,10 +108,12 @@ async def partial_import(
     """Apply the body to `realm`; raise before writing anything if it is refused."""
     policy = _policy(body)
     _refuse_unsupported(body)
-    roles_section = body.get("roles") or {}
+    roles_section = body.get("roles")
+    roles_section = {} if roles_section is None else roles_section
     if not isinstance(roles_section, dict):
         raise BadRequest("roles: expected an object")
-    client_roles_section = roles_section.get("client") or {}
+    client_roles_section = roles_section.get("client")
+    client_roles_section = {} if client_roles_section is None else client_roles_section
     if not isinstance(client_roles_section, dict):
         raise BadRequest("roles.client: expected an object")
 
