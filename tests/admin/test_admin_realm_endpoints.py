@@ -206,7 +206,16 @@ async def test_partial_export_holds_what_was_asked_and_masks_secrets(
     )
     assert full.status_code == 200
     body = full.json()
-    assert "users" not in body
+    # The only users are service accounts, as Keycloak exports them with their clients.
+    assert [u["username"] for u in body["users"]] == ["service-account-app"]
+    assert body["users"][0]["serviceAccountClientId"] == "app"
+    assert body["users"][0]["realmRoles"] == ["user"]
+    assert "credentials" not in body["users"][0]
+    clients_only = await ostium.client.post(
+        f"{ADMIN}/test/partial-export", params={"exportClients": "true"}, headers=headers
+    )
+    assert "realmRoles" not in clients_only.json()["users"][0]
+    assert "roles" not in clients_only.json()
     clients = {c["clientId"]: c for c in body["clients"]}
     assert clients["app"]["secret"] == MASK
     assert "secret" not in clients["spa"]

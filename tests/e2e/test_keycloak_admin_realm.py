@@ -70,7 +70,7 @@ def test_partial_export(admin: KeycloakAdmin) -> None:
     secrets = {c["clientId"]: c.get("secret") for c in full["clients"]}
     assert secrets["app"] == "**********"
     assert "staff" in [g["name"] for g in full["groups"]]
-    assert "users" not in full
+    assert [u["username"] for u in full["users"]] == ["service-account-app"]
 
 
 def _usernames(admin: KeycloakAdmin) -> set[str]:
