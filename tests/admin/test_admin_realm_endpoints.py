@@ -490,3 +490,47 @@ async def test_partial_import_overwrite_replaces_and_keeps_ids(ostium: OstiumUnd
         await ostium.client.get(f"{ADMIN}/test/groups/{staff['id']}/children", headers=headers)
     ).json()
     assert [g["name"] for g in children] == ["leads"]
+
+
+async def test_partial_export_imports_into_another_realm(ostium: OstiumUnderTest) -> None:
+    """What the admin console does to copy clients, roles and groups between realms: the
+    masked secret is not taken for a secret, the built-in clients are left alone."""
+    headers = bearer(await master_admin_token(ostium))
+    exported = (
+        await ostium.client.post(
+            f"{ADMIN}/test/partial-export",
+            params={"exportClients": "true", "exportGroupsAndRoles": "true"},
+            headers=headers,
+        )
+    ).json()
+    created = await ostium.client.post(ADMIN, json={"realm": "copy"}, headers=headers)
+    assert created.status_code == 201
+    exported.pop("users")  # service accounts keep their ids, which realm test holds
+    response = await ostium.client.post(
+        f"{ADMIN}/copy/partialImport",
+        json={**exported, "ifResourceExists": "SKIP"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    results = {(r["resourceType"], r["resourceName"]): r for r in response.json()["results"]}
+    assert results[("CLIENT", "realm-management")]["action"] == "SKIPPED"
+    assert results[("CLIENT", "app")]["action"] == "ADDED"
+    assert results[("REALM_ROLE", "editor")]["action"] == "ADDED"
+    assert results[("GROUP", "staff")]["action"] == "ADDED"
+    copied = results[("CLIENT", "app")]["id"]
+    assert copied != await client_uuid(ostium, headers, "app")
+    secret = (
+        await ostium.client.get(f"{ADMIN}/copy/clients/{copied}/client-secret", headers=headers)
+    ).json()["value"]
+    assert secret and secret != MASK
+
+
+async def test_partial_import_same_email_is_the_same_user(ostium: OstiumUnderTest) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    status, body = await partial_import(
+        ostium,
+        headers,
+        {"users": [{"username": "alice2", "email": "ALICE@example.com"}]},
+    )
+    assert status == 409
+    assert body == {"errorMessage": "User 'alice2' already exists"}

@@ -13,6 +13,12 @@ to a resource that already exists is `ifResourceExists`, as in Keycloak:
   grants and memberships, a top-level group its subgroups, exactly as a fresh one.
   Roles are updated in place so the grants that name them stay valid.
 
+Ids: a new client (and its mappers) and a new role get fresh ids, as Keycloak gives them;
+users and groups keep the body's ids, as in Keycloak, except a group id another group of
+this server already holds. The clients every realm has (`account`, `realm-management`, …)
+are never imported, as in Keycloak, and are listed as SKIPPED so nothing vanishes unseen.
+A masked secret (`**********`) is not taken for a secret.
+
 `identityProviders` and `identityProviderMappers` are refused with 400 when non-empty:
 Ostium has no identity brokering, and importing the rest while dropping them would leave
 a realm that differs from its file without anyone being told. Other keys of a realm export
@@ -29,6 +35,7 @@ from typing import Any
 from ostium.admin.clients import ensure_service_account
 from ostium.admin.errors import BadRequest, Conflict
 from ostium.domain import Realm
+from ostium.keys.providers import SECRET_VALUE
 
 # The realm-file parsers, so partial import and full import read a resource one way.
 from ostium.services.realm_import import (
@@ -40,9 +47,20 @@ from ostium.services.realm_import import (
 from ostium.services.realm_setup import RealmBundle
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["POLICIES", "UNSUPPORTED_SECTIONS", "partial_import"]
+__all__ = ["INTERNAL_CLIENTS", "POLICIES", "UNSUPPORTED_SECTIONS", "partial_import"]
 
 POLICIES = ("FAIL", "SKIP", "OVERWRITE")
+# Keycloak's Constants.defaultClients: every realm has them, an import never replaces them.
+INTERNAL_CLIENTS = frozenset(
+    {
+        "account",
+        "account-console",
+        "admin-cli",
+        "broker",
+        "realm-management",
+        "security-admin-console",
+    }
+)
 UNSUPPORTED_SECTIONS = ("identityProviders", "identityProviderMappers")
 
 # PartialImportResult.resourceType values, and the words the 409 uses.
@@ -124,9 +142,21 @@ async def partial_import(
     groups = await repos.groups.list_all(realm.id)
     top_groups = {g.name: g for g in groups if g.parent_id is None}
 
+    # The clients every realm has are not imported (Keycloak's ClientsPartialImport leaves
+    # them out too); unlike Keycloak, the result lists them as SKIPPED.
+    internal: list[_Match] = []
+    clients_in_body = []
+    for entry in _entries(body, "clients", "clients"):
+        name = _name(entry, "clientId")
+        if name is not None and (name in INTERNAL_CLIENTS or name.endswith("-realm")):
+            builtin = client_by_id.get(name)
+            internal.append(_Match(CLIENT, name, builtin.id if builtin else ""))
+        else:
+            clients_in_body.append(entry)
+
     # Which body entries name something that exists, in Keycloak's result order.
     matches: list[_Match] = []
-    for entry in _entries(body, "clients", "clients"):
+    for entry in clients_in_body:
         name = _name(entry, "clientId")
         if name is not None and name in client_by_id:
             matches.append(_Match(CLIENT, name, client_by_id[name].id))
@@ -153,6 +183,11 @@ async def partial_import(
     for entry in _entries(body, "users", "users"):
         name = _name(entry, "username")
         user = await repos.users.get_by_username(realm.id, name.lower()) if name else None
+        email = _name(entry, "email")
+        if user is None and email and not realm.duplicate_emails_allowed:
+            # Keycloak's UsersPartialImport: the same e-mail is the same user then.
+            same_email = await repos.users.get_by_email(realm.id, email.strip().lower())
+            user = same_email[0] if same_email else None
         if user is not None and name is not None:
             matches.append(_Match(USER, name.lower(), user.id))
 
@@ -170,11 +205,14 @@ async def partial_import(
 
     def prepared(resource_type: str, entries: list[Any], key: str, keep_id: bool) -> list[Any]:
         """SKIP drops the entries that exist; OVERWRITE gives them the existing id (or,
-        for what is updated in place, no id, so the stored one stays)."""
+        for what is updated in place, no id, so the stored one stays). A new role gets a
+        fresh id, as Keycloak creates it by name alone."""
         result = []
         for entry in entries:
             match = known(resource_type, entry, key)
             if match is None:
+                if resource_type in (REALM_ROLE, CLIENT_ROLE) and isinstance(entry, dict):
+                    entry = {k: v for k, v in entry.items() if k != "id"}
                 result.append(entry)
             elif policy == "OVERWRITE":
                 copy = {k: v for k, v in entry.items() if k != "id"}
@@ -183,8 +221,30 @@ async def partial_import(
                 result.append(copy)
         return result
 
+    def client_entry(entry: Any) -> Any:
+        """A client gets a fresh id unless it replaces one (Keycloak's ClientsPartialImport
+        generates ids too: a file from another realm or server must not collide), and
+        its mappers fresh ids. A masked secret (`**********`, what partial-export writes)
+        is no secret: a new client gets a generated one, a replaced client keeps its own."""
+        if not isinstance(entry, dict):
+            return entry
+        copy = dict(entry)
+        match = known(CLIENT, entry, "clientId")
+        if match is None:
+            copy.pop("id", None)
+        if isinstance(copy.get("protocolMappers"), list):
+            copy["protocolMappers"] = [
+                {k: v for k, v in m.items() if k != "id"} if isinstance(m, dict) else m
+                for m in copy["protocolMappers"]
+            ]
+        if copy.get("secret") == SECRET_VALUE:
+            del copy["secret"]
+            if match is not None:
+                copy["secret"] = client_by_id[match.name].secret
+        return copy
+
     filtered: dict[str, Any] = {
-        "clients": prepared(CLIENT, _entries(body, "clients", "clients"), "clientId", True),
+        "clients": [client_entry(e) for e in prepared(CLIENT, clients_in_body, "clientId", True)],
         "groups": prepared(GROUP, _entries(body, "groups", "groups"), "name", True),
         "users": prepared(USER, _entries(body, "users", "users"), "username", True),
         "roles": {
@@ -212,6 +272,9 @@ async def partial_import(
     # The realm as it stands, minus what the body replaces, is what references resolve
     # against: the parsers append what the body adds.
     removed_groups = _subtrees(groups, overwritten_groups)
+    filtered["groups"] = [
+        await _free_group_ids(repos, g, removed_groups) for g in filtered["groups"]
+    ]
     bundle = RealmBundle(
         realm=realm,
         clients=[c for c in clients if c.id not in overwritten_clients],
@@ -262,7 +325,24 @@ async def partial_import(
     for client in new_clients:
         await ensure_service_account(repos, client, now)
 
-    return _results(policy, matches, bundle, start_clients, start_roles, start_groups)
+    return _results(policy, matches, internal, bundle, start_clients, start_roles, start_groups)
+
+
+async def _free_group_ids(repos: Repositories, entry: Any, reusable: set[str]) -> Any:
+    """Group ids in the body are kept, as Keycloak keeps them, unless another group holds
+    one (a file exported from another realm of this server): that group gets a fresh id
+    rather than failing the import."""
+    if not isinstance(entry, dict):
+        return entry
+    copy = dict(entry)
+    given = copy.get("id")
+    if isinstance(given, str) and given not in reusable and await repos.groups.get(given):
+        del copy["id"]
+    if isinstance(copy.get("subGroups"), list):
+        copy["subGroups"] = [
+            await _free_group_ids(repos, child, reusable) for child in copy["subGroups"]
+        ]
+    return copy
 
 
 def _subtrees(groups: list[Any], roots: set[str]) -> set[str]:
@@ -280,6 +360,7 @@ def _subtrees(groups: list[Any], roots: set[str]) -> set[str]:
 def _results(
     policy: str,
     matches: list[_Match],
+    internal: list[_Match],
     bundle: RealmBundle,
     start_clients: int,
     start_roles: int,
@@ -303,6 +384,8 @@ def _results(
             if id not in matched:
                 add("ADDED", resource_type, name, id)
 
+    for match in internal:
+        add("SKIPPED", CLIENT, match.name, match.existing_id)
     clients = bundle.clients[start_clients:]
     emit(CLIENT, [(c.client_id, c.id) for c in clients])
     new_roles = bundle.roles[start_roles:]
