@@ -469,6 +469,10 @@ async def test_partial_import_overwrite_replaces_and_keeps_ids(ostium: OstiumUnd
     changed = (await ostium.client.get(f"{ADMIN}/test/users/{alice['id']}", headers=headers)).json()
     assert changed["firstName"] == "Changed"
     assert "lastName" not in changed  # replaced, not merged
+    service_account = await ostium.client.get(
+        f"{ADMIN}/test/clients/{app}/service-account-user", headers=headers
+    )
+    assert service_account.status_code != 200  # the replacement has no service account
     old_secret = await ostium.password_grant("alice", "new-password")
     assert old_secret.status_code == 401  # app's secret is the new one now
     fresh = await ostium.token(

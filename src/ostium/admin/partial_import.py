@@ -323,6 +323,11 @@ async def partial_import(
     for group_id, user_id in bundle.memberships:
         await repos.groups.add_member(group_id, user_id)
     for client in new_clients:
+        if client.id in overwritten_clients and not client.service_accounts_enabled:
+            # The replacement has no service account: the old one's user goes with it.
+            stale = await repos.users.get_service_account(client.id)
+            if stale is not None:
+                await repos.users.delete(realm.id, stale.id)
         await ensure_service_account(repos, client, now)
 
     return _results(policy, matches, internal, bundle, start_clients, start_roles, start_groups)

@@ -280,6 +280,10 @@ def _system(version: str) -> dict[str, Any]:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     lang, _ = locale.getlocale()
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed under the process
+        cwd = ""
     return {
         "version": version,
         "serverTime": time.strftime("%a %b %d %H:%M:%S %Z %Y"),
@@ -297,7 +301,7 @@ def _system(version: str) -> dict[str, Any]:
         "osVersion": platform.release(),
         "fileEncoding": sys.getfilesystemencoding(),
         "userName": os.environ.get("USER", ""),
-        "userDir": os.getcwd(),
+        "userDir": cwd,
         "userTimezone": time.tzname[0],
         "userLocale": lang or "en",
     }
