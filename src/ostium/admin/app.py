@@ -15,12 +15,15 @@ from ostium.admin import (
     components,
     credentials,
     groups,
+    identity_providers,
     impersonation,
+    installation,
     keys,
     realms,
     role_mappings,
     roles,
     roles_by_id,
+    serverinfo,
     sessions,
     user_profile,
     users,
@@ -60,6 +63,9 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         components,
         sessions,
         attack_detection,
+        serverinfo,
+        identity_providers,
+        installation,
     ):
         app.include_router(module.router)
 

@@ -1,4 +1,5 @@
-"""/realms: list, create (a full import), get, partial update, delete."""
+"""/realms: list, create (a full import), get, partial update, delete, partial export
+and partial import."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, require_object
-from ostium.admin.errors import Conflict
+from ostium.admin.errors import BadRequest, Conflict
+from ostium.admin.export import _user_json as user_json  # the export's one user shape
+from ostium.admin.export import export_realm
+from ostium.admin.partial_import import partial_import
 from ostium.admin.representations import realm_representation
+from ostium.domain import Realm
+from ostium.keys.providers import SECRET_VALUE
 from ostium.services.realm_import import apply_realm, parse_realm
 from ostium.services.realm_setup import write_bundle
+from ostium.storage.interfaces import Repositories
 
 __all__ = ["router"]
 
@@ -72,3 +79,77 @@ async def delete_realm(realm: str, a: Admin = Depends(admin)) -> Response:
         await repos.realms.delete(loaded.id)
     a.invalidate_keys(loaded)
     return Response(status_code=204)
+
+
+def _flag(request: Request, name: str) -> bool:
+    """A JAX-RS Boolean query parameter: absent is false; anything but true/false (in any
+    case) is refused rather than read as false."""
+    raw = request.query_params.get(name)
+    if raw is None or raw.lower() == "false":
+        return False
+    if raw.lower() == "true":
+        return True
+    raise BadRequest(f"Invalid parameter: {name}")
+
+
+@router.post("/realms/{realm}/partial-export")
+async def partial_export(realm: str, request: Request, a: Admin = Depends(admin)) -> dict[str, Any]:
+    """Keycloak's RealmResource.partialExport: the realm's settings and client scopes, plus
+    clients and/or groups and roles when asked; never key material or people: the only
+    users are the exported clients' service accounts (their roles only with the roles), as
+    Keycloak exports them, and client secrets are masked as `stripForExport` masks them."""
+    export_clients = _flag(request, "exportClients")
+    export_groups_and_roles = _flag(request, "exportGroupsAndRoles")
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-realm")
+        if export_clients:
+            a.principal.require(loaded.name, "view-clients")
+        if export_groups_and_roles:
+            a.principal.require(loaded.name, "query-groups")
+        body = await export_realm(repos, loaded, include_users=False)
+        if export_clients:
+            body["users"] = await _service_accounts(repos, loaded, export_groups_and_roles)
+    if not export_clients:
+        body.pop("clients", None)
+    else:
+        for client in body["clients"]:
+            if client.get("secret"):
+                client["secret"] = SECRET_VALUE
+            if "client.secret.rotated" in client.get("attributes", {}):
+                client["attributes"]["client.secret.rotated"] = SECRET_VALUE
+    if not export_groups_and_roles:
+        body.pop("roles", None)
+        body.pop("groups", None)
+    return body
+
+
+@router.post("/realms/{realm}/partialImport")
+async def partial_import_realm(
+    realm: str, request: Request, a: Admin = Depends(admin)
+) -> dict[str, Any]:
+    """Keycloak's RealmResource.partialImport, needing `manage-realm`; the answer is a
+    PartialImportResults. See admin/partial_import.py for the rules."""
+    body = require_object(await json_body(request))
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "manage-realm")
+        return await partial_import(repos, loaded, body, now=a.now)
+
+
+async def _service_accounts(
+    repos: Repositories, realm: Realm, with_roles: bool
+) -> list[dict[str, Any]]:
+    clients = await repos.clients.list_all(realm.id)
+    client_ids = {c.id: c.client_id for c in clients}
+    groups = {g.id: g for g in await repos.groups.list_all(realm.id)}
+    accounts = [
+        u for c in clients if (u := await repos.users.get_service_account(c.id)) is not None
+    ]
+    result = []
+    for account in sorted(accounts, key=lambda u: u.username):
+        body = await user_json(repos, account, client_ids, groups)
+        body.pop("credentials", None)
+        if not with_roles:
+            for key in ("realmRoles", "clientRoles", "groups"):
+                body.pop(key, None)
+        result.append(body)
+    return result
