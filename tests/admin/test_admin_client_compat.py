@@ -27,3 +27,47 @@ async def test_trailing_slash_is_answered_directly_not_redirected(
     ):
         created = await ostium.client.post(url, json=body, headers=bearer(token))
         assert created.status_code == 201, (url, created.status_code, created.text)
+
+
+async def _client_uuid(ostium: OstiumUnderTest, token: str, client_id: str) -> str:
+    found = await ostium.client.get(
+        f"{ADMIN}/test/clients", params={"clientId": client_id}, headers=bearer(token)
+    )
+    return str(found.json()[0]["id"])
+
+
+async def test_an_unknown_protocol_mapper_type_is_refused_not_stored(
+    ostium: OstiumUnderTest,
+) -> None:
+    token = await master_admin_token(ostium)
+    uuid = await _client_uuid(ostium, token, "admin-cli")
+    models = f"{ADMIN}/test/clients/{uuid}/protocol-mappers/models"
+    before = (await ostium.client.get(models, headers=bearer(token))).json()
+    nope = {"name": "n", "protocol": "openid-connect", "protocolMapper": "nope", "config": {}}
+    refused = await ostium.client.post(models, json=nope, headers=bearer(token))
+    assert refused.status_code == 400
+    assert "nope" in refused.json()["errorMessage"]
+    assert (await ostium.client.get(models, headers=bearer(token))).json() == before
+    # The whole-client and client-scope forms go through the same check.
+    client = await ostium.client.post(
+        f"{ADMIN}/test/clients",
+        json={"clientId": "with-nope", "protocolMappers": [nope]},
+        headers=bearer(token),
+    )
+    assert client.status_code == 400
+    scope = await ostium.client.post(
+        f"{ADMIN}/test/client-scopes",
+        json={"name": "with-nope", "protocolMappers": [nope]},
+        headers=bearer(token),
+    )
+    assert scope.status_code == 400
+    ok = {**nope, "protocolMapper": "oidc-hardcoded-claim-mapper"}
+    created = await ostium.client.post(models, json=ok, headers=bearer(token))
+    assert created.status_code == 201
+    mapper_id = created.headers["Location"].rsplit("/", 1)[-1]
+    update = await ostium.client.put(
+        f"{models}/{mapper_id}", json={**nope, "id": mapper_id}, headers=bearer(token)
+    )
+    assert update.status_code == 400
+    stored = (await ostium.client.get(f"{models}/{mapper_id}", headers=bearer(token))).json()
+    assert stored["protocolMapper"] == "oidc-hardcoded-claim-mapper"
