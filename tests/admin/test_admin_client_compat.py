@@ -71,3 +71,28 @@ async def test_an_unknown_protocol_mapper_type_is_refused_not_stored(
     assert update.status_code == 400
     stored = (await ostium.client.get(f"{models}/{mapper_id}", headers=bearer(token))).json()
     assert stored["protocolMapper"] == "oidc-hardcoded-claim-mapper"
+
+
+async def test_realm_roles_search_page_and_brief_as_keycloak(ostium: OstiumUnderTest) -> None:
+    token = await master_admin_token(ostium)
+    roles = f"{ADMIN}/test/roles"
+    for name in ("Zeta-Report", "alpha-report", "beta"):
+        body = {"name": name, "description": "payroll" if name == "beta" else None}
+        made = await ostium.client.post(roles, json=body, headers=bearer(token))
+        assert made.status_code == 201
+    none = await ostium.client.get(roles, params={"search": "no-such"}, headers=bearer(token))
+    assert none.json() == []
+    found = await ostium.client.get(roles, params={"search": "REPORT"}, headers=bearer(token))
+    assert [r["name"] for r in found.json()] == ["Zeta-Report", "alpha-report"]  # by name
+    by_description = await ostium.client.get(
+        roles, params={"search": "PAYROLL"}, headers=bearer(token)
+    )
+    assert [r["name"] for r in by_description.json()] == ["beta"]
+    page = await ostium.client.get(
+        roles, params={"search": "report", "first": 1, "max": 1}, headers=bearer(token)
+    )
+    assert [r["name"] for r in page.json()] == ["alpha-report"]
+    everything = (await ostium.client.get(roles, headers=bearer(token))).json()
+    limited = await ostium.client.get(roles, params={"max": 2}, headers=bearer(token))
+    assert limited.json() == everything[:2]
+    assert len(everything) > 2

@@ -15,6 +15,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import change_composites
+from ostium.admin.roles import role_list
 from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role, User
 from ostium.domain.client_secret import ROTATED_SECRET, drop_rotated_secret
@@ -182,11 +183,20 @@ async def service_account_user(realm: str, id: str, a: Admin = Depends(admin)) -
 
 
 @router.get(BASE + "/{id}/roles")
-async def list_client_roles(realm: str, id: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_client_roles(
+    realm: str,
+    id: str,
+    search: str | None = None,
+    first: int = -1,
+    max: int = -1,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         client = await a.client(repos, loaded, id)
-        return [role_representation(r) for r in await repos.roles.list_client_roles(client.id)]
+        roles = await repos.roles.list_client_roles(client.id)
+    return role_list(roles, search, first, max, briefRepresentation)
 
 
 @router.post(BASE + "/{id}/roles", status_code=201)
