@@ -96,3 +96,68 @@ async def test_realm_roles_search_page_and_brief_as_keycloak(ostium: OstiumUnder
     limited = await ostium.client.get(roles, params={"max": 2}, headers=bearer(token))
     assert limited.json() == everything[:2]
     assert len(everything) > 2
+
+
+async def _new_group(
+    ostium: OstiumUnderTest, token: str, body: dict[str, object], parent: str | None = None
+) -> str:
+    url = f"{ADMIN}/test/groups" + (f"/{parent}/children" if parent else "")
+    made = await ostium.client.post(url, json=body, headers=bearer(token))
+    assert made.status_code == 201, made.text
+    return str(made.headers["Location"].rsplit("/", 1)[-1])
+
+
+async def test_posting_an_existing_group_moves_it_keeping_attributes(
+    ostium: OstiumUnderTest,
+) -> None:
+    token = await master_admin_token(ostium)
+    groups = f"{ADMIN}/test/groups"
+    parent = await _new_group(ostium, token, {"name": "parent", "attributes": {"k": ["v"]}})
+    child = await _new_group(ostium, token, {"name": "child", "attributes": {"a": ["1", "2"]}})
+    grandchild = await _new_group(ostium, token, {"name": "gc"}, parent=child)
+    await _new_group(ostium, token, {"name": "child"}, parent=parent)  # a same-named sibling
+    # Negatives first: a name clash, an unknown id, and moves that would make a cycle.
+    clash = await ostium.client.post(
+        f"{groups}/{parent}/children", json={"id": child}, headers=bearer(token)
+    )
+    assert clash.status_code == 409
+    unknown = await ostium.client.post(
+        f"{groups}/{parent}/children", json={"id": "no-such", "name": "x"}, headers=bearer(token)
+    )
+    assert unknown.status_code == 404
+    for target in (child, grandchild):
+        cycle = await ostium.client.post(
+            f"{groups}/{target}/children", json={"id": child}, headers=bearer(token)
+        )
+        assert cycle.status_code == 400
+    bad = await ostium.client.post(
+        groups, json={"name": "bad", "attributes": {"k": "v"}}, headers=bearer(token)
+    )
+    assert bad.status_code == 400
+    # Create kept the attributes.
+    got = (await ostium.client.get(f"{groups}/{child}", headers=bearer(token))).json()
+    assert got["attributes"] == {"a": ["1", "2"]}
+    # A move under the parent (renamed to avoid the clash) keeps the id and the subtree.
+    moved = await ostium.client.post(
+        f"{groups}/{parent}/children", json={"id": child, "name": "moved"}, headers=bearer(token)
+    )
+    assert moved.status_code == 204
+    got = (await ostium.client.get(f"{groups}/{child}", headers=bearer(token))).json()
+    assert got["path"] == "/parent/moved"
+    assert got["attributes"] == {"a": ["1", "2"]}
+    names = [g["name"] for g in (await ostium.client.get(groups, headers=bearer(token))).json()]
+    assert "child" not in names and "moved" not in names
+    gc = (await ostium.client.get(f"{groups}/{grandchild}", headers=bearer(token))).json()
+    assert gc["path"] == "/parent/moved/gc"
+    # POST groups with the id moves it back to the top level.
+    top = await ostium.client.post(groups, json={"id": child}, headers=bearer(token))
+    assert top.status_code == 204
+    got = (await ostium.client.get(f"{groups}/{child}", headers=bearer(token))).json()
+    assert got["path"] == "/moved"
+    # PUT replaces the attributes.
+    put = await ostium.client.put(
+        f"{groups}/{child}", json={"attributes": {"b": ["x"]}}, headers=bearer(token)
+    )
+    assert put.status_code == 204
+    got = (await ostium.client.get(f"{groups}/{child}", headers=bearer(token))).json()
+    assert got["attributes"] == {"b": ["x"]}

@@ -43,19 +43,82 @@ async def _group(repos: Repositories, realm: Realm, id: str) -> Group:
     return group
 
 
-async def _create(a: Admin, request: Request, realm: str, parent_id: str | None) -> Response:
-    body = require_object(await json_body(request))
+def _attributes(body: dict[str, Any]) -> dict[str, list[str]] | None:
+    """A GroupRepresentation's `attributes` (an object of string lists), None when absent."""
+    attributes = body.get("attributes")
+    if attributes is None:
+        return None
+    if not (
+        isinstance(attributes, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
+        )
+    ):
+        raise BadRequest("attributes: expected an object of string lists")
+    return {k: list(v) for k, v in attributes.items()}
+
+
+def _sibling_conflict(parent_id: str | None, name: str) -> Conflict:
+    if parent_id is None:
+        return Conflict(f"Top level group named '{name}' already exists.")
+    return Conflict(f"Sibling group named '{name}' already exists.")
+
+
+async def _move(
+    repos: Repositories, realm: Realm, child_id: str, parent_id: str | None, body: dict[str, Any]
+) -> None:
+    """Keycloak's GroupResource.addChild / GroupsResource.addTopLevelGroup when the body names
+    an existing group by `id`: that group (with its subtree) moves under the parent, or to
+    the top level, after taking the body's name and attributes. A missing group is a 404;
+    a group moved under itself or its own descendant is a 400 (it would leave the tree)."""
+    child = await repos.groups.get(child_id)
+    if child is None or child.realm_id != realm.id:
+        raise NotFound("Could not find child by id")
+    groups = await repos.groups.list_all(realm.id)
+    by_id = {g.id: g for g in groups}
+    ancestor = parent_id
+    while ancestor is not None:
+        if ancestor == child.id:
+            raise BadRequest("A group cannot be moved under itself or one of its subgroups")
+        ancestor = by_id[ancestor].parent_id if ancestor in by_id else None
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or "/" in name:
+    if name is not None:
+        if not isinstance(name, str) or not name.strip() or "/" in name:
+            raise BadRequest("Group name is missing or invalid")
+        child.name = name
+    attributes = _attributes(body)
+    if attributes is not None:
+        child.attributes = attributes
+    if any(g.parent_id == parent_id and g.name == child.name and g.id != child.id for g in groups):
+        raise _sibling_conflict(parent_id, child.name)
+    child.parent_id = parent_id
+    await repos.groups.update(child)
+
+
+async def _create(a: Admin, request: Request, realm: str, parent_id: str | None) -> Response:
+    """POST groups and POST groups/{id}/children: a body with the `id` of an existing group
+    moves it (204), otherwise a new group is created with its attributes (201)."""
+    body = require_object(await json_body(request))
+    given_id = body.get("id")
+    if given_id is not None and not isinstance(given_id, str):
+        raise BadRequest("id: expected a string")
+    name = body.get("name")
+    if not given_id and (not isinstance(name, str) or not name.strip() or "/" in name):
         raise BadRequest("Group name is missing or invalid")
+    attributes = _attributes(body)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         if parent_id is not None:
             await _group(repos, loaded, parent_id)
+        if given_id:
+            await _move(repos, loaded, given_id, parent_id, body)
+            return Response(status_code=204)
+        assert isinstance(name, str)
         siblings = [g for g in await repos.groups.list_all(loaded.id) if g.parent_id == parent_id]
         if any(g.name == name for g in siblings):
-            raise Conflict(f"Top level group named '{name}' already exists.")
+            raise _sibling_conflict(parent_id, name)
         group = Group(new_id(), loaded.id, name, parent_id=parent_id)
+        group.attributes = attributes or {}
         await repos.groups.add(group)
     return Response(status_code=201, headers={"Location": a.location(group.id)})
 
@@ -144,14 +207,7 @@ async def update_group(
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip() or "/" in name):
         raise BadRequest("Group name is missing or invalid")
-    attributes = body.get("attributes")
-    if attributes is not None and not (
-        isinstance(attributes, dict)
-        and all(
-            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
-        )
-    ):
-        raise BadRequest("attributes: expected an object of string lists")
+    attributes = _attributes(body)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         group = await _group(repos, loaded, id)
@@ -161,7 +217,7 @@ async def update_group(
                 raise Conflict(f"Sibling group named '{name}' already exists.")
             group.name = name
         if attributes is not None:
-            group.attributes = {k: list(v) for k, v in attributes.items()}
+            group.attributes = attributes
         await repos.groups.update(group)
     return Response(status_code=204)
 
