@@ -161,3 +161,55 @@ async def test_posting_an_existing_group_moves_it_keeping_attributes(
     assert put.status_code == 204
     got = (await ostium.client.get(f"{groups}/{child}", headers=bearer(token))).json()
     assert got["attributes"] == {"b": ["x"]}
+
+
+async def test_groups_and_clients_are_searched_by_attribute_with_q(
+    ostium: OstiumUnderTest,
+) -> None:
+    token = await master_admin_token(ostium)
+    groups = f"{ADMIN}/test/groups"
+    top = await _new_group(ostium, token, {"name": "org"})
+    await _new_group(ostium, token, {"name": "team", "attributes": {"dept": ["eng"]}}, top)
+    await _new_group(ostium, token, {"name": "other", "attributes": {"dept": ["ops"]}}, top)
+    unfinished = await ostium.client.get(groups, params={"q": "dept:eng\\"}, headers=bearer(token))
+    assert unfinished.status_code == 400
+    assert "errorMessage" in unfinished.json()
+    none = await ostium.client.get(groups, params={"q": "dept:sales"}, headers=bearer(token))
+    assert none.json() == []
+    tree = (
+        await ostium.client.get(
+            groups,
+            params={"q": "dept:eng", "briefRepresentation": "false"},
+            headers=bearer(token),
+        )
+    ).json()
+    assert [g["name"] for g in tree] == ["org"]
+    assert [g["name"] for g in tree[0]["subGroups"]] == ["team"]
+    assert tree[0]["subGroups"][0]["attributes"] == {"dept": ["eng"]}
+    flat = (
+        await ostium.client.get(
+            groups, params={"q": "dept:eng", "populateHierarchy": "false"}, headers=bearer(token)
+        )
+    ).json()
+    assert [(g["name"], g["path"]) for g in flat] == [("team", "/org/team")]
+    assert "attributes" not in flat[0]  # brief by default
+    clients = f"{ADMIN}/test/clients"
+    for client_id, value in (("tagged-a", "blue"), ("tagged-b", "red")):
+        made = await ostium.client.post(
+            clients,
+            json={"clientId": client_id, "attributes": {"color": value}},
+            headers=bearer(token),
+        )
+        assert made.status_code == 201
+    bad = await ostium.client.get(clients, params={"q": "color:\\"}, headers=bearer(token))
+    assert bad.status_code == 400
+    nothing = await ostium.client.get(clients, params={"q": "color:green"}, headers=bearer(token))
+    assert nothing.json() == []
+    blue = await ostium.client.get(clients, params={"q": "color:blue"}, headers=bearer(token))
+    assert [c["clientId"] for c in blue.json()] == ["tagged-a"]
+    both = await ostium.client.get(
+        clients,
+        params={"q": "color:red", "clientId": "tagged", "search": "true"},
+        headers=bearer(token),
+    )
+    assert [c["clientId"] for c in both.json()] == ["tagged-b"]

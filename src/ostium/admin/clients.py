@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
-from ostium.admin.errors import Conflict, NotFound
+from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
     role_representation,
@@ -16,6 +16,7 @@ from ostium.admin.representations import (
 )
 from ostium.admin.role_refs import change_composites
 from ostium.admin.roles import role_list
+from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role, User
 from ostium.domain.client_secret import ROTATED_SECRET, drop_rotated_secret
@@ -63,13 +64,23 @@ async def list_clients(
     realm: str,
     clientId: str | None = None,
     search: bool = False,
+    q: str | None = None,
     first: int = 0,
     max: int = 100,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
+    """Keycloak's ClientsResource.getClients: `clientId` (exact, or a case-insensitive
+    substring with `search=true`), `q` (attribute `key:value` pairs that must all match
+    exactly, Keycloak's searchClientsByAttributes), then `first`/`max`."""
+    try:
+        pairs = parse_search_query(q) if q is not None else None
+    except InvalidSearchQueryError as exc:
+        raise BadRequest(str(exc)) from None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         clients = await repos.clients.list_all(loaded.id)
+    if pairs is not None:
+        clients = [c for c in clients if all(c.attributes.get(k) == v for k, v in pairs.items())]
     if clientId is not None:
         wanted = clientId.lower()
         clients = [

@@ -15,6 +15,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import roles_named
+from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.domain import Group, Realm
 from ostium.services.groups import group_path
 from ostium.services.realm_setup import new_id
@@ -131,26 +132,94 @@ def _matches(groups: list[Group], group: Group, search: str, exact: bool) -> boo
     return any(_matches(groups, g, search, exact) for g in groups if g.parent_id == group.id)
 
 
+def _attribute_matches(group: Group, wanted: dict[str, str]) -> bool:
+    """Keycloak's searchGroupsByAttributes: every pair must match one value of the attribute
+    (the key exactly, the value ignoring case)."""
+    return all(
+        any(v.lower() == value.lower() for v in group.attributes.get(key, []))
+        for key, value in wanted.items()
+    )
+
+
+def _pruned_tree(groups: list[Group], matched: set[str]) -> list[dict[str, Any]]:
+    """The top-level groups holding a match, each cut down to the branches that lead to one
+    (Keycloak's populateHierarchy for a searched group list)."""
+    by_id = {g.id: g for g in groups}
+    keep: set[str] = set()
+    for group_id in matched:
+        current: str | None = group_id
+        while current is not None and current not in keep:
+            keep.add(current)
+            current = by_id[current].parent_id if current in by_id else None
+    return _tree([g for g in groups if g.id in keep], None, "")
+
+
+def _flat(groups: list[Group], matched: list[Group]) -> list[dict[str, Any]]:
+    """Matched groups on their own (populateHierarchy=false), each with its full path."""
+    by_id = {g.id: g for g in groups}
+
+    def path(group: Group) -> str:
+        parent = by_id.get(group.parent_id) if group.parent_id else None
+        return (path(parent) if parent else "") + "/" + group.name
+
+    return [group_representation(g, path(g)) for g in sorted(matched, key=lambda g: g.name)]
+
+
+def _brief(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keycloak's brief GroupRepresentation has no attributes, down the whole tree."""
+    for body in bodies:
+        body.pop("attributes", None)
+        _brief(body.get("subGroups", []))
+    return bodies
+
+
 @router.get(BASE)
 async def list_groups(
     realm: str,
     search: str | None = None,
+    q: str | None = None,
     exact: bool = False,
     first: int = 0,
     max: int = 100,
     briefRepresentation: bool = True,
+    populateHierarchy: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
-    """The top-level groups with their subtrees; with `search`, those whose subtree holds
-    a group of that name (Keycloak's group search)."""
+    """The top-level groups with their subtrees; with `search` (a name) or `q` (attribute
+    `key:value` pairs, Keycloak's SearchQueryUtils syntax) the matching groups, in their
+    hierarchy unless `populateHierarchy=false` (Keycloak's GroupsResource.getGroups)."""
+    try:
+        wanted = parse_search_query(q) if q is not None else None
+    except InvalidSearchQueryError as exc:
+        raise BadRequest(str(exc)) from None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-groups")
         groups = await repos.groups.list_all(loaded.id)
-    if search:
-        groups = [
-            g for g in groups if g.parent_id is not None or _matches(groups, g, search, exact)
-        ]
-    return page_of(_tree(groups, None, ""), first, max)
+    if wanted is not None:
+        matched = [g for g in groups if _attribute_matches(g, wanted)]
+        if search:
+            needle = search if exact else search.lower()
+            matched = [
+                g for g in matched if (g.name == needle if exact else needle in g.name.lower())
+            ]
+        if populateHierarchy:
+            bodies = _pruned_tree(groups, {g.id for g in matched})
+        else:
+            bodies = _flat(groups, matched)
+    elif search and not populateHierarchy:
+        needle = search if exact else search.lower()
+        bodies = _flat(
+            groups,
+            [g for g in groups if (g.name == needle if exact else needle in g.name.lower())],
+        )
+    else:
+        if search:
+            groups = [
+                g for g in groups if g.parent_id is not None or _matches(groups, g, search, exact)
+            ]
+        bodies = _tree(groups, None, "")
+    page = page_of(bodies, first, max)
+    return _brief(page) if briefRepresentation else page
 
 
 @router.get(BASE + "/count")
