@@ -213,3 +213,36 @@ async def test_groups_and_clients_are_searched_by_attribute_with_q(
         headers=bearer(token),
     )
     assert [c["clientId"] for c in both.json()] == ["tagged-b"]
+
+
+async def test_an_imported_unknown_mapper_survives_a_full_client_put(
+    ostium: OstiumUnderTest,
+) -> None:
+    token = await master_admin_token(ostium)
+    full_name = {"name": "full name", "protocolMapper": "oidc-full-name-mapper", "config": {}}
+    realm = await ostium.client.post(
+        ADMIN,
+        json={
+            "realm": "imported",
+            "clients": [{"clientId": "named", "protocolMappers": [full_name]}],
+        },
+        headers=bearer(token),
+    )
+    assert realm.status_code == 201, realm.text
+    found = await ostium.client.get(
+        f"{ADMIN}/imported/clients", params={"clientId": "named"}, headers=bearer(token)
+    )
+    client = found.json()[0]
+    assert [m["protocolMapper"] for m in client["protocolMappers"]] == ["oidc-full-name-mapper"]
+    # A new unknown type in the same PUT is still refused; the stored one may come back.
+    extra = {**full_name, "name": "other", "protocolMapper": "nope"}
+    refused = await ostium.client.put(
+        f"{ADMIN}/imported/clients/{client['id']}",
+        json={**client, "protocolMappers": [*client["protocolMappers"], extra]},
+        headers=bearer(token),
+    )
+    assert refused.status_code == 400
+    put = await ostium.client.put(
+        f"{ADMIN}/imported/clients/{client['id']}", json=client, headers=bearer(token)
+    )
+    assert put.status_code == 204, put.text

@@ -307,7 +307,7 @@ def apply_client(
     if "optionalClientScopes" in raw:
         client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
     if "protocolMappers" in raw:
-        client.protocol_mappers = _parse_mappers(raw, path, known_only)
+        client.protocol_mappers = _parse_mappers(raw, path, known_only, client.protocol_mappers)
     if (
         client.confidential
         and not client.secret
@@ -316,14 +316,22 @@ def apply_client(
         client.secret = new_client_secret()
 
 
-def _parse_mappers(raw: Mapping[str, Any], path: str, known_only: bool) -> list[ProtocolMapper]:
+def _parse_mappers(
+    raw: Mapping[str, Any],
+    path: str,
+    known_only: bool,
+    stored: list[ProtocolMapper] | None = None,
+) -> list[ProtocolMapper]:
     """A representation's `protocolMappers`. The admin API (`known_only`) refuses a mapper type
     Ostium does not implement, as Keycloak refuses a provider it does not know; a realm file
     keeps such a mapper (a Keycloak export carries many: full name, address, acr…) and the log
-    warns that it will add nothing to tokens — neither dropped silently nor a failed import."""
+    warns that it will add nothing to tokens — neither dropped silently nor a failed import.
+    A type already `stored` on the client (imported so) may come back in a full-client PUT."""
+    kept = {m.protocol_mapper for m in stored or []}
     mappers = []
     for i, m in enumerate(_list(raw, "protocolMappers", path)):
-        mapper = parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]", known_only=known_only)
+        strict = known_only and m.get("protocolMapper") not in kept
+        mapper = parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]", known_only=strict)
         if mapper.protocol_mapper not in MAPPER_TYPES:
             _log.warning(
                 "%s.protocolMappers[%d]: mapper type %r is not supported, kept but not applied",
