@@ -65,16 +65,17 @@ def _sibling_conflict(parent_id: str | None, name: str) -> Conflict:
     return Conflict(f"Sibling group named '{name}' already exists.")
 
 
-async def _move(
-    repos: Repositories, realm: Realm, child_id: str, parent_id: str | None, body: dict[str, Any]
-) -> None:
+async def _move(repos: Repositories, realm: Realm, child_id: str, parent_id: str | None) -> None:
     """Keycloak's GroupResource.addChild / GroupsResource.addTopLevelGroup when the body names
     an existing group by `id`: that group (with its subtree) moves under the parent, or to
-    the top level, after taking the body's name and attributes. A missing group is a 404;
-    a group moved under itself or its own descendant is a 400 (it would leave the tree)."""
+    the top level; as in Keycloak the body's name and attributes are not applied to it. A
+    missing group is a 404, a same-named sibling a 409, and a group moved under itself or
+    its own descendant a 400 (it would cut the subtree off the tree)."""
     child = await repos.groups.get(child_id)
     if child is None or child.realm_id != realm.id:
         raise NotFound("Could not find child by id")
+    if child.parent_id == parent_id:
+        return
     groups = await repos.groups.list_all(realm.id)
     by_id = {g.id: g for g in groups}
     ancestor = parent_id
@@ -82,15 +83,7 @@ async def _move(
         if ancestor == child.id:
             raise BadRequest("A group cannot be moved under itself or one of its subgroups")
         ancestor = by_id[ancestor].parent_id if ancestor in by_id else None
-    name = body.get("name")
-    if name is not None:
-        if not isinstance(name, str) or not name.strip() or "/" in name:
-            raise BadRequest("Group name is missing or invalid")
-        child.name = name
-    attributes = _attributes(body)
-    if attributes is not None:
-        child.attributes = attributes
-    if any(g.parent_id == parent_id and g.name == child.name and g.id != child.id for g in groups):
+    if any(g.parent_id == parent_id and g.name == child.name for g in groups):
         raise _sibling_conflict(parent_id, child.name)
     child.parent_id = parent_id
     await repos.groups.update(child)
@@ -104,7 +97,8 @@ async def _create(a: Admin, request: Request, realm: str, parent_id: str | None)
     if given_id is not None and not isinstance(given_id, str):
         raise BadRequest("id: expected a string")
     name = body.get("name")
-    if not given_id and (not isinstance(name, str) or not name.strip() or "/" in name):
+    # Keycloak asks for a name even when the body only names a group to move.
+    if not isinstance(name, str) or not name.strip() or "/" in name:
         raise BadRequest("Group name is missing or invalid")
     attributes = _attributes(body)
     async with a.transaction() as repos:
@@ -112,9 +106,8 @@ async def _create(a: Admin, request: Request, realm: str, parent_id: str | None)
         if parent_id is not None:
             await _group(repos, loaded, parent_id)
         if given_id:
-            await _move(repos, loaded, given_id, parent_id, body)
+            await _move(repos, loaded, given_id, parent_id)
             return Response(status_code=204)
-        assert isinstance(name, str)
         siblings = [g for g in await repos.groups.list_all(loaded.id) if g.parent_id == parent_id]
         if any(g.name == name for g in siblings):
             raise _sibling_conflict(parent_id, name)
