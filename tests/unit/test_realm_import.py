@@ -184,3 +184,21 @@ def test_bad_key_providers_name_the_component(components: Any, message: str) -> 
     with pytest.raises(RealmImportError) as caught:
         parse(data)
     assert message in str(caught.value)
+
+
+def test_an_unknown_mapper_type_in_a_file_is_kept_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A Keycloak export carries mapper types Ostium does not apply (full name, acr…): the
+    # realm still imports, the mapper is kept (not silently dropped) and the log says so.
+    data = realm_export()
+    full_name = {"name": "full name", "protocolMapper": "oidc-full-name-mapper", "config": {}}
+    data["clients"].append({"clientId": "named", "protocolMappers": [full_name]})
+    data["clientScopes"] = [{"name": "extra", "protocolMappers": [full_name]}]
+    with caplog.at_level("WARNING"):
+        bundle = parse(data)
+    client = next(c for c in bundle.clients if c.client_id == "named")
+    assert [m.protocol_mapper for m in client.protocol_mappers] == ["oidc-full-name-mapper"]
+    scope = next(s for s in bundle.client_scopes if s.name == "extra")
+    assert [m.protocol_mapper for m in scope.protocol_mappers] == ["oidc-full-name-mapper"]
+    assert caplog.text.count("oidc-full-name-mapper") == 2

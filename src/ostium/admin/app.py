@@ -31,6 +31,7 @@ from ostium.admin import (
 from ostium.admin.errors import AdminError
 from ostium.services.user_profile import UserProfileError
 from ostium.web.error_handlers import http_error
+from ostium.web.middleware.trailing_slash import TrailingSlashMiddleware
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_admin_app"]
@@ -46,6 +47,8 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    # Keycloak (JAX-RS) answers `/admin/realms/` like `/admin/realms`; no 307.
+    app.add_middleware(TrailingSlashMiddleware)
     for module in (
         realms,
         clients,

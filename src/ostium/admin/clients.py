@@ -8,13 +8,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
-from ostium.admin.errors import Conflict, NotFound
+from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
     role_representation,
     user_representation,
 )
 from ostium.admin.role_refs import change_composites
+from ostium.admin.roles import role_list
+from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role
 from ostium.domain.client_secret import ROTATED_SECRET, drop_rotated_secret
@@ -32,13 +34,15 @@ from ostium.services.realm_import import (
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["router"]
+__all__ = ["ensure_client_service_account", "router"]
 
 router = APIRouter(tags=["Clients"])
 BASE = "/realms/{realm}/clients"
 
 
-async def _ensure_service_account(repos: Repositories, client: Client, now: int) -> None:
+async def ensure_client_service_account(repos: Repositories, client: Client, now: int) -> None:
+    """The service-account user a client with `serviceAccountsEnabled` needs; a user who
+    already holds its name is a 409, as Keycloak answers."""
     try:
         await ensure_service_account(repos, client, now=now)
     except ServiceAccountUsernameTaken as exc:
@@ -50,13 +54,23 @@ async def list_clients(
     realm: str,
     clientId: str | None = None,
     search: bool = False,
+    q: str | None = None,
     first: int = 0,
     max: int = 100,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
+    """Keycloak's ClientsResource.getClients: `clientId` (exact, or a case-insensitive
+    substring with `search=true`), `q` (attribute `key:value` pairs that must all match
+    exactly, Keycloak's searchClientsByAttributes), then `first`/`max`."""
+    try:
+        pairs = parse_search_query(q) if q is not None else None
+    except InvalidSearchQueryError as exc:
+        raise BadRequest(str(exc)) from None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         clients = await repos.clients.list_all(loaded.id)
+    if pairs is not None:
+        clients = [c for c in clients if all(c.attributes.get(k) == v for k, v in pairs.items())]
     if clientId is not None:
         wanted = clientId.lower()
         clients = [
@@ -79,7 +93,7 @@ async def create_client(realm: str, request: Request, a: Admin = Depends(admin))
         if await repos.clients.get_by_client_id(loaded.id, client.client_id) is not None:
             raise Conflict(f"Client {client.client_id} already exists")
         await repos.clients.add(client)
-        await _ensure_service_account(repos, client, a.now)
+        await ensure_client_service_account(repos, client, a.now)
     return Response(status_code=201, headers={"Location": a.location(client.id)})
 
 
@@ -102,7 +116,7 @@ async def update_client(
             client.client_id = body["clientId"]
         apply_client(client, body, "client")
         await repos.clients.update(client)
-        await _ensure_service_account(repos, client, a.now)
+        await ensure_client_service_account(repos, client, a.now)
     return Response(status_code=204)
 
 
@@ -174,22 +188,16 @@ async def list_client_roles(
     realm: str,
     id: str,
     search: str | None = None,
-    first: int = 0,
+    first: int = -1,
     max: int = -1,
+    briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
-    """By name; `search` keeps the roles whose name or description holds it (any case),
-    then `first`/`max` page them, as Keycloak's RoleContainerResource.getRoles."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-clients")
         client = await a.client(repos, loaded, id)
         roles = await repos.roles.list_client_roles(client.id)
-    if search:
-        wanted = search.lower()
-        roles = [
-            r for r in roles if wanted in r.name.lower() or wanted in (r.description or "").lower()
-        ]
-    return [role_representation(r) for r in page_of(roles, first, max)]
+    return role_list(roles, search, first, max, briefRepresentation)
 
 
 @router.post(BASE + "/{id}/roles", status_code=201)

@@ -15,6 +15,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import roles_named
+from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.domain import Group, Realm
 from ostium.services.groups import group_path
 from ostium.services.realm_setup import new_id
@@ -43,19 +44,75 @@ async def load_group(repos: Repositories, realm: Realm, id: str) -> Group:
     return group
 
 
+def _attributes(body: dict[str, Any]) -> dict[str, list[str]] | None:
+    """A GroupRepresentation's `attributes` (an object of string lists), None when absent."""
+    attributes = body.get("attributes")
+    if attributes is None:
+        return None
+    if not (
+        isinstance(attributes, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
+        )
+    ):
+        raise BadRequest("attributes: expected an object of string lists")
+    return {k: list(v) for k, v in attributes.items()}
+
+
+def _sibling_conflict(parent_id: str | None, name: str) -> Conflict:
+    if parent_id is None:
+        return Conflict(f"Top level group named '{name}' already exists.")
+    return Conflict(f"Sibling group named '{name}' already exists.")
+
+
+async def _move(repos: Repositories, realm: Realm, child_id: str, parent_id: str | None) -> None:
+    """Keycloak's GroupResource.addChild / GroupsResource.addTopLevelGroup when the body names
+    an existing group by `id`: that group (with its subtree) moves under the parent, or to
+    the top level; as in Keycloak the body's name and attributes are not applied to it. A
+    missing group is a 404, a same-named sibling a 409, and a group moved under itself or
+    its own descendant a 400 (it would cut the subtree off the tree)."""
+    child = await repos.groups.get(child_id)
+    if child is None or child.realm_id != realm.id:
+        raise NotFound("Could not find child by id")
+    if child.parent_id == parent_id:
+        return
+    groups = await repos.groups.list_all(realm.id)
+    by_id = {g.id: g for g in groups}
+    ancestor = parent_id
+    while ancestor is not None:
+        if ancestor == child.id:
+            raise BadRequest("A group cannot be moved under itself or one of its subgroups")
+        ancestor = by_id[ancestor].parent_id if ancestor in by_id else None
+    if any(g.parent_id == parent_id and g.name == child.name for g in groups):
+        raise _sibling_conflict(parent_id, child.name)
+    child.parent_id = parent_id
+    await repos.groups.update(child)
+
+
 async def _create(a: Admin, request: Request, realm: str, parent_id: str | None) -> Response:
+    """POST groups and POST groups/{id}/children: a body with the `id` of an existing group
+    moves it (204), otherwise a new group is created with its attributes (201)."""
     body = require_object(await json_body(request))
+    given_id = body.get("id")
+    if given_id is not None and not isinstance(given_id, str):
+        raise BadRequest("id: expected a string")
     name = body.get("name")
+    # Keycloak asks for a name even when the body only names a group to move.
     if not isinstance(name, str) or not name.strip() or "/" in name:
         raise BadRequest("Group name is missing or invalid")
+    attributes = _attributes(body)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         if parent_id is not None:
             await load_group(repos, loaded, parent_id)
+        if given_id:
+            await _move(repos, loaded, given_id, parent_id)
+            return Response(status_code=204)
         siblings = [g for g in await repos.groups.list_all(loaded.id) if g.parent_id == parent_id]
         if any(g.name == name for g in siblings):
-            raise Conflict(f"Top level group named '{name}' already exists.")
+            raise _sibling_conflict(parent_id, name)
         group = Group(new_id(), loaded.id, name, parent_id=parent_id)
+        group.attributes = attributes or {}
         await repos.groups.add(group)
     return Response(status_code=201, headers={"Location": a.location(group.id)})
 
@@ -68,26 +125,94 @@ def _matches(groups: list[Group], group: Group, search: str, exact: bool) -> boo
     return any(_matches(groups, g, search, exact) for g in groups if g.parent_id == group.id)
 
 
+def _attribute_matches(group: Group, wanted: dict[str, str]) -> bool:
+    """Keycloak's searchGroupsByAttributes: every pair must match one value of the attribute
+    (the key exactly, the value ignoring case)."""
+    return all(
+        any(v.lower() == value.lower() for v in group.attributes.get(key, []))
+        for key, value in wanted.items()
+    )
+
+
+def _pruned_tree(groups: list[Group], matched: set[str]) -> list[dict[str, Any]]:
+    """The top-level groups holding a match, each cut down to the branches that lead to one
+    (Keycloak's populateHierarchy for a searched group list)."""
+    by_id = {g.id: g for g in groups}
+    keep: set[str] = set()
+    for group_id in matched:
+        current: str | None = group_id
+        while current is not None and current not in keep:
+            keep.add(current)
+            current = by_id[current].parent_id if current in by_id else None
+    return _tree([g for g in groups if g.id in keep], None, "")
+
+
+def _flat(groups: list[Group], matched: list[Group]) -> list[dict[str, Any]]:
+    """Matched groups on their own (populateHierarchy=false), each with its full path."""
+    by_id = {g.id: g for g in groups}
+
+    def path(group: Group) -> str:
+        parent = by_id.get(group.parent_id) if group.parent_id else None
+        return (path(parent) if parent else "") + "/" + group.name
+
+    return [group_representation(g, path(g)) for g in sorted(matched, key=lambda g: g.name)]
+
+
+def _brief(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keycloak's brief GroupRepresentation has no attributes, down the whole tree."""
+    for body in bodies:
+        body.pop("attributes", None)
+        _brief(body.get("subGroups", []))
+    return bodies
+
+
 @router.get(BASE)
 async def list_groups(
     realm: str,
     search: str | None = None,
+    q: str | None = None,
     exact: bool = False,
     first: int = 0,
     max: int = 100,
     briefRepresentation: bool = True,
+    populateHierarchy: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
-    """The top-level groups with their subtrees; with `search`, those whose subtree holds
-    a group of that name (Keycloak's group search)."""
+    """The top-level groups with their subtrees; with `search` (a name) or `q` (attribute
+    `key:value` pairs, Keycloak's SearchQueryUtils syntax) the matching groups, in their
+    hierarchy unless `populateHierarchy=false` (Keycloak's GroupsResource.getGroups)."""
+    try:
+        wanted = parse_search_query(q) if q is not None else None
+    except InvalidSearchQueryError as exc:
+        raise BadRequest(str(exc)) from None
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "query-groups")
         groups = await repos.groups.list_all(loaded.id)
-    if search:
-        groups = [
-            g for g in groups if g.parent_id is not None or _matches(groups, g, search, exact)
-        ]
-    return page_of(_tree(groups, None, ""), first, max)
+    if wanted is not None:
+        matched = [g for g in groups if _attribute_matches(g, wanted)]
+        if search:
+            needle = search if exact else search.lower()
+            matched = [
+                g for g in matched if (g.name == needle if exact else needle in g.name.lower())
+            ]
+        if populateHierarchy:
+            bodies = _pruned_tree(groups, {g.id for g in matched})
+        else:
+            bodies = _flat(groups, matched)
+    elif search and not populateHierarchy:
+        needle = search if exact else search.lower()
+        bodies = _flat(
+            groups,
+            [g for g in groups if (g.name == needle if exact else needle in g.name.lower())],
+        )
+    else:
+        if search:
+            groups = [
+                g for g in groups if g.parent_id is not None or _matches(groups, g, search, exact)
+            ]
+        bodies = _tree(groups, None, "")
+    page = page_of(bodies, first, max)
+    return _brief(page) if briefRepresentation else page
 
 
 @router.get(BASE + "/count")
@@ -144,14 +269,7 @@ async def update_group(
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip() or "/" in name):
         raise BadRequest("Group name is missing or invalid")
-    attributes = body.get("attributes")
-    if attributes is not None and not (
-        isinstance(attributes, dict)
-        and all(
-            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in attributes.values()
-        )
-    ):
-        raise BadRequest("attributes: expected an object of string lists")
+    attributes = _attributes(body)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         group = await load_group(repos, loaded, id)
@@ -161,7 +279,7 @@ async def update_group(
                 raise Conflict(f"Sibling group named '{name}' already exists.")
             group.name = name
         if attributes is not None:
-            group.attributes = {k: list(v) for k, v in attributes.items()}
+            group.attributes = attributes
         await repos.groups.update(group)
     return Response(status_code=204)
 

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ostium.admin.clients import ensure_service_account
+from ostium.admin.clients import ensure_client_service_account
 from ostium.admin.errors import BadRequest, Conflict
 from ostium.domain import Realm
 from ostium.keys.providers import SECRET_VALUE
@@ -328,7 +328,7 @@ async def partial_import(
             stale = await repos.users.get_service_account(client.id)
             if stale is not None:
                 await repos.users.delete(realm.id, stale.id)
-        await ensure_service_account(repos, client, now)
+        await ensure_client_service_account(repos, client, now)
 
     return _results(policy, matches, internal, bundle, start_clients, start_roles, start_groups)
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, paging, require_object
+from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import role_representation, user_representation
 from ostium.admin.role_refs import change_composites
@@ -15,7 +15,7 @@ from ostium.domain import Realm, Role
 from ostium.services.realm_setup import new_id
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["check_deletable", "router", "store_role_update"]
+__all__ = ["check_deletable", "role_list", "router", "store_role_update"]
 
 router = APIRouter(tags=["Roles"])
 BASE = "/realms/{realm}/roles"
@@ -78,11 +78,39 @@ async def _role(repos: Repositories, realm: Realm, name: str) -> Role:
     return role
 
 
+def role_list(
+    roles: list[Role], search: str | None, first: int, max: int, brief: bool
+) -> list[dict[str, Any]]:
+    """A role container's `GET …/roles`, realm or client (Keycloak's RoleContainerResource):
+    ordered by name; `search` is a case-insensitive substring of the name or description
+    (Keycloak's searchForRealmRoles/searchForClientRoles queries); then `first`/`max`; the
+    brief representation (the default) leaves the attributes out."""
+    if search:
+        needle = search.lower()
+        roles = [
+            r for r in roles if needle in r.name.lower() or needle in (r.description or "").lower()
+        ]
+    page = page_of(sorted(roles, key=lambda r: r.name), first, max)
+    bodies = [role_representation(r) for r in page]
+    if brief:
+        for body in bodies:
+            body.pop("attributes", None)
+    return bodies
+
+
 @router.get(BASE)
-async def list_roles(realm: str, a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_roles(
+    realm: str,
+    search: str | None = None,
+    first: int = -1,
+    max: int = -1,
+    briefRepresentation: bool = True,
+    a: Admin = Depends(admin),
+) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-realm")
-        return [role_representation(r) for r in await repos.roles.list_realm_roles(loaded.id)]
+        roles = await repos.roles.list_realm_roles(loaded.id)
+    return role_list(roles, search, first, max, briefRepresentation)
 
 
 @router.post(BASE, status_code=201)

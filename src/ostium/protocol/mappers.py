@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ostium.domain import ProtocolMapper, User
 
-__all__ = ["MapperInput", "Target", "apply_mappers", "audiences"]
+__all__ = ["MAPPER_TYPES", "MapperInput", "Target", "apply_mappers", "audiences"]
 
 Target = Literal["access", "id", "userinfo", "introspection"]
 
@@ -31,6 +31,22 @@ _PROPERTIES = {
     "id": "id",
     "enabled": "enabled",
 }
+
+
+# The `protocolMapper` provider ids this module gives a meaning to. Keycloak refuses a mapper
+# whose provider it does not know (400 from ProtocolMappersResource); the admin API refuses
+# the ones outside this set the same way, since Ostium would store them and never apply them.
+MAPPER_TYPES = frozenset(
+    {
+        "oidc-hardcoded-claim-mapper",
+        "oidc-usermodel-attribute-mapper",
+        "oidc-usermodel-property-mapper",
+        "oidc-group-membership-mapper",
+        "oidc-usermodel-realm-role-mapper",
+        "oidc-usermodel-client-role-mapper",
+        "oidc-audience-mapper",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from ostium.domain.user_profile import (
     config_text_of_component,
 )
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
+from ostium.protocol.mappers import MAPPER_TYPES
 from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
@@ -318,9 +319,12 @@ def new_client_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-def apply_client(client: Client, raw: Mapping[str, Any], path: str) -> None:
+def apply_client(
+    client: Client, raw: Mapping[str, Any], path: str, *, known_only: bool = True
+) -> None:
     """Set the fields a ClientRepresentation names; the others keep their values (the
-    admin API's partial update, and import on top of Keycloak's defaults)."""
+    admin API's partial update, and import on top of Keycloak's defaults). `known_only`:
+    see `_parse_mappers`."""
     for key, (attribute, kind) in CLIENT_FIELDS.items():
         if key in raw:
             value = _typed(raw, key, kind, path)
@@ -340,10 +344,7 @@ def apply_client(client: Client, raw: Mapping[str, Any], path: str) -> None:
     if "optionalClientScopes" in raw:
         client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
     if "protocolMappers" in raw:
-        client.protocol_mappers = [
-            parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]")
-            for i, m in enumerate(_list(raw, "protocolMappers", path))
-        ]
+        client.protocol_mappers = _parse_mappers(raw, path, known_only, client.protocol_mappers)
     if (
         client.confidential
         and not client.secret
@@ -352,12 +353,45 @@ def apply_client(client: Client, raw: Mapping[str, Any], path: str) -> None:
         client.secret = new_client_secret()
 
 
-def parse_protocol_mapper(raw: Mapping[str, Any], path: str) -> ProtocolMapper:
+def _parse_mappers(
+    raw: Mapping[str, Any],
+    path: str,
+    known_only: bool,
+    stored: list[ProtocolMapper] | None = None,
+) -> list[ProtocolMapper]:
+    """A representation's `protocolMappers`. The admin API (`known_only`) refuses a mapper type
+    Ostium does not implement, as Keycloak refuses a provider it does not know; a realm file
+    keeps such a mapper (a Keycloak export carries many: full name, address, acr…) and the log
+    warns that it will add nothing to tokens — neither dropped silently nor a failed import.
+    A type already `stored` on the client (imported so) may come back in a full-client PUT."""
+    kept = {m.protocol_mapper for m in stored or []}
+    mappers = []
+    for i, m in enumerate(_list(raw, "protocolMappers", path)):
+        strict = known_only and m.get("protocolMapper") not in kept
+        mapper = parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]", known_only=strict)
+        if mapper.protocol_mapper not in MAPPER_TYPES:
+            _log.warning(
+                "%s.protocolMappers[%d]: mapper type %r is not supported, kept but not applied",
+                path,
+                i,
+                mapper.protocol_mapper[:64],
+            )
+        mappers.append(mapper)
+    return mappers
+
+
+def parse_protocol_mapper(
+    raw: Mapping[str, Any], path: str, *, known_only: bool = True
+) -> ProtocolMapper:
+    """One ProtocolMapperRepresentation; with `known_only` (the admin API, Keycloak's
+    ProtocolMappersResource) an unknown `protocolMapper` type is a 400, not a stored no-op."""
     name, kind = raw.get("name"), raw.get("protocolMapper")
     if not isinstance(name, str) or not name:
         raise RealmImportError(f"{path}.name: required")
     if not isinstance(kind, str) or not kind:
         raise RealmImportError(f"{path}.protocolMapper: required")
+    if known_only and kind not in MAPPER_TYPES:
+        raise RealmImportError(f"{path}.protocolMapper: unknown mapper type {kind[:64]!r}")
     config = {
         k: str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in _dict(raw, "config", path).items()
@@ -377,7 +411,9 @@ def mapper_representation(mapper: ProtocolMapper) -> dict[str, Any]:
     }
 
 
-def parse_client(raw: Mapping[str, Any], realm_id: str, path: str = "client") -> Client:
+def parse_client(
+    raw: Mapping[str, Any], realm_id: str, path: str = "client", *, known_only: bool = True
+) -> Client:
     """A new client from a ClientRepresentation, with the realm's default scopes."""
     client_id = raw.get("clientId")
     if not isinstance(client_id, str) or not client_id.strip():
@@ -389,11 +425,13 @@ def parse_client(raw: Mapping[str, Any], realm_id: str, path: str = "client") ->
         default_client_scopes=list(DEFAULT_CLIENT_SCOPES),
         optional_client_scopes=list(OPTIONAL_CLIENT_SCOPES),
     )
-    apply_client(client, raw, path)
+    apply_client(client, raw, path, known_only=known_only)
     return client
 
 
-def parse_client_scope(raw: Mapping[str, Any], realm_id: str, path: str) -> ClientScope:
+def parse_client_scope(
+    raw: Mapping[str, Any], realm_id: str, path: str, *, known_only: bool = True
+) -> ClientScope:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip() or " " in name:
         raise RealmImportError(f"{path}.name: a name without spaces is required")
@@ -406,17 +444,14 @@ def parse_client_scope(raw: Mapping[str, Any], realm_id: str, path: str) -> Clie
         k: str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in _dict(raw, "attributes", path).items()
     }
-    scope.protocol_mappers = [
-        parse_protocol_mapper(m, f"{path}.protocolMappers[{i}]")
-        for i, m in enumerate(_list(raw, "protocolMappers", path))
-    ]
+    scope.protocol_mappers = _parse_mappers(raw, path, known_only)
     return scope
 
 
 def _parse_client_scopes(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     """Scopes in the file replace the built-in ones of the same name."""
     for index, raw in enumerate(_list(data, "clientScopes", "")):
-        scope = parse_client_scope(raw, bundle.realm.id, f"clientScopes[{index}]")
+        scope = parse_client_scope(raw, bundle.realm.id, f"clientScopes[{index}]", known_only=False)
         bundle.client_scopes = [s for s in bundle.client_scopes if s.name != scope.name]
         bundle.client_scopes.append(scope)
 
@@ -432,9 +467,9 @@ def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
         if existing is not None:
             if isinstance(raw.get("id"), str):
                 bundle.reassign_client_id(existing, _given_id(raw))
-            apply_client(existing, raw, path)
+            apply_client(existing, raw, path, known_only=False)
         else:
-            client = parse_client(raw, bundle.realm.id, path)
+            client = parse_client(raw, bundle.realm.id, path, known_only=False)
             client.id = _given_id(raw)
             bundle.clients.append(client)
         seen.add(str(client_id))
