@@ -140,10 +140,6 @@ def test_every_client_method_is_checked_or_says_why_not() -> None:
     assert unexplained == [], "methods with neither a check nor a reason"
     both = [r["method"] for r in listed["coverage"] if r["checks"] and r["notYet"]]
     assert both == [], "methods both checked and listed as not yet"
-    unchecked_in_progress = [
-        r["method"] for r in listed["coverage"] if r["inProgress"] and not r["checks"]
-    ]
-    assert unchecked_in_progress == []
 
 
 def test_coverage_table_matches_the_checks() -> None:

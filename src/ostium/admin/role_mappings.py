@@ -93,9 +93,38 @@ async def available(
     return [role_representation(r, brief=True) for r in _sorted(container) if r.id not in ids]
 
 
+async def all_mappings(a: Admin, realm: str, kind: str, id: str) -> dict[str, Any]:
+    """Direct mappings, realm roles and per-client roles (Keycloak's MappingsRepresentation:
+    `realmMappings`, `clientMappings` keyed by clientId; an empty part is left out)."""
+    async with a.transaction() as repos:
+        loaded = await a.realm(repos, realm, "view-users")
+        direct = _sorted((await _LOADERS[kind](repos, loaded, id)).direct)
+        body: dict[str, Any] = {}
+        realm_roles = [role_representation(r) for r in direct if not r.client_role]
+        if realm_roles:
+            body["realmMappings"] = realm_roles
+        clients: dict[str, Any] = {}
+        for role in (r for r in direct if r.client_id):
+            client = await repos.clients.get(loaded.id, role.client_id or "")
+            if client is None:
+                continue
+            entry = clients.setdefault(
+                client.client_id, {"id": client.id, "client": client.client_id, "mappings": []}
+            )
+            entry["mappings"].append(role_representation(role))
+        if clients:
+            body["clientMappings"] = clients
+    return body
+
+
 def _add_routes(kind: str) -> None:
     """Users and groups share every route; `kind` is the path segment."""
     base = f"/realms/{{realm}}/{kind}/{{id}}/role-mappings"
+
+    @router.get(base, name=f"{kind}_role_mappings")
+    async def mappings(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
+        """Every direct mapping (Keycloak: RoleMapperResource.getRoleMappings)."""
+        return await all_mappings(a, realm, kind, id)
 
     @router.get(base + "/realm/composite", name=f"{kind}_effective_realm_roles")
     async def realm_composite(

@@ -225,30 +225,6 @@ async def reset_password(
 # --- role mappings ------------------------------------------------------------------------
 
 
-@router.get(BASE + "/{id}/role-mappings")
-async def all_role_mappings(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, Any]:
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "view-users")
-        user = await a.user(repos, loaded, id)
-        roles = await repos.roles.user_roles(user.id)
-        body: dict[str, Any] = {}
-        realm_roles = [role_representation(r) for r in roles if not r.client_role]
-        if realm_roles:
-            body["realmMappings"] = realm_roles
-        clients: dict[str, Any] = {}
-        for role in (r for r in roles if r.client_id):
-            client = await repos.clients.get(loaded.id, role.client_id or "")
-            if client is None:
-                continue
-            entry = clients.setdefault(
-                client.client_id, {"id": client.id, "client": client.client_id, "mappings": []}
-            )
-            entry["mappings"].append(role_representation(role))
-        if clients:
-            body["clientMappings"] = clients
-    return body
-
-
 @router.get(BASE + "/{id}/role-mappings/realm")
 async def realm_role_mappings(
     realm: str, id: str, a: Admin = Depends(admin)
