@@ -261,3 +261,34 @@ async def test_an_imported_unknown_mapper_survives_a_full_client_put(
         f"{ADMIN}/imported/clients/{client['id']}", json=client, headers=bearer(token)
     )
     assert put.status_code == 204, put.text
+
+
+async def test_a_client_role_update_is_a_role_update_clash_and_attributes_included(
+    ostium: OstiumUnderTest,
+) -> None:
+    """Client roles and realm roles are updated by one rule: renaming onto a sibling's
+    name is a 409 that changes nothing, and `attributes` are kept."""
+    token = await master_admin_token(ostium)
+    uuid = await _client_uuid(ostium, token, "admin-cli")
+    roles = f"{ADMIN}/test/clients/{uuid}/roles"
+    for name in ("reader", "writer"):
+        created = await ostium.client.post(roles, json={"name": name}, headers=bearer(token))
+        assert created.status_code == 201
+    clash = await ostium.client.put(
+        f"{roles}/reader", json={"name": "writer"}, headers=bearer(token)
+    )
+    assert clash.status_code == 409
+    assert "writer" in clash.json()["errorMessage"]
+    assert (await ostium.client.get(f"{roles}/reader", headers=bearer(token))).status_code == 200
+    bad = await ostium.client.put(
+        f"{roles}/reader", json={"attributes": {"level": "x"}}, headers=bearer(token)
+    )
+    assert bad.status_code == 400
+    updated = await ostium.client.put(
+        f"{roles}/reader",
+        json={"name": "viewer", "description": "reads", "attributes": {"level": ["1"]}},
+        headers=bearer(token),
+    )
+    assert updated.status_code == 204
+    role = (await ostium.client.get(f"{roles}/viewer", headers=bearer(token))).json()
+    assert (role["description"], role["attributes"]) == ("reads", {"level": ["1"]})

@@ -90,6 +90,8 @@ def test_banner_prints_the_urls_really_served_and_uvicorn_starts_once(tmp_path: 
         assert welcome in output and discovery in output and management in output, output
         assert httpx.get(f"{server.base_url}/realms/master").status_code == 200
         assert httpx.get(f"{server.management_url}/health/ready").status_code == 200
+        unknown = httpx.get(f"{server.management_url}/nope")
+        assert (unknown.status_code, unknown.json()) == (404, {"error": "HTTP 404 Not Found"})
         assert output.count("Started server process") == 1, output
     finally:
         output = server.stop()

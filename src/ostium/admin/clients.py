@@ -15,7 +15,7 @@ from ostium.admin.representations import (
     user_representation,
 )
 from ostium.admin.role_refs import change_composites
-from ostium.admin.roles import role_list
+from ostium.admin.roles import role_list, store_role_update
 from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.admin.sessions import session_representations
 from ostium.domain import Client, Role
@@ -334,11 +334,7 @@ async def update_client_role(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         role = await _client_role(repos, await a.client(repos, loaded, id), name)
-        if isinstance(body.get("name"), str) and body["name"].strip():
-            role.name = body["name"]
-        if "description" in body:
-            role.description = body["description"] if isinstance(body["description"], str) else None
-        await repos.roles.update(role)
+        await store_role_update(repos, role, body)
     return Response(status_code=204)
 
 

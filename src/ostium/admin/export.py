@@ -21,7 +21,7 @@ from ostium.keys.providers import PROVIDER_TYPE, component_config
 from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["export_realm", "export_users"]
+__all__ = ["export_realm", "export_users", "user_json"]
 
 
 async def _role_json(repos: Repositories, role: Role, client_ids: dict[str, str]) -> dict[str, Any]:
@@ -86,12 +86,12 @@ async def export_users(repos: Repositories, realm: Realm) -> list[dict[str, Any]
     users = await repos.users.search(realm.id)
     users += [u for c in clients if (u := await repos.users.get_service_account(c.id)) is not None]
     return [
-        await _user_json(repos, u, client_ids, groups)
+        await user_json(repos, u, client_ids, groups)
         for u in sorted(users, key=lambda u: u.username)
     ]
 
 
-async def _user_json(
+async def user_json(
     repos: Repositories, user: User, client_ids: dict[str, str], groups: dict[str, Group]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"id": user.id, "username": user.username}

@@ -39,10 +39,10 @@ from ostium.keys.providers import SECRET_VALUE
 
 # The realm-file parsers, so partial import and full import read a resource one way.
 from ostium.services.realm_import import (
-    _parse_clients,
-    _parse_groups,
-    _parse_roles,
-    _parse_users,
+    parse_clients,
+    parse_groups,
+    parse_roles,
+    parse_users,
 )
 from ostium.services.realm_setup import RealmBundle
 from ostium.storage.interfaces import Repositories
@@ -286,10 +286,10 @@ async def partial_import(
         len(bundle.roles),
         len(bundle.groups),
     )
-    _parse_clients(bundle, filtered)
-    _parse_roles(bundle, filtered)
-    _parse_groups(bundle, filtered)
-    _parse_users(bundle, filtered, now)
+    parse_clients(bundle, filtered)
+    parse_roles(bundle, filtered)
+    parse_groups(bundle, filtered)
+    parse_users(bundle, filtered, now)
 
     for user_id in overwritten_users:
         await repos.users.delete(realm.id, user_id)

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, require_object
 from ostium.admin.errors import BadRequest, Conflict
-from ostium.admin.export import _user_json as user_json  # the export's one user shape
-from ostium.admin.export import export_realm
+from ostium.admin.export import export_realm, user_json
 from ostium.admin.partial_import import partial_import
 from ostium.admin.representations import realm_representation
 from ostium.domain import Realm

@@ -65,9 +65,13 @@ __all__ = [
     "new_client_secret",
     "parse_client",
     "parse_client_scope",
+    "parse_clients",
     "parse_credential",
+    "parse_groups",
     "parse_protocol_mapper",
     "parse_realm",
+    "parse_roles",
+    "parse_users",
     "resolve_placeholders",
 ]
 
@@ -252,10 +256,10 @@ def parse_realm(
     realm = bundle.realm
     apply_realm(realm, data)
     _parse_client_scopes(bundle, data)
-    _parse_clients(bundle, data)
-    _parse_roles(bundle, data)
-    _parse_groups(bundle, data)
-    _parse_users(bundle, data, now)
+    parse_clients(bundle, data)
+    parse_roles(bundle, data)
+    parse_groups(bundle, data)
+    parse_users(bundle, data, now)
     _add_missing_service_accounts(bundle, now)
     _parse_key_providers(bundle, data, now)
     _parse_user_profile(bundle, data)
@@ -456,7 +460,7 @@ def _parse_client_scopes(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
         bundle.client_scopes.append(scope)
 
 
-def _parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+def parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     seen: set[str] = set()
     for index, raw in enumerate(_list(data, "clients", "")):
         path = f"clients[{index}]"
@@ -489,7 +493,7 @@ def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) 
     return role
 
 
-def _parse_roles(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+def parse_roles(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     roles = _dict(data, "roles", "")
     declared: list[tuple[dict[str, Any], Role, str]] = []
     for index, raw in enumerate(_list(roles, "realm", "roles")):
@@ -561,7 +565,7 @@ def _grants(bundle: RealmBundle, raw: Mapping[str, Any], path: str) -> list[Role
     return roles
 
 
-def _parse_groups(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
+def parse_groups(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
     def walk(entries: list[dict[str, Any]], parent: Group | None, path: str) -> None:
         names: set[str] = set()
         for index, raw in enumerate(entries):
@@ -629,7 +633,7 @@ def apply_user(user: User, raw: Mapping[str, Any], path: str) -> None:
         user.required_actions = _strings(raw, "requiredActions", path)
 
 
-def _parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
+def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
     seen: set[str] = set()
     default_role = bundle.realm_role(bundle.realm.default_role_name)
     for index, raw in enumerate(_list(data, "users", "")):

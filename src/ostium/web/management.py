@@ -10,10 +10,12 @@ import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ostium.web.error_handlers import http_error
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_management_app"]
@@ -58,4 +60,5 @@ def create_management_app(
         ]
     if metrics_enabled and registry is not None:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
-    return Starlette(routes=routes)
+    # The management port answers unknown paths as the main port does (Keycloak's shape).
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
