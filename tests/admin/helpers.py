@@ -66,3 +66,15 @@ async def grant_management_role(
 
 def names(body: list[dict[str, object]]) -> list[str]:
     return sorted(str(r["name"]) for r in body)
+
+
+async def allow_unmanaged_attributes(
+    ostium: OstiumUnderTest, headers: dict[str, str], realm: str = "test"
+) -> None:
+    """Free-form user attributes, as an administrator allows them on Keycloak 24 and later:
+    without `unmanagedAttributePolicy` the user profile drops attributes it does not name."""
+    url = f"{ADMIN}/{realm}/users/profile"
+    profile = (await ostium.client.get(url, headers=headers)).json()
+    profile["unmanagedAttributePolicy"] = "ENABLED"
+    response = await ostium.client.put(url, json=profile, headers=headers)
+    assert response.status_code == 200, response.text

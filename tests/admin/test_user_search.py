@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.admin.helpers import allow_unmanaged_attributes
 from tests.admin.test_admin_http import ADMIN, bearer, master_admin_token
 from tests.support import OstiumUnderTest
 
@@ -27,6 +28,7 @@ PEOPLE: list[dict[str, Any]] = [
 @pytest.fixture
 async def headers(ostium: OstiumUnderTest) -> dict[str, str]:
     auth = bearer(await master_admin_token(ostium))
+    await allow_unmanaged_attributes(ostium, auth)
     for person in PEOPLE:
         created = await ostium.client.post(USERS, json=person, headers=auth)
         assert created.status_code == 201, created.text

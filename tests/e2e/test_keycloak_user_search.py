@@ -20,6 +20,9 @@ def test_get_users_by_attribute(server: RunningServer) -> None:
         user_realm_name="master",
         client_id="admin-cli",
     )
+    # Free-form attributes need the user profile's unmanagedAttributePolicy (Keycloak 24+).
+    profile = admin.get_realm_users_profile()
+    admin.update_realm_users_profile({**profile, "unmanagedAttributePolicy": "ENABLED"})
     for username, dept in (("q-ann", "eng"), ("q-bob", "eng"), ("q-cid", "sales")):
         admin.create_user(
             {"username": username, "enabled": True, "attributes": {"dept": [dept]}},

@@ -89,3 +89,11 @@ def test_audience_mapper() -> None:
     ]
     assert audiences(mappers, "access") == ["api"]
     assert audiences(mappers, "id") == ["api", "https://x"]
+
+
+def test_server_info_lists_exactly_the_mapper_types_the_admin_api_accepts() -> None:
+    """What `/admin/serverinfo` offers a console and what a client may store are one set."""
+    from ostium.admin.serverinfo import _MAPPER_TYPES
+    from ostium.protocol.mappers import MAPPER_TYPES
+
+    assert {kind for kind, *_ in _MAPPER_TYPES} == MAPPER_TYPES

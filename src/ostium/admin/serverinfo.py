@@ -117,6 +117,17 @@ _MAPPER_TYPES: list[tuple[str, str, str, list[tuple[str, str, str, str | None]]]
         [("user.attribute", "Property", "String", None), *_CLAIM, *_JSON_TYPE, *_FLAG_PROPERTIES],
     ),
     (
+        "oidc-usersessionmodel-note-mapper",
+        "User Session Note",
+        "Token mapper",
+        [
+            ("user.session.note", "User Session Note", "String", None),
+            *_CLAIM,
+            *_JSON_TYPE,
+            *_FLAG_PROPERTIES,
+        ],
+    ),
+    (
         "oidc-group-membership-mapper",
         "Group Membership",
         "Token mapper",

@@ -41,6 +41,7 @@ MAPPER_TYPES = frozenset(
         "oidc-hardcoded-claim-mapper",
         "oidc-usermodel-attribute-mapper",
         "oidc-usermodel-property-mapper",
+        "oidc-usersessionmodel-note-mapper",
         "oidc-group-membership-mapper",
         "oidc-usermodel-realm-role-mapper",
         "oidc-usermodel-client-role-mapper",
