@@ -44,7 +44,7 @@ from ostium.services.realm_import import (
     parse_roles,
     parse_users,
 )
-from ostium.services.realm_setup import RealmBundle
+from ostium.services.realm_setup import RealmBundle, write_users
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["INTERNAL_CLIENTS", "POLICIES", "UNSUPPORTED_SECTIONS", "partial_import"]
@@ -314,14 +314,7 @@ async def partial_import(
         await repos.groups.add(group)
     for group_id, role_id in bundle.group_roles:
         await repos.roles.grant_to_group(group_id, [role_id])
-    for user in bundle.users:
-        await repos.users.add(user)
-    for credential in bundle.credentials:
-        await repos.credentials.add(credential)
-    for user_id, role_id in bundle.user_roles:
-        await repos.roles.grant_to_user(user_id, [role_id])
-    for group_id, user_id in bundle.memberships:
-        await repos.groups.add_member(group_id, user_id)
+    await write_users(repos, bundle)
     for client in new_clients:
         if client.id in overwritten_clients and not client.service_accounts_enabled:
             # The replacement has no service account: the old one's user goes with it.

@@ -22,6 +22,7 @@ __all__ = [
     "new_realm",
     "service_account_user",
     "write_bundle",
+    "write_users",
 ]
 
 # Keycloak 26's realm default and optional client scopes.
@@ -299,6 +300,19 @@ def service_account_user(client: Client, now: int) -> User:
     )
 
 
+async def write_users(repos: Repositories, bundle: RealmBundle) -> None:
+    """The bundle's users with their credentials, role grants and group memberships; the
+    roles and groups they name are written first (a whole realm or a partial import)."""
+    for user in bundle.users:
+        await repos.users.add(user)
+    for credential in bundle.credentials:
+        await repos.credentials.add(credential)
+    for user_id, role_id in bundle.user_roles:
+        await repos.roles.grant_to_user(user_id, [role_id])
+    for group_id, user_id in bundle.memberships:
+        await repos.groups.add_member(group_id, user_id)
+
+
 async def write_bundle(repos: Repositories, bundle: RealmBundle) -> None:
     await repos.realms.add(bundle.realm)
     for client in bundle.clients:
@@ -311,14 +325,7 @@ async def write_bundle(repos: Repositories, bundle: RealmBundle) -> None:
         await repos.groups.add(group)
     for group_id, role_id in bundle.group_roles:
         await repos.roles.grant_to_group(group_id, [role_id])
-    for user in bundle.users:
-        await repos.users.add(user)
-    for credential in bundle.credentials:
-        await repos.credentials.add(credential)
-    for user_id, role_id in bundle.user_roles:
-        await repos.roles.grant_to_user(user_id, [role_id])
-    for group_id, user_id in bundle.memberships:
-        await repos.groups.add_member(group_id, user_id)
+    await write_users(repos, bundle)
     for key in bundle.keys:
         await repos.keys.add(key)
     for scope in bundle.client_scopes:
