@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from keycloak import KeycloakAdmin
 
 from tests.postgres import fresh_database
 from tests.support import realm_export
@@ -190,3 +191,16 @@ def server(
         )
         yield running
         running.stop()
+
+
+def keycloak_admin(server: RunningServer, realm: str) -> KeycloakAdmin:
+    """python-keycloak's KeycloakAdmin for `realm`, signed in as the master administrator
+    through `admin-cli`, as a Keycloak script signs in."""
+    return KeycloakAdmin(
+        server_url=server.base_url + "/",
+        username=ADMIN_ENV["OSTIUM_BOOTSTRAP_ADMIN_USERNAME"],
+        password=ADMIN_ENV["OSTIUM_BOOTSTRAP_ADMIN_PASSWORD"],
+        realm_name=realm,
+        user_realm_name="master",
+        client_id="admin-cli",
+    )

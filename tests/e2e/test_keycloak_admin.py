@@ -6,21 +6,14 @@ import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, keycloak_admin
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def admin(server: RunningServer) -> KeycloakAdmin:
-    return KeycloakAdmin(
-        server_url=server.base_url + "/",
-        username="admin",
-        password="admin-pw",
-        realm_name="master",
-        user_realm_name="master",
-        client_id="admin-cli",
-    )
+    return keycloak_admin(server, "master")
 
 
 def test_realm_client_user_roles_groups_sessions(

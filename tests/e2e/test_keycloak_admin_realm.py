@@ -7,7 +7,7 @@ import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenID
 from keycloak.exceptions import KeycloakError, KeycloakGetError, KeycloakPostError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, keycloak_admin
 from tests.support import SECRET
 
 pytestmark = pytest.mark.e2e
@@ -15,14 +15,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def admin(server: RunningServer) -> KeycloakAdmin:
-    keycloak = KeycloakAdmin(
-        server_url=server.base_url + "/",
-        username="admin",
-        password="admin-pw",
-        realm_name="master",
-        user_realm_name="master",
-        client_id="admin-cli",
-    )
+    keycloak = keycloak_admin(server, "master")
     keycloak.change_current_realm("test")
     return keycloak
 

@@ -8,21 +8,14 @@ import pytest
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakDeleteError, KeycloakGetError, KeycloakPutError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, keycloak_admin
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def admin(server: RunningServer) -> KeycloakAdmin:
-    return KeycloakAdmin(
-        server_url=server.base_url + "/",
-        username="admin",
-        password="admin-pw",
-        realm_name="test",
-        user_realm_name="master",
-        client_id="admin-cli",
-    )
+    return keycloak_admin(server, "test")
 
 
 def _names(roles: list[dict[str, object]]) -> list[str]:
