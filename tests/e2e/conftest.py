@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -204,3 +206,17 @@ def keycloak_admin(server: RunningServer, realm: str) -> KeycloakAdmin:
         user_realm_name="master",
         client_id="admin-cli",
     )
+
+
+def client_credentials_claims(server: RunningServer, secret: str) -> dict[str, Any]:
+    """The claims of a `client_credentials` token of the test realm's `app` client: what a
+    service account gets after an import."""
+    token = httpx.post(
+        f"{server.base_url}/realms/test/protocol/openid-connect/token",
+        data={"grant_type": "client_credentials"},
+        auth=("app", secret),
+    )
+    assert token.status_code == 200, token.text
+    payload = token.json()["access_token"].split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims

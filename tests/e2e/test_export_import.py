@@ -13,8 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.e2e.conftest import run_cli, start_server
-from tests.flows.test_token import claims_of
+from tests.e2e.conftest import client_credentials_claims, run_cli, start_server
 from tests.support import SECRET, form_of, pkce_pair, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -257,13 +256,7 @@ def test_ostium_import_creates_missing_service_account_users(tmp_path: Path) -> 
     assert imported.returncode == 0, imported.stderr
     server = start_server(data)
     try:
-        token = httpx.post(
-            f"{server.base_url}/realms/test/protocol/openid-connect/token",
-            data={"grant_type": "client_credentials"},
-            auth=("app", SECRET),
-        )
-        assert token.status_code == 200, token.text
-        claims = claims_of(token.json()["access_token"])
+        claims = client_credentials_claims(server, SECRET)
         assert claims["preferred_username"] == "service-account-app"
         assert "offline_access" in claims["realm_access"]["roles"]  # the default roles
     finally:

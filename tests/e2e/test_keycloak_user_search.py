@@ -4,22 +4,14 @@ server process (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from keycloak import KeycloakAdmin
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, keycloak_admin
 
 pytestmark = pytest.mark.e2e
 
 
 def test_get_users_by_attribute(server: RunningServer) -> None:
-    admin = KeycloakAdmin(
-        server_url=server.base_url + "/",
-        username="admin",
-        password="admin-pw",
-        realm_name="test",
-        user_realm_name="master",
-        client_id="admin-cli",
-    )
+    admin = keycloak_admin(server, "test")
     # Free-form attributes need the user profile's unmanagedAttributePolicy (Keycloak 24+).
     profile = admin.get_realm_users_profile()
     admin.update_realm_users_profile({**profile, "unmanagedAttributePolicy": "ENABLED"})

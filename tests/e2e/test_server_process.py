@@ -17,8 +17,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import RunningServer, free_port, process_env, run_cli, start_server
-from tests.flows.test_token import claims_of
+from tests.e2e.conftest import (
+    RunningServer,
+    client_credentials_claims,
+    free_port,
+    process_env,
+    run_cli,
+    start_server,
+)
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -210,13 +216,7 @@ def test_startup_import_creates_missing_service_account_users(tmp_path: Path) ->
     (tmp_path / "import" / "test-realm.json").write_text(json.dumps(realm))
     server = start_server(tmp_path, "--import-realm")
     try:
-        token = httpx.post(
-            f"{server.base_url}/realms/test/protocol/openid-connect/token",
-            data={"grant_type": "client_credentials"},
-            auth=("app", SECRET),
-        )
-        assert token.status_code == 200, token.text
-        claims = claims_of(token.json()["access_token"])
+        claims = client_credentials_claims(server, SECRET)
         assert claims["preferred_username"] == "service-account-app"
     finally:
         server.stop()
