@@ -286,9 +286,7 @@ def _bind(listener: Listener) -> list[socket.socket]:
             flags=socket.AI_PASSIVE,
         )
     except socket.gaierror as exc:
-        raise StartupError(
-            f"Cannot listen on {where}: {exc.strerror}: check --http-host"
-        ) from None
+        raise StartupError(f"Cannot listen on {where}: {exc.strerror}: check --http-host") from None
     sockets: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):
