@@ -8,8 +8,10 @@ import dataclasses
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +182,7 @@ async def _run(
     stack.callback(uvicorn_log.removeFilter, once)
     # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
     # when it has stopped, so both listeners shut down gracefully.
+    _stop_on_signals(servers, stack)
     tasks = [
         asyncio.create_task(server.serve(sockets=bound))
         for server, bound in zip(servers, sockets, strict=True)
@@ -193,6 +196,22 @@ async def _run(
     await asyncio.gather(*tasks)
     failed = [server for server in servers if not server.started]
     return 1 if failed else 0
+
+
+def _stop_on_signals(servers: list[uvicorn.Server], stack: contextlib.AsyncExitStack) -> None:
+    """The handler under uvicorn's: the last server to stop raises the signal again for
+    the handler it found, which by default would kill the process before the database is
+    closed and the data directory released. This one only asks the servers to stop (they
+    already are), so `_serve`'s clean-up runs and the process exits with status 0."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only; an embedding caller handles them
+
+    def stop(_signum: int, _frame: object) -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        stack.callback(signal.signal, signum, signal.signal(signum, stop))
 
 
 def _check_data_directory(directory: Path) -> None:
