@@ -19,19 +19,13 @@ from tests.e2e.conftest import (
     RunningServer,
     admin_headers,
     free_port,
+    one_line,
     run_cli,
     start_server,
 )
 from tests.support import SECRET, realm_export
 
 pytestmark = pytest.mark.e2e
-
-
-def one_line(stderr: str) -> str:
-    """What an operator reads: a single line, never a traceback."""
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 def _port(server: RunningServer) -> int:
