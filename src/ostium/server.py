@@ -83,6 +83,7 @@ async def _serve(config: Config, mode: str) -> int:
     )
     # Migration chatter is noise at every first start; failures still surface.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, _log_level(config)))
+    data_dir = Path(config.data_dir)
     url = database_url(config)
     locked_dir = sqlite_directory(url)
     if locked_dir is not None:
@@ -95,107 +96,97 @@ async def _serve(config: Config, mode: str) -> int:
         stack.push_async_callback(caches.close)
         if locked_dir is not None:
             stack.callback(_lock_data_directory(locked_dir).release)
-        try:
-            storage = await open_storage(url)
-        except (DatabaseNewerThanCodeError, DatabaseUnavailableError) as exc:
-            raise StartupError(str(exc)) from None
-        except OSError as exc:
-            raise StartupError(f"Cannot open the database: {exc}") from None
+        storage = await _open_storage(url)
         stack.push_async_callback(storage.close)
-        return await _run(config, mode, started, storage, caches, listeners, sockets, stack)
+        clock = SystemClock()
+        await ensure_master_realm(
+            storage,
+            clock,
+            admin_username=config.bootstrap_admin_username,
+            admin_password=config.bootstrap_admin_password,
+        )
+        if config.import_realm:
+            try:
+                imported = await import_directory(
+                    storage, data_dir / "import", now=clock.now(), env=dict(os.environ)
+                )
+            except RealmImportError as exc:
+                raise StartupError(f"Realm import failed: {exc}") from None
+            for name in imported:
+                _log.info("Imported realm '%s'", name)
+        persistent = "persistent-user-sessions" not in config.features_disabled
+        if not persistent and config.cache == "local":
+            _log.warning(
+                "persistent-user-sessions is disabled and --cache=local: user sessions live"
+                " in this process only, and a restart logs every user out"
+            )
+        runtime = Runtime.create(
+            storage,
+            clock,
+            caches=caches,
+            persistent_sessions=persistent,
+            events=EventLog(),
+            hostname=config.hostname,
+            node_name=config.node_name
+            if config.spi_sticky_session_encoder_infinispan_should_attach_route
+            else None,
+            version=__version__,
+            features_disabled=frozenset(config.features_disabled),
+        )
+        await caches.start()
+        async with storage.transaction() as repos:
+            await RevokedTokens(caches["actionTokens"]).load(repos.revoked_tokens, clock.now())
+        stack.push_async_callback(runtime.backchannel.close)
+        sweeper = asyncio.create_task(_sweep_expired_sessions(runtime), name="ostium-expiry")
+        stack.callback(sweeper.cancel)
+        registry = CollectorRegistry() if config.metrics_enabled else None
+        if registry is not None:
+            registry.register(CacheMetrics(caches))
+        app = create_app(runtime, registry=registry)
+        servers = []
+        for listener in listeners:
+            if listener.name == "management":
+                management = create_management_app(
+                    runtime,
+                    health_enabled=config.health_enabled,
+                    metrics_enabled=config.metrics_enabled,
+                    registry=registry,
+                )
+                servers.append(_server(management))
+            else:
+                servers.append(_server(app, tls=config if listener.name == "HTTPS" else None))
+        # Each uvicorn server logs its process's start and end; one process, one line.
+        once = _OncePerProcess(servers)
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(once)
+        stack.callback(uvicorn_log.removeFilter, once)
+        # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
+        # when it has stopped, so both listeners shut down gracefully.
+        _stop_on_signals(servers, stack)
+        tasks = [
+            asyncio.create_task(server.serve(sockets=bound))
+            for server, bound in zip(servers, sockets, strict=True)
+        ]
+        while not all(server.started for server in servers):
+            if any(task.done() for task in tasks):
+                break
+            await asyncio.sleep(0.01)
+        if all(server.started for server in servers):
+            _announce(config, mode, time.perf_counter() - started, servers)
+        await asyncio.gather(*tasks)
+        failed = [server for server in servers if not server.started]
+        return 1 if failed else 0
     finally:
         await stack.aclose()
 
 
-async def _run(
-    config: Config,
-    mode: str,
-    started: float,
-    storage: Storage,
-    caches: Caches,
-    listeners: list[Listener],
-    sockets: list[list[socket.socket]],
-    stack: contextlib.AsyncExitStack,
-) -> int:
-    data_dir = Path(config.data_dir)
-    clock = SystemClock()
-    await ensure_master_realm(
-        storage,
-        clock,
-        admin_username=config.bootstrap_admin_username,
-        admin_password=config.bootstrap_admin_password,
-    )
-    if config.import_realm:
-        try:
-            imported = await import_directory(
-                storage, data_dir / "import", now=clock.now(), env=dict(os.environ)
-            )
-        except RealmImportError as exc:
-            raise StartupError(f"Realm import failed: {exc}") from None
-        for name in imported:
-            _log.info("Imported realm '%s'", name)
-    persistent = "persistent-user-sessions" not in config.features_disabled
-    if not persistent and config.cache == "local":
-        _log.warning(
-            "persistent-user-sessions is disabled and --cache=local: user sessions live"
-            " in this process only, and a restart logs every user out"
-        )
-    runtime = Runtime.create(
-        storage,
-        clock,
-        caches=caches,
-        persistent_sessions=persistent,
-        events=EventLog(),
-        hostname=config.hostname,
-        node_name=config.node_name
-        if config.spi_sticky_session_encoder_infinispan_should_attach_route
-        else None,
-        version=__version__,
-        features_disabled=frozenset(config.features_disabled),
-    )
-    await caches.start()
-    async with storage.transaction() as repos:
-        await RevokedTokens(caches["actionTokens"]).load(repos.revoked_tokens, clock.now())
-    stack.push_async_callback(runtime.backchannel.close)
-    sweeper = asyncio.create_task(_sweep_expired_sessions(runtime), name="ostium-expiry")
-    stack.callback(sweeper.cancel)
-    registry = CollectorRegistry() if config.metrics_enabled else None
-    if registry is not None:
-        registry.register(CacheMetrics(caches))
-    app = create_app(runtime, registry=registry)
-    servers = []
-    for listener in listeners:
-        if listener.name == "management":
-            management = create_management_app(
-                runtime,
-                health_enabled=config.health_enabled,
-                metrics_enabled=config.metrics_enabled,
-                registry=registry,
-            )
-            servers.append(_server(management))
-        else:
-            servers.append(_server(app, tls=config if listener.name == "HTTPS" else None))
-    # Each uvicorn server logs its process's start and end; one process, one line.
-    once = _OncePerProcess(servers)
-    uvicorn_log = logging.getLogger("uvicorn.error")
-    uvicorn_log.addFilter(once)
-    stack.callback(uvicorn_log.removeFilter, once)
-    # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
-    # when it has stopped, so both listeners shut down gracefully.
-    _stop_on_signals(servers, stack)
-    tasks = [
-        asyncio.create_task(server.serve(sockets=bound))
-        for server, bound in zip(servers, sockets, strict=True)
-    ]
-    while not all(server.started for server in servers):
-        if any(task.done() for task in tasks):
-            break
-        await asyncio.sleep(0.01)
-    if all(server.started for server in servers):
-        _announce(config, mode, time.perf_counter() - started, servers)
-    await asyncio.gather(*tasks)
-    failed = [server for server in servers if not server.started]
-    return 1 if failed else 0
+async def _open_storage(url: str) -> Storage:
+    try:
+        return await open_storage(url)
+    except (DatabaseNewerThanCodeError, DatabaseUnavailableError) as exc:
+        raise StartupError(str(exc)) from None
+    except OSError as exc:
+        raise StartupError(f"Cannot open the database: {exc}") from None
 
 
 def _stop_on_signals(servers: list[uvicorn.Server], stack: contextlib.AsyncExitStack) -> None:
