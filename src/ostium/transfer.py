@@ -32,6 +32,8 @@ from ostium.storage.sql import DatabaseNewerThanCodeError, DatabaseUnavailableEr
 from ostium.storage.sql.lock import DataDirectoryInUseError, acquire, sqlite_directory
 
 __all__ = [
+    "EXPORT_USAGE",
+    "IMPORT_USAGE",
     "OFFLINE_ERRORS",
     "export_command",
     "import_command",
@@ -50,6 +52,27 @@ OFFLINE_ERRORS = (
 )
 
 USER_MODES = ("realm_file", "different_files", "same_file", "skip")
+HELP_FLAGS = ("-h", "--help")
+_DATABASE = (
+    "The database is the one 'ostium start' uses with the same --db, --db-url,\n"
+    "--db-username, --db-password and --data-dir options (and environment, and conf file).\n"
+)
+EXPORT_USAGE = (
+    "Usage: ostium export [--realm R] (--file F | --dir D)\n"
+    "                     [--users realm_file|different_files|same_file|skip]\n"
+    "                     [--users-per-file 50] [--include-keys] [DATABASE OPTIONS]\n\n"
+    "Writes realms as Keycloak's export files. It only reads the database, as one\n"
+    "consistent snapshot, and may run beside a live server.\n\n"
+    + _DATABASE
+    + "\nExit status: 0 done, 2 an error.\n"
+)
+IMPORT_USAGE = (
+    "Usage: ostium import (--file F | --dir D) [--override true|false] [DATABASE OPTIONS]\n\n"
+    "Imports Keycloak realm files, one transaction per realm. A server keeps cached copies\n"
+    "of what an import replaces, so this refuses while one runs on the same SQLite data\n"
+    "directory (import through its admin API instead); on PostgreSQL, restart the nodes\n"
+    "afterwards.\n\n" + _DATABASE + "\nExit status: 0 done, 1 a server is running, 2 an error.\n"
+)
 _OWN = {"realm", "file", "dir", "users", "users-per-file", "override"}
 _FLAGS = {"include-keys"}
 
@@ -130,6 +153,9 @@ def _run(coro: Any) -> int:
 def export_command(args: Sequence[str]) -> int:
     """Reads in one async step, writes files in a plain one: the event loop never does
     blocking file I/O."""
+    if any(arg in HELP_FLAGS for arg in args):
+        print(EXPORT_USAGE, end="")
+        return 0
     try:
         own, rest = _split(args)
         documents = asyncio.run(_collect(own, rest))
@@ -141,6 +167,9 @@ def export_command(args: Sequence[str]) -> int:
 
 
 def import_command(args: Sequence[str]) -> int:
+    if any(arg in HELP_FLAGS for arg in args):
+        print(IMPORT_USAGE, end="")
+        return 0
     try:
         own, rest = _split(args)
         documents = _documents(own)  # read and parsed before anything is written

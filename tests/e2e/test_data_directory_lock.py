@@ -198,3 +198,17 @@ def test_export_reads_beside_a_live_server_while_it_writes(
     assert result.returncode == 0, result.stderr
     usernames = {user["username"] for user in json.loads(final.read_text())["users"]}
     assert {f"busy-{index}" for index in range(40)} <= usernames
+
+
+def test_each_offline_command_says_whether_it_runs_beside_a_live_server() -> None:
+    says = {
+        ("export", "--help"): "may run beside a live server",
+        ("token", "inspect", "--help"): "may run beside a live server",
+        ("import", "--help"): "refuses while one runs",
+        ("keys", "rotate", "--help"): "this refuses",
+        ("clients", "regenerate-secret", "--help"): "this refuses",
+    }
+    for command, text in says.items():
+        result = run_cli(*command)
+        assert result.returncode == 0, result
+        assert text in " ".join(result.stdout.split()), (command, result.stdout)
