@@ -266,9 +266,10 @@ def _listeners(config: Config) -> list[Listener]:
 def _bind_all(
     listeners: list[Listener], stack: contextlib.AsyncExitStack
 ) -> list[list[socket.socket]]:
-    """Binds every port now, before anything is written, and keeps it: the port cannot
-    be taken between this check and serving. The sockets listen only once uvicorn serves
-    on them, so until the server is ready a client is refused, not left waiting."""
+    """Binds and listens on every port now, before anything is written, and keeps it:
+    no other process can take the port between this check and serving (two sockets that
+    are bound but not listening may share a port). A client that connects before the
+    server is ready waits in the backlog, as with systemd's socket activation."""
     bound: list[list[socket.socket]] = []
     for index, listener in enumerate(listeners):
         for other in listeners[:index]:
@@ -306,6 +307,7 @@ def _bind(listener: Listener) -> list[socket.socket]:
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)
+            sock.listen()
     except OSError as exc:
         for sock in sockets:
             sock.close()
