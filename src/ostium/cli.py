@@ -150,11 +150,13 @@ COMMANDS: Mapping[str, Command] = {
     "export": Command(
         "Export realms to Keycloak's JSON files: --realm R (--file F | --dir D) "
         "[--users realm_file|different_files|same_file|skip] [--users-per-file 50] "
-        "[--include-keys].",
+        "[--include-keys]. Reads a snapshot, also beside a running server.",
         _export,
     ),
     "import": Command(
-        "Import Keycloak realm files: (--file F | --dir D) [--override true|false].", _import
+        "Import Keycloak realm files: (--file F | --dir D) [--override true|false]. Refused"
+        " while a server runs on the same SQLite data directory.",
+        _import,
     ),
     "keys": Command(
         "Rotate a realm's keys, offline: rotate --realm R [--algorithm RS256] "
