@@ -477,6 +477,9 @@ def parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             client.id = _given_id(raw)
             bundle.clients.append(client)
         seen.add(str(client_id))
+    for client in bundle.clients:
+        for warning in client.redirect_uri_warnings():
+            _log.warning("Realm '%s': %s", bundle.realm.name, warning)
 
 
 def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) -> Role:
