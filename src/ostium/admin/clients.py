@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -37,6 +38,7 @@ from ostium.storage.interfaces import Repositories
 __all__ = ["ensure_client_service_account", "router"]
 
 router = APIRouter(tags=["Clients"])
+_log = logging.getLogger("ostium.admin")
 BASE = "/realms/{realm}/clients"
 
 
@@ -94,7 +96,8 @@ async def create_client(realm: str, request: Request, a: Admin = Depends(admin))
             raise Conflict(f"Client {client.client_id} already exists")
         await repos.clients.add(client)
         await ensure_client_service_account(repos, client, a.now)
-    return Response(status_code=201, headers={"Location": a.location(client.id)})
+    response = Response(status_code=201, headers={"Location": a.location(client.id)})
+    return _warn_about_redirect_uris(response, loaded.name, client)
 
 
 @router.get(BASE + "/{id}")
@@ -117,7 +120,18 @@ async def update_client(
         apply_client(client, body, "client")
         await repos.clients.update(client)
         await ensure_client_service_account(repos, client, a.now)
-    return Response(status_code=204)
+    return _warn_about_redirect_uris(Response(status_code=204), loaded.name, client)
+
+
+def _warn_about_redirect_uris(response: Response, realm: str, client: Client) -> Response:
+    """Keycloak answers 201/204 without a body, so a warning travels as an RFC 7234 §5.5
+    `Warning: 299` header (a client that does not look for it loses nothing), and in the
+    log. The header's quoted-string holds printable ASCII only."""
+    for warning in client.redirect_uri_warnings():
+        _log.warning("Realm '%s': %s", realm, warning)
+        text = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in warning)
+        response.headers.append("Warning", f'299 - "{text}"')
+    return response
 
 
 @router.delete(BASE + "/{id}", status_code=204)

@@ -25,6 +25,9 @@ from ostium.domain import (
     Role,
     User,
 )
+from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
+from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
+from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
@@ -238,6 +241,28 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.supported_locales = _strings(raw, "supportedLocales", "realm")
     if "attributes" in raw:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
+    if "browserSecurityHeaders" in raw:
+        realm.browser_security_headers = _browser_security_headers(raw)
+
+
+def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Keycloak replaces the whole map; a setting left out falls back to its default,
+    so the stored map is the defaults with the given values on top. The legacy
+    `xXSSProtection` of older exports is accepted and dropped; an unknown name or a
+    value that cannot be a header is refused."""
+    headers = dict(BROWSER_HEADER_DEFAULTS)
+    for key, value in _dict(raw, "browserSecurityHeaders", "realm").items():
+        path = f"realm.browserSecurityHeaders.{key[:64]}"
+        if key in BROWSER_HEADER_LEGACY_KEYS:
+            continue
+        if key not in BROWSER_HEADER_DEFAULTS:
+            raise RealmImportError(f"{path}: unknown browser security header")
+        if value is None:
+            continue
+        if not isinstance(value, str) or invalid_header_value(value):
+            raise RealmImportError(f"{path}: expected a header value (text, no line breaks)")
+        headers[key] = value.strip()
+    return headers
 
 
 def parse_realm(
@@ -477,6 +502,9 @@ def parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             client.id = _given_id(raw)
             bundle.clients.append(client)
         seen.add(str(client_id))
+    for client in bundle.clients:
+        for warning in client.redirect_uri_warnings():
+            _log.warning("Realm '%s': %s", bundle.realm.name, warning)
 
 
 def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) -> Role:
