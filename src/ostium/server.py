@@ -20,6 +20,7 @@ from ostium.app import create_app
 from ostium.clock import SystemClock
 from ostium.config import Config, database_url
 from ostium.events import EventLog
+from ostium.log_levels import configure_logging
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.logout import end_expired_sessions
 from ostium.services.realm_import import RealmImportError, import_directory
@@ -50,24 +51,9 @@ def serve(config: Config, mode: str) -> int:
         return 0
 
 
-def _log_level(config: Config) -> int:
-    root = str(config.log_level).split(",")[0]
-    if ":" in root:
-        root = "info"
-    return getattr(
-        logging,
-        root.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"),
-        logging.INFO,
-    )
-
-
 async def _serve(config: Config, mode: str) -> int:
     started = time.perf_counter()
-    logging.basicConfig(
-        level=_log_level(config), format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s"
-    )
-    # Migration chatter is noise at every first start; failures still surface.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, _log_level(config)))
+    configure_logging(config.log_level)
     data_dir = Path(config.data_dir)
     try:
         storage = await open_storage(database_url(config))

@@ -17,7 +17,8 @@ _MODE_SUMMARY: Mapping[Mode, str] = {
     ),
     "prod": (
         "Starts Ostium in production mode. It refuses to start without --hostname, and without"
-        " HTTPS unless --http-enabled=true says a proxy in front terminates TLS."
+        " HTTPS unless --http-enabled=true says a proxy in front terminates TLS. Keycloak's"
+        " --optimized is accepted: Ostium has no build step, so every start is optimized."
     ),
 }
 

@@ -1,4 +1,4 @@
-"""General options: which conf file to read, and Keycloak's ``--optimized``."""
+"""General options: which conf file to read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["GeneralOptions"]
 
 @dataclass(frozen=True, repr=False)
 class GeneralOptions:
-    """The conf file and start-up flags that name no subsystem."""
+    """The conf file, which the parser reads before any other source."""
 
     config_file: Path | None = field(
         default=None,
@@ -24,15 +24,5 @@ class GeneralOptions:
             ),
             default_label="conf/ostium.conf in the working directory, when it exists",
             in_conf_file=False,
-        ),
-    )
-    optimized: bool = field(
-        default=False,
-        metadata=option(
-            category="General",
-            description=(
-                "Accepted so that Keycloak's 'start --optimized' scripts run unchanged;"
-                " Ostium has no separate build step, so it changes nothing."
-            ),
         ),
     )

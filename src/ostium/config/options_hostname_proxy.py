@@ -77,7 +77,7 @@ class HostnameProxyOptions:
             description=(
                 "The headers a reverse proxy in front uses to pass on the client's address, scheme"
                 " and host: forwarded (RFC 7239) or xforwarded (X-Forwarded-*)."
-                " When unset, these headers are ignored."
+                " Not supported yet: only unset is accepted, and these headers are ignored."
             ),
         ),
     )
@@ -87,8 +87,18 @@ class HostnameProxyOptions:
             category="Proxy",
             description=(
                 "The proxies, as IP addresses or CIDR ranges separated by commas, whose forwarding"
-                " headers are honoured; the headers of any other peer are ignored."
+                " headers are honoured. Not supported yet: only unset is accepted."
             ),
             parse=_parse_networks,
+        ),
+    )
+    proxy_protocol_enabled: bool = field(
+        default=False,
+        metadata=option(
+            category="Proxy",
+            description=(
+                "Read the client's address from the PROXY protocol header a load balancer sends"
+                " first on each connection. Not supported yet: only false is accepted."
+            ),
         ),
     )

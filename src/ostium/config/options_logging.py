@@ -6,10 +6,28 @@ from dataclasses import dataclass, field
 
 from ostium.config.declare import BadValue, option
 
-__all__ = ["LOG_LEVELS", "LoggingOptions"]
+__all__ = ["KEYCLOAK_CATEGORY", "LOG_LEVELS", "LoggingOptions"]
 
 
 LOG_LEVELS = ("off", "fatal", "error", "warn", "warning", "info", "debug", "trace", "all")
+
+# Keycloak's root category: Ostium reads it as its own, `ostium`, so that a Keycloak script's
+# `org.keycloak:debug` turns on Ostium's debug logs.
+KEYCLOAK_CATEGORY = "org.keycloak"
+# Java namespaces Keycloak's other categories live in; none names a Python logger.
+_JAVA_PREFIXES = ("org.", "io.", "com.", "java.", "javax.", "jakarta.", "net.")
+
+
+def _check_category(category: str) -> None:
+    """A category is a Python logger name (ostium.protocol, uvicorn, sqlalchemy.engine); a
+    Java category of Keycloak other than org.keycloak names nothing in Ostium."""
+    if category == KEYCLOAK_CATEGORY or not category.startswith(_JAVA_PREFIXES):
+        return
+    raise BadValue(
+        f"the category {category!r} is Keycloak's (Java) and not supported; categories are"
+        " Python logger names such as ostium, ostium.web, uvicorn or sqlalchemy.engine,"
+        " and org.keycloak stands for ostium"
+    )
 
 
 def _parse_log_level(raw: str) -> str:
@@ -30,6 +48,8 @@ def _parse_log_level(raw: str) -> str:
             raise BadValue(
                 f"{level!r} is not a log level; expected one of: {', '.join(LOG_LEVELS)}"
             )
+        if colon:
+            _check_category(category)
         entries.append(f"{category}:{level.lower()}" if colon else level.lower())
     return ",".join(entries)
 
@@ -44,7 +64,9 @@ class LoggingOptions:
             category="Logging",
             description=(
                 "The log level, or a root level followed by category:level pairs, separated by"
-                " commas (info,ostium.protocol:debug)."
+                " commas (info,ostium.web:debug). A category is a Python logger name and covers"
+                " the loggers below it: ostium (all of Ostium; Keycloak's org.keycloak means the"
+                " same), ostium.web, ostium.events, uvicorn, sqlalchemy.engine."
                 f" Levels: {', '.join(LOG_LEVELS)}; case does not matter."
             ),
             parse=_parse_log_level,

@@ -26,6 +26,7 @@ from ostium.config.registry import (
     Source,
     option_named,
 )
+from ostium.config.unsupported import refuse_unsupported
 
 __all__ = ["DEFAULT_CONFIG_FILE", "check_production", "load_config"]
 
@@ -175,12 +176,16 @@ def load_config(
         source: Source
         if option.name in cli:
             source, value = "cli", _parse(option, cli[option.name], "")
+            refuse_unsupported(option, value, "")
         elif option.env_var in env:
             origin = f" (from {option.env_var})"
             source, value = "env", _parse(option, env[option.env_var], origin)
+            refuse_unsupported(option, value, origin)
         elif option.name in conf:
             raw, number = conf[option.name]
-            source, value = "conf file", _parse(option, raw, f" (from {conf_path} line {number})")
+            origin = f" (from {conf_path} line {number})"
+            source, value = "conf file", _parse(option, raw, origin)
+            refuse_unsupported(option, value, origin)
         elif option.name in mode_defaults:
             source, value = "mode default", mode_defaults[option.name]
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -39,6 +39,7 @@ __all__ = [
     "Mode",
     "Option",
     "Source",
+    "build_options",
     "display_value",
     "option_named",
 ]
@@ -218,11 +219,18 @@ def _kind_of(annotation: object) -> tuple[Kind, bool, tuple[str, ...]]:
     raise TypeError(f"no parser for an option of type {annotation!r}")
 
 
-def _build_options() -> tuple[Option, ...]:
-    hints = typing.get_type_hints(Config)
+def build_options(areas: Sequence[type]) -> tuple[Option, ...]:
+    """The options the areas declare, in their order: each field marked with `option()`."""
     options: list[Option] = []
-    area_fields = [f for area in AREAS for f in dataclasses.fields(area)]
-    for config_field in area_fields:
+    for area in areas:
+        options += _options_of(area)
+    return tuple(options)
+
+
+def _options_of(area: type) -> list[Option]:
+    hints = typing.get_type_hints(area)
+    options: list[Option] = []
+    for config_field in dataclasses.fields(area):
         meta = config_field.metadata.get("option")
         if not isinstance(meta, OptionMeta):
             continue
@@ -251,14 +259,14 @@ def _build_options() -> tuple[Option, ...]:
                 _show=meta.show,
             )
         )
-    return tuple(options)
+    return options
 
 
 def _constant(value: object) -> Callable[[], object]:
     return lambda: value
 
 
-OPTIONS: tuple[Option, ...] = _build_options()
+OPTIONS: tuple[Option, ...] = build_options(AREAS)
 BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
 
 # What `start-dev` changes so that a newcomer needs no flags at all (Keycloak does the same).
