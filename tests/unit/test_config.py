@@ -412,8 +412,10 @@ def test_postgres_url_from_host_port_and_database(tmp_path: Path) -> None:
         "--db-username=ostium",
         "--db-password=pw",
     )
+    named = load(tmp_path, "--db=postgres", "--db-url-host=db.internal", "--db-url-database=idp")
 
     assert database_url(config) == "postgresql+asyncpg://ostium:pw@db.internal:6432/ostium"
+    assert database_url(named) == "postgresql+asyncpg://db.internal:5432/idp"
 
 
 @pytest.mark.parametrize(
