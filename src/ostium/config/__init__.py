@@ -3,8 +3,10 @@
 The options are declared by area (``options_http``, ``options_hostname_proxy``,
 ``options_database``, ``options_cache``, ``options_logging``, ``options_features``, …) and
 gathered into one registry (`registry`): `Config` for the code that reads them, `OPTIONS` for
-the parser (`parsing`), ``--help`` (`help`) and ``show-config``. Only the standard library is
-imported, so that ``--help`` and ``show-config`` start instantly.
+the parser (`parsing`), ``--help`` (`help`) and ``show-config``. An option is either read by
+the code it configures or listed in `unsupported`, which refuses any value but its default
+(tests/unit/test_option_audit.py checks this). Only the standard library is imported, so that
+``--help`` and ``show-config`` start instantly.
 """
 
 from __future__ import annotations
