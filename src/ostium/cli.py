@@ -29,6 +29,7 @@ from ostium.config import (
 __all__ = ["COMMANDS", "Command", "main", "usage"]
 
 HELP_FLAGS = ("-h", "--help")
+OPTIMIZED = "--optimized"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ def _start(args: Sequence[str], mode: Mode) -> int:
     if _wants_help(args):
         print(help_text(mode), end="")
         return 0
+    if mode == "prod" and OPTIMIZED in args:
+        # Keycloak's `start --optimized` skips its build step; Ostium has none, so every start
+        # is an optimized one. A command flag, as in Keycloak, not a configuration option.
+        args = [arg for arg in args if arg != OPTIMIZED]
     config = load_config(args, os.environ, mode)
     if mode == "prod":
         check_production(config)

@@ -25,6 +25,7 @@ from ostium.app import create_app
 from ostium.clock import SystemClock
 from ostium.config import Config, database_url
 from ostium.events import EventLog
+from ostium.log_levels import configure_logging
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.logout import end_expired_sessions
 from ostium.services.realm_import import RealmImportError, import_directory
@@ -63,26 +64,11 @@ def serve(config: Config, mode: str) -> int:
         return 0
 
 
-def _log_level(config: Config) -> int:
-    root = str(config.log_level).split(",")[0]
-    if ":" in root:
-        root = "info"
-    return getattr(
-        logging,
-        root.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"),
-        logging.INFO,
-    )
-
-
 async def _serve(config: Config, mode: str) -> int:
     """Everything that can refuse without writing comes first (the data directory's
     holder, the ports, Redis), so a refused start leaves a fresh data directory empty."""
     started = time.perf_counter()
-    logging.basicConfig(
-        level=_log_level(config), format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s"
-    )
-    # Migration chatter is noise at every first start; failures still surface.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, _log_level(config)))
+    configure_logging(config.log_level)
     data_dir = Path(config.data_dir)
     url = database_url(config)
     locked_dir = sqlite_directory(url)
