@@ -479,7 +479,7 @@ def _client_policies(data: Mapping[str, Any]) -> list[str] | None:
 _IDENTITY_PROVIDERS = Section(
     "identityProviders",
     ("identityProviders", "identityProviderMappers"),
-    _non_empty("identityProviders", "identityProviderMappers", name_keys=("alias",)),
+    _non_empty("identityProviders", "identityProviderMappers", name_keys=("alias", "name")),
 )
 
 # Sections inside the clients and users a file holds: these travel in a partialImport too.
