@@ -290,4 +290,6 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
                     await repos.realms.delete(existing.id)
                 await write_bundle(repos, bundle)
             print(f"Imported realm '{bundle.realm.name}'")
+            for warning in bundle.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
     return 0

@@ -105,10 +105,6 @@ def test_env_placeholders() -> None:
         (lambda d: d["users"][0].update(groups=["/nowhere"]), "users[0].groups[0]"),
         (lambda d: d["users"].append({"username": "ALICE"}), "duplicate user"),
         (
-            lambda d: d["users"][1]["credentials"][0].update(type="otp"),
-            "users[1].credentials[0].type",
-        ),
-        (
             lambda d: d["users"][1].update(
                 credentials=[{"secretData": "{}", "credentialData": '{"algorithm": "md5"}'}]
             ),

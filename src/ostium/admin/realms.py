@@ -13,6 +13,7 @@ from ostium.admin.errors import BadRequest, Conflict
 from ostium.admin.export import export_realm, user_json
 from ostium.admin.partial_import import partial_import
 from ostium.admin.representations import realm_representation
+from ostium.admin.warning_headers import add_warnings
 from ostium.domain import Realm
 from ostium.keys.providers import SECRET_VALUE
 from ostium.services.realm_import import apply_realm, parse_realm
@@ -34,7 +35,9 @@ async def list_realms(a: Admin = Depends(admin)) -> list[dict[str, Any]]:
 
 @router.post("/realms", status_code=201)
 async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
-    """Nested clients, roles, groups and users are imported as a realm file would be."""
+    """Nested clients, roles, groups and users are imported as a realm file would be.
+    What the body holds that Ostium cannot import yet comes back as `Warning` headers
+    (admin/warning_headers.py): Keycloak's answer has no body to carry it."""
     a.principal.require_superuser()
     body = require_object(await json_body(request))
     async with a.transaction() as repos:  # a bad body is a 400 from here, not a 500
@@ -42,7 +45,9 @@ async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
         if await repos.realms.get_by_name(bundle.realm.name) is not None:
             raise Conflict(f"Realm {bundle.realm.name} already exists")
         await write_bundle(repos, bundle)
-    return Response(status_code=201, headers={"Location": a.location(bundle.realm.name)})
+    response = Response(status_code=201, headers={"Location": a.location(bundle.realm.name)})
+    add_warnings(response.headers, bundle.warnings)
+    return response
 
 
 @router.get("/realms/{realm}")
@@ -124,14 +129,17 @@ async def partial_export(realm: str, request: Request, a: Admin = Depends(admin)
 
 @router.post("/realms/{realm}/partialImport")
 async def partial_import_realm(
-    realm: str, request: Request, a: Admin = Depends(admin)
+    realm: str, request: Request, response: Response, a: Admin = Depends(admin)
 ) -> dict[str, Any]:
     """Keycloak's RealmResource.partialImport, needing `manage-realm`; the answer is a
-    PartialImportResults. See admin/partial_import.py for the rules."""
+    PartialImportResults. See admin/partial_import.py for the rules. Its `warnings`, when
+    there are any, also go out as `Warning` headers, as for POST /admin/realms."""
     body = require_object(await json_body(request))
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
-        return await partial_import(repos, loaded, body, now=a.now)
+        results = await partial_import(repos, loaded, body, now=a.now)
+    add_warnings(response.headers, results.get("warnings", []))
+    return results
 
 
 async def _service_accounts(

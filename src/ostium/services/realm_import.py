@@ -42,6 +42,7 @@ from ostium.domain.user_profile import (
 )
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.protocol.mappers import MAPPER_TYPES
+from ostium.services.import_coverage import find_unsupported, warning_text
 from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
@@ -268,7 +269,9 @@ def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:
 def parse_realm(
     data: object, *, now: int, env: Mapping[str, str] | None, source: str = ""
 ) -> RealmBundle:
-    """`env` resolves `${VAR}` placeholders (import files); None leaves them (admin API)."""
+    """`env` resolves `${VAR}` placeholders (import files); None leaves them (admin API).
+    The bundle's `warnings` name every section of the file Ostium could not import, with
+    the realm and `source` (the file name), for the caller to show."""
     if not isinstance(data, dict):
         raise RealmImportError("a realm file must hold a JSON object")
     if env is not None:
@@ -288,6 +291,7 @@ def parse_realm(
     _add_missing_service_accounts(bundle, now)
     _parse_key_providers(bundle, data, now)
     _parse_user_profile(bundle, data)
+    bundle.warnings = [warning_text(name, source, f) for f in find_unsupported(data)]
     return bundle
 
 
@@ -325,15 +329,8 @@ def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int)
     for index, raw in enumerate(_list(components, PROVIDER_TYPE, "components")):
         if raw.get("providerId") not in PROVIDERS:
             # Keycloak exports may carry providers Ostium has no use for (java-keystore,
-            # rsa-enc-generated's cousins): the realm imports without them, and the log
-            # says so.
-            _log.warning(
-                "Realm '%s': %s[%d]: key provider %r is not supported, skipped",
-                bundle.realm.name,
-                path,
-                index,
-                str(raw.get("providerId"))[:64],
-            )
+            # rsa-enc-generated's cousins): the realm imports without them, and the
+            # bundle's warnings say so (import_coverage's "key providers").
             continue
         try:
             imported.append(key_from_representation(raw, bundle.realm, now))
@@ -702,6 +699,10 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
                 )
             bundle.memberships.append((group.id, user.id))
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
+            if credential.get("type", PASSWORD) != PASSWORD:
+                # OTP, WebAuthn…: the user comes without it rather than the file failing;
+                # the bundle's warnings name it (import_coverage).
+                continue
             bundle.credentials.append(
                 parse_credential(credential, user, f"{path}.credentials[{cred_index}]", now)
             )
@@ -779,7 +780,8 @@ async def import_directory(
     storage: Storage, directory: Path, *, now: int, env: Mapping[str, str]
 ) -> list[str]:
     """Imports every `*.json` in name order; stops at the first bad file, having written
-    nothing of it (files before it are imported, each in its own transaction)."""
+    nothing of it (files before it are imported, each in its own transaction). What a
+    file holds that Ostium cannot import yet is logged, one warning per section."""
     imported: list[str] = []
     for name, raw in await asyncio.to_thread(_read_files, directory):
         try:
@@ -795,5 +797,7 @@ async def import_directory(
                 _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)
                 continue
             await write_bundle(repos, bundle)
+        for warning in bundle.warnings:
+            _log.warning("%s", warning)
         imported.append(bundle.realm.name)
     return imported
