@@ -258,3 +258,23 @@ async def test_realm_list_is_brief_for_other_admin_roles_and_full_for_viewers(
     everything = (await ostium.client.get(ADMIN, headers=admin)).json()
     assert sorted(r["realm"] for r in everything) == ["master", "test"]
     assert all("accessTokenLifespan" in r for r in everything)
+
+
+async def test_control_characters_in_path_and_query_parameters_are_a_400(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = await admin_headers(ostium)
+    for url, params in [
+        (f"{TEST}/users/a%00b", {}),
+        (f"{TEST}/clients/x%01y", {}),
+        (f"{TEST}/roles/r%01", {}),
+        (f"{TEST}/users", {"search": "a\x00"}),
+        (f"{TEST}/users", {"username": "bob\r\n"}),
+        (f"{TEST}/clients", {"clientId": "app\x00"}),
+    ]:
+        response = await ostium.client.get(url, params=params, headers=headers)
+        assert assert_error(response).startswith("Invalid parameter: "), url
+    # A line break in a path segment matches no route at all.
+    crlf = await ostium.client.get(f"{TEST}/clients/x%0D%0Ay", headers=headers)
+    assert crlf.status_code == 404
+    assert crlf.json() == {"error": "HTTP 404 Not Found"}

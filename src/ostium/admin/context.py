@@ -12,7 +12,7 @@ from fastapi import Query, Request
 from ostium.admin.auth import AdminPrincipal, authenticate_admin
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.domain import Client, Realm, User
-from ostium.domain.identifiers import bad_identifier
+from ostium.domain.identifiers import bad_identifier, has_control_character
 from ostium.json_input import JsonInputError, loads
 from ostium.services.realm_import import RealmImportError
 from ostium.storage.interfaces import DuplicateError, Repositories
@@ -20,7 +20,16 @@ from ostium.web.runtime import Runtime
 
 T = TypeVar("T")
 
-__all__ = ["Admin", "Int32", "admin", "json_body", "page_of", "paging", "require_object"]
+__all__ = [
+    "Admin",
+    "Int32",
+    "admin",
+    "json_body",
+    "page_of",
+    "paging",
+    "reject_control_characters",
+    "require_object",
+]
 
 # Keycloak's integer query parameters (`first`, `max`, `lifespan`, …) are Java Integers:
 # a value outside that range is malformed input, a 400, not a number to hand to SQL.
@@ -101,6 +110,14 @@ async def json_body(request: Request) -> Any:
     if where is not None:
         raise BadRequest(f"{where}: control characters are not allowed in ids and names")
     return body
+
+
+def reject_control_characters(request: Request) -> None:
+    """No path or query parameter holds a control character: none can name a stored id
+    or name (see `json_body`), and PostgreSQL refuses a NUL even in a lookup."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and has_control_character(value):
+            raise BadRequest(f"Invalid parameter: {name}")
 
 
 def require_object(body: Any) -> dict[str, Any]:
