@@ -25,6 +25,7 @@ from typing import Any
 from ostium.admin.export import export_realm, export_users
 from ostium.clock import SystemClock
 from ostium.config import ConfigError, database_url, load_config
+from ostium.json_input import JsonInputError, loads
 from ostium.services.realm_import import RealmImportError, parse_realm
 from ostium.services.realm_setup import write_bundle
 from ostium.storage.interfaces import Storage
@@ -263,8 +264,8 @@ def _documents(own: dict[str, str]) -> list[tuple[str, Any]]:
 
 def _load(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        return loads(path.read_bytes())
+    except JsonInputError as exc:
         raise RealmImportError(f"{path.name}: not valid JSON ({exc})") from None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
@@ -28,6 +28,7 @@ from ostium.admin import (
     user_profile,
     users,
 )
+from ostium.admin.context import reject_control_characters
 from ostium.admin.errors import AdminError
 from ostium.services.user_profile import UserProfileError
 from ostium.web.error_handlers import http_error
@@ -45,6 +46,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_control_characters)],
     )
     app.state.runtime = runtime
     # Keycloak (JAX-RS) answers `/admin/realms/` like `/admin/realms`; no 307.

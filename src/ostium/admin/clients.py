@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
@@ -57,8 +57,8 @@ async def list_clients(
     clientId: str | None = None,
     search: bool = False,
     q: str | None = None,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
     """Keycloak's ClientsResource.getClients: `clientId` (exact, or a case-insensitive
@@ -202,8 +202,8 @@ async def list_client_roles(
     realm: str,
     id: str,
     search: str | None = None,
-    first: int = -1,
-    max: int = -1,
+    first: Int32 = -1,
+    max: Int32 = -1,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -392,8 +392,8 @@ async def client_role_members(
     realm: str,
     id: str,
     name: str,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -409,7 +409,7 @@ async def client_role_members(
 
 @router.get(BASE + "/{id}/user-sessions")
 async def client_user_sessions(
-    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+    realm: str, id: str, first: Int32 = 0, max: Int32 = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
     """The online user sessions in which the client holds a client session."""
     return await _sessions_of_client(a, realm, id, first, max, offline=False)
@@ -417,7 +417,7 @@ async def client_user_sessions(
 
 @router.get(BASE + "/{id}/offline-sessions")
 async def client_offline_sessions(
-    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+    realm: str, id: str, first: Int32 = 0, max: Int32 = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
     return await _sessions_of_client(a, realm, id, first, max, offline=True)
 

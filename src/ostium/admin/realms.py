@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, require_object
-from ostium.admin.errors import BadRequest, Conflict
+from ostium.admin.errors import BadRequest, Conflict, Forbidden
 from ostium.admin.export import export_realm, user_json
 from ostium.admin.partial_import import partial_import
 from ostium.admin.representations import realm_representation
 from ostium.admin.warning_headers import add_warnings
 from ostium.domain import Realm
+from ostium.domain.identifiers import realm_name_problem
 from ostium.keys.providers import SECRET_VALUE
 from ostium.services.realm_import import apply_realm, parse_realm
 from ostium.services.realm_setup import write_bundle
@@ -26,11 +27,33 @@ router = APIRouter(tags=["Realms Admin"])
 
 
 @router.get("/realms")
-async def list_realms(a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_realms(
+    briefRepresentation: bool = False, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    """Keycloak's RealmsAdminResource.getRealms: the realms the caller may view, in full
+    (or brief); a realm where the caller holds only other admin roles by its name alone;
+    none at all is a 403, so a user without admin roles learns no realm's settings."""
     async with a.transaction() as repos:
         realms = await repos.realms.list_all()
-    visible = [r for r in realms if a.principal.superuser or r.name == a.principal.realm.name]
-    return [realm_representation(r) for r in visible]
+    listed = []
+    for realm in realms:
+        if a.principal.can_view_realm(realm.name):
+            listed.append(_brief(realm) if briefRepresentation else realm_representation(realm))
+        elif a.principal.is_admin_of(realm.name):
+            listed.append({"realm": realm.name})
+    if not listed:
+        raise Forbidden("HTTP 403 Forbidden")
+    return listed
+
+
+def _brief(realm: Realm) -> dict[str, Any]:
+    """ModelToRepresentation.toBriefRepresentation of a realm."""
+    return {
+        "id": realm.id,
+        "realm": realm.name,
+        "displayName": realm.display_name,
+        "enabled": realm.enabled,
+    }
 
 
 @router.post("/realms", status_code=201)
@@ -63,8 +86,9 @@ async def update_realm(realm: str, request: Request, a: Admin = Depends(admin)) 
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         if "realm" in body and body["realm"] != loaded.name:
-            if not isinstance(body["realm"], str) or not body["realm"] or "/" in body["realm"]:
-                return JSONResponse({"errorMessage": "Invalid realm name"}, status_code=400)
+            problem = realm_name_problem(body["realm"])
+            if problem is not None:
+                raise BadRequest(problem)
             loaded.name = body["realm"]
         apply_realm(loaded, body)
         await repos.realms.update(loaded)

@@ -28,6 +28,7 @@ from ostium.domain import (
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
+from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
@@ -40,6 +41,7 @@ from ostium.domain.user_profile import (
     canonical_config,
     config_text_of_component,
 )
+from ostium.json_input import JsonInputError, loads
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.protocol.mappers import MAPPER_TYPES
 from ostium.services.import_coverage import find_unsupported, warning_text
@@ -186,12 +188,16 @@ def _typed(data: Mapping[str, Any], key: str, kind: type, path: str) -> Any:
     return value
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _strings(data: Mapping[str, Any], key: str, path: str) -> list[str]:
     value = data.get(key)
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RealmImportError(f"{path}.{key}: expected a list of strings")
+        raise RealmImportError(f"{_at(path, key)}: expected a list of strings")
     return list(value)
 
 
@@ -200,7 +206,7 @@ def _dict(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise RealmImportError(f"{path}.{key}: expected an object")
+        raise RealmImportError(f"{_at(path, key)}: expected an object")
     return value
 
 
@@ -209,7 +215,7 @@ def _list(data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise RealmImportError(f"{path}.{key}: expected a list of objects")
+        raise RealmImportError(f"{_at(path, key)}: expected a list of objects")
     return value
 
 
@@ -277,9 +283,12 @@ def parse_realm(
     if env is not None:
         data = resolve_placeholders(data, env)
     assert isinstance(data, dict)
+    _check_identifiers(data)
     name = data.get("realm")
-    if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
-        raise RealmImportError("realm: a non-empty name without '/' is required")
+    problem = realm_name_problem(name)
+    if problem is not None:
+        raise RealmImportError(f"realm: {problem}")
+    assert isinstance(name, str)
     bundle = new_realm(name, now, master=name == "master", realm_id=_given_id(data))
     realm = bundle.realm
     apply_realm(realm, data)
@@ -293,6 +302,17 @@ def parse_realm(
     _parse_user_profile(bundle, data)
     bundle.warnings = [warning_text(name, source, f) for f in find_unsupported(data)]
     return bundle
+
+
+def _check_identifiers(data: Mapping[str, Any]) -> None:
+    """No id or name anywhere in the file holds a control character, and the realm's own
+    id is one Keycloak's RealmManager takes (no reserved URI characters either)."""
+    where = bad_identifier(data)
+    if where is not None:
+        raise RealmImportError(f"{where}: control characters are not allowed in ids and names")
+    given = data.get("id")
+    if isinstance(given, str) and given and realm_name_problem(given) is not None:
+        raise RealmImportError(f"id: {realm_name_problem(given)}")
 
 
 def _parse_user_profile(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
@@ -309,7 +329,7 @@ def _parse_user_profile(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             continue  # Keycloak's component without a config: the default profile
         try:
             config = canonical_config(
-                json.loads(text), scopes=frozenset(s.name for s in bundle.client_scopes)
+                loads(text.encode("utf-8")), scopes=frozenset(s.name for s in bundle.client_scopes)
             )
         except (ValueError, ProfileConfigError) as exc:
             raise RealmImportError(f"{path}[{index}]: invalid user profile ({exc})") from None
@@ -734,6 +754,10 @@ def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
+    if kind == "otp":
+        # Keycloak exports carry OTP secrets; storing them unused would let a user believe
+        # their second factor is active.
+        raise RealmImportError(f"{path}.type: OTP credentials are not supported yet")
     if kind != PASSWORD:
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
     created = raw.get("createdDate")
@@ -785,13 +809,13 @@ async def import_directory(
     imported: list[str] = []
     for name, raw in await asyncio.to_thread(_read_files, directory):
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
+            data = loads(raw.encode("utf-8"))
+        except JsonInputError as exc:
             raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
         try:
             bundle = parse_realm(data, now=now, env=env, source=name)
         except RealmImportError as exc:
-            raise RealmImportError(f"{name}: {exc}") from None
+            raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
         async with storage.transaction() as repos:
             if await repos.realms.get_by_name(bundle.realm.name) is not None:
                 _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)
