@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import Request
 
@@ -34,8 +35,11 @@ class Admin:
         return self.runtime.clock.now()
 
     def location(self, *parts: str) -> str:
+        """The created object's URL; each part is one percent-encoded path segment, as
+        Keycloak's UriBuilder writes it, so any name fits into the header."""
         base = self.runtime.base_url(self.request)
-        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *parts])
+        segments = [quote(part, safe="") for part in parts]
+        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *segments])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
