@@ -30,6 +30,7 @@ from ostium.admin import (
 )
 from ostium.admin.context import reject_control_characters
 from ostium.admin.errors import AdminError
+from ostium.admin.openapi import admin_openapi
 from ostium.services.user_profile import UserProfileError
 from ostium.web.error_handlers import http_error
 from ostium.web.middleware.trailing_slash import TrailingSlashMiddleware
@@ -94,4 +95,5 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", []))
         return JSONResponse({"errorMessage": f"Invalid parameter: {where}"}, status_code=400)
 
+    app.openapi = lambda: admin_openapi(app)  # type: ignore[method-assign]
     return app

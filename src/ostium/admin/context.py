@@ -49,11 +49,11 @@ class Admin:
         return self.runtime.clock.now()
 
     def location(self, *parts: str) -> str:
+        """The created object's URL; each part is one percent-encoded path segment, as
+        Keycloak's UriBuilder writes it, so any name fits into the header."""
         base = self.runtime.base_url(self.request)
-        # Percent-encoded as Keycloak's UriBuilder does: a name outside Latin-1 cannot go
-        # into a header as it is.
-        encoded = [quote(part, safe="") for part in parts]
-        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *encoded])
+        segments = [quote(part, safe="") for part in parts]
+        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *segments])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
