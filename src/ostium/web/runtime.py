@@ -13,6 +13,7 @@ from ostium.events import EventLog
 from ostium.keys.rotation import as_of as keys_as_of
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.services.backchannel import BackchannelLogout
+from ostium.services.hashing import PasswordHashing
 from ostium.services.keys import current_keys
 from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.authentication import (
@@ -52,6 +53,8 @@ class Runtime:
     version: str = ""
     # Keycloak features turned off with --features-disabled (such as `impersonation`).
     features_disabled: frozenset[str] = frozenset()
+    # Password hashing, off the event loop (services/hashing.py).
+    hashing: PasswordHashing = field(default_factory=PasswordHashing)
     backchannel: BackchannelLogout = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +74,7 @@ class Runtime:
         node_name: str | None = None,
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
+        hashing: PasswordHashing | None = None,
     ) -> Runtime:
         caches = caches or Caches.build()
         return cls(
@@ -86,6 +90,7 @@ class Runtime:
             node_name=node_name,
             version=version,
             features_disabled=features_disabled,
+            hashing=hashing or PasswordHashing(),
         )
 
     @property
@@ -128,6 +133,7 @@ class Runtime:
             node_name=self.node_name,
             login_failures=self.login_failures,
             backchannel=self.backchannel,
+            hashing=self.hashing,
         )
 
     async def realm_keys(self, realm: Realm) -> list[RealmKey]:
