@@ -24,10 +24,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, spawn, wait_ready  # noqa: E402
+from common import free_port, spawn, wait_ready
 
 
-async def burst(base: str, management: str, logins: int) -> tuple[list[float], dict[int, int], float]:
+async def burst(
+    base: str, management: str, logins: int
+) -> tuple[list[float], dict[int, int], float]:
     token = f"{base}/realms/master/protocol/openid-connect/token"
     choices = [("admin", "admin-pw"), ("admin", "wrong"), ("nobody", "guess")]
     async with (
@@ -39,8 +41,12 @@ async def burst(base: str, management: str, logins: int) -> tuple[list[float], d
             *(
                 http.post(
                     token,
-                    data={"grant_type": "password", "client_id": "admin-cli",
-                          "username": u, "password": p},
+                    data={
+                        "grant_type": "password",
+                        "client_id": "admin-cli",
+                        "username": u,
+                        "password": p,
+                    },
                 )
                 for u, p in (choices[i % 3] for i in range(logins))
             )
@@ -72,10 +78,19 @@ async def main() -> None:
         port, management = free_port(), free_port()
         server = spawn(
             "ostium",
-            [sys.executable, "-m", "ostium", "start-dev", f"--http-port={port}",
-             f"--http-management-port={management}", "--http-host=127.0.0.1",
-             f"--data-dir={tmp}", "--health-enabled=true",
-             "--bootstrap-admin-username=admin", "--bootstrap-admin-password=admin-pw"],
+            [
+                sys.executable,
+                "-m",
+                "ostium",
+                "start-dev",
+                f"--http-port={port}",
+                f"--http-management-port={management}",
+                "--http-host=127.0.0.1",
+                f"--data-dir={tmp}",
+                "--health-enabled=true",
+                "--bootstrap-admin-username=admin",
+                "--bootstrap-admin-password=admin-pw",
+            ],
             Path(tmp) / "ostium.log",
         )
         base, mgmt = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management}"
