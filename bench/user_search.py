@@ -31,7 +31,7 @@ from ostium.services.realm_setup import new_realm, write_bundle
 from ostium.storage.interfaces import UserFilter
 from ostium.storage.sql import SqlStorage, open_storage
 from ostium.storage.sql import tables as t
-from ostium.storage.sql.repositories import attribute_rows, user_search_query
+from ostium.storage.sql.repositories.users import attribute_rows, user_search_query
 
 BATCH = 5000
 PAGE = 100

@@ -21,7 +21,7 @@ __all__ = ["create_app"]
 
 def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -> Starlette:
     middleware = [
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(SecurityHeadersMiddleware, headers_of=runtime.browser_security_headers),
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY),
     ]
     if registry is not None:

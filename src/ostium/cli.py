@@ -29,6 +29,7 @@ from ostium.config import (
 __all__ = ["COMMANDS", "Command", "main", "usage"]
 
 HELP_FLAGS = ("-h", "--help")
+OPTIMIZED = "--optimized"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ def _start(args: Sequence[str], mode: Mode) -> int:
     if _wants_help(args):
         print(help_text(mode), end="")
         return 0
+    if mode == "prod" and OPTIMIZED in args:
+        # Keycloak's `start --optimized` skips its build step; Ostium has none, so every start
+        # is an optimized one. A command flag, as in Keycloak, not a configuration option.
+        args = [arg for arg in args if arg != OPTIMIZED]
     config = load_config(args, os.environ, mode)
     if mode == "prod":
         check_production(config)
@@ -150,11 +155,13 @@ COMMANDS: Mapping[str, Command] = {
     "export": Command(
         "Export realms to Keycloak's JSON files: --realm R (--file F | --dir D) "
         "[--users realm_file|different_files|same_file|skip] [--users-per-file 50] "
-        "[--include-keys].",
+        "[--include-keys]. Reads a snapshot, also beside a running server.",
         _export,
     ),
     "import": Command(
-        "Import Keycloak realm files: (--file F | --dir D) [--override true|false].", _import
+        "Import Keycloak realm files: (--file F | --dir D) [--override true|false]. Refused"
+        " while a server runs on the same SQLite data directory.",
+        _import,
     ),
     "keys": Command(
         "Rotate a realm's keys, offline: rotate --realm R [--algorithm RS256] "

@@ -84,7 +84,7 @@ class InvalidUserCredentials(InvalidGrant):
     """Keycloak's answer to a wrong password in the password grant: `invalid_grant`
     with 401 where RFC 6749 §5.2 says 400. python-keycloak raises
     KeycloakAuthenticationError only for a 401 and applications catch that, so this
-    deviation is kept (DESIGN.md, compatibility contract)."""
+    deviation is kept (ARCHITECTURE.md, conventions)."""
 
     status_code = 401
 

@@ -3,9 +3,11 @@
 Keycloak has no command for this (its admin creates a new provider by hand); Ostium's does
 what `POST /admin/realms/{realm}/keys/rotate` does, on the database named by the options of
 `ostium start`, so an operator can rotate before a server starts or from a maintenance job.
-A running node reads keys through its `keys` cache: it takes a rotation done here at its
-next start or when that cache entry expires; on a running cluster prefer the admin API,
-whose invalidation reaches every node at once.
+A running node reads keys through its `keys` cache, so beside a server on the same SQLite
+data directory this refuses, naming the server's PID: the admin API rotates there. On
+PostgreSQL a node takes a rotation done here at its next start or when that cache entry
+expires; on a running cluster prefer the admin API, whose invalidation reaches every node
+at once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ostium.config import ConfigError
 from ostium.keys.providers import KeyProviderError
 from ostium.keys.rotation import Rotation
 from ostium.services.keys import DEFAULT_GRACE_PERIOD, rotate_keys
-from ostium.transfer import open_database, split_options
+from ostium.storage.sql.lock import DataDirectoryInUseError
+from ostium.transfer import OFFLINE_ERRORS, offline_database, refused, split_options
 
 __all__ = ["USAGE", "keys_command"]
 
@@ -34,9 +37,11 @@ grace period (default {DEFAULT_GRACE_PERIOD} seconds, one day), then disabled. P
 new kid on the last line.
 
 The database is the one 'ostium start' uses with the same --db, --db-url, --db-username,
---db-password and --data-dir options (and environment, and conf file). A server already
-running picks the new key up at its next start, or within the lifetime of its keys cache;
-on a running cluster, POST /admin/realms/REALM/keys/rotate reaches every node at once.
+--db-password and --data-dir options (and environment, and conf file). While a server
+runs on the same SQLite data directory this refuses (exit status 1): rotate through its
+admin API, POST /admin/realms/REALM/keys/rotate. On PostgreSQL a running node picks the
+new key up at its next start, or within the lifetime of its keys cache; on a running
+cluster, the admin API reaches every node at once.
 """
 
 _OWN = {"realm", "algorithm", "grace-period"}
@@ -56,7 +61,9 @@ def keys_command(args: Sequence[str]) -> int:
             raise ConfigError("Missing option '--realm'")
         grace = _grace_period(own.get("grace-period"))
         rotation = asyncio.run(_rotate(own, rest, grace))
-    except (ConfigError, KeyProviderError, OSError, ValueError) as exc:
+    except DataDirectoryInUseError as exc:
+        return refused(exc, f"use its admin API: POST /admin/realms/{own['realm']}/keys/rotate")
+    except (*OFFLINE_ERRORS, KeyProviderError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     key = rotation.new
@@ -88,18 +95,14 @@ def _grace_period(value: str | None) -> int:
 
 
 async def _rotate(own: dict[str, str], rest: list[str], grace: int) -> Rotation:
-    storage = await open_database(rest)
-    try:
-        async with storage.transaction() as repos:
-            realm = await repos.realms.get_by_name(own["realm"])
-            if realm is None:
-                raise ConfigError(f"Realm '{own['realm']}' does not exist")
-            return await rotate_keys(
-                repos,
-                realm,
-                now=SystemClock().now(),
-                algorithm=own.get("algorithm"),
-                grace_period=grace,
-            )
-    finally:
-        await storage.close()
+    async with offline_database(rest, writes=True) as storage, storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(own["realm"])
+        if realm is None:
+            raise ConfigError(f"Realm '{own['realm']}' does not exist")
+        return await rotate_keys(
+            repos,
+            realm,
+            now=SystemClock().now(),
+            algorithm=own.get("algorithm"),
+            grace_period=grace,
+        )

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
+import signal
+import socket
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +25,7 @@ from ostium.app import create_app
 from ostium.clock import SystemClock
 from ostium.config import Config, database_url
 from ostium.events import EventLog
+from ostium.log_levels import configure_logging
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.logout import end_expired_sessions
 from ostium.services.realm_import import RealmImportError, import_directory
@@ -27,7 +33,15 @@ from ostium.sessions.caches import Caches, CacheSizes
 from ostium.sessions.metrics import CacheMetrics
 from ostium.sessions.redis_client import RedisSettings, connect_redis
 from ostium.sessions.revoked_tokens import RevokedTokens
-from ostium.storage.sql import DatabaseNewerThanCodeError, open_storage
+from ostium.storage.interfaces import Storage
+from ostium.storage.sql import DatabaseNewerThanCodeError, DatabaseUnavailableError, open_storage
+from ostium.storage.sql.lock import (
+    DataDirectoryInUseError,
+    DataDirectoryLock,
+    acquire,
+    check_free,
+    sqlite_directory,
+)
 from ostium.web.management import create_management_app
 from ostium.web.runtime import Runtime
 
@@ -50,34 +64,27 @@ def serve(config: Config, mode: str) -> int:
         return 0
 
 
-def _log_level(config: Config) -> int:
-    root = str(config.log_level).split(",")[0]
-    if ":" in root:
-        root = "info"
-    return getattr(
-        logging,
-        root.upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"),
-        logging.INFO,
-    )
-
-
 async def _serve(config: Config, mode: str) -> int:
+    """Everything that can refuse without writing comes first (the data directory's
+    holder, the ports, Redis), so a refused start leaves a fresh data directory empty."""
     started = time.perf_counter()
-    logging.basicConfig(
-        level=_log_level(config), format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s"
-    )
-    # Migration chatter is noise at every first start; failures still surface.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, _log_level(config)))
+    configure_logging(config.log_level)
     data_dir = Path(config.data_dir)
-    try:
-        storage = await open_storage(database_url(config))
-    except DatabaseNewerThanCodeError as exc:
-        raise StartupError(str(exc)) from None
-    except OSError as exc:
-        raise StartupError(f"Cannot open the database: {exc}") from None
-    clock = SystemClock()
+    url = database_url(config)
+    locked_dir = sqlite_directory(url)
+    if locked_dir is not None:
+        _check_data_directory(locked_dir)
+    listeners = _listeners(config)
     stack = contextlib.AsyncExitStack()
     try:
+        sockets = _bind_all(listeners, stack)
+        caches = await _caches(config)
+        stack.push_async_callback(caches.close)
+        if locked_dir is not None:
+            stack.callback(_lock_data_directory(locked_dir).release)
+        storage = await _open_storage(url)
+        stack.push_async_callback(storage.close)
+        clock = SystemClock()
         await ensure_master_realm(
             storage,
             clock,
@@ -93,7 +100,6 @@ async def _serve(config: Config, mode: str) -> int:
                 raise StartupError(f"Realm import failed: {exc}") from None
             for name in imported:
                 _log.info("Imported realm '%s'", name)
-        caches = await _caches(config)
         persistent = "persistent-user-sessions" not in config.features_disabled
         if not persistent and config.cache == "local":
             _log.warning(
@@ -114,7 +120,6 @@ async def _serve(config: Config, mode: str) -> int:
             features_disabled=frozenset(config.features_disabled),
         )
         await caches.start()
-        stack.push_async_callback(caches.close)
         async with storage.transaction() as repos:
             await RevokedTokens(caches["actionTokens"]).load(repos.revoked_tokens, clock.now())
         stack.push_async_callback(runtime.backchannel.close)
@@ -124,25 +129,18 @@ async def _serve(config: Config, mode: str) -> int:
         if registry is not None:
             registry.register(CacheMetrics(caches))
         app = create_app(runtime, registry=registry)
-        # As Keycloak: HTTPS whenever a certificate is configured, plain HTTP only when
-        # enabled; both may listen at once.
         servers = []
-        if config.https_certificate_file:
-            servers.append(_server(app, config.http_host, config.https_port, tls=config))
-        if config.http_enabled:
-            servers.append(_server(app, config.http_host, config.http_port))
-        if not servers:
-            raise StartupError(
-                "Nothing to listen on: set --http-enabled=true or --https-certificate-file"
-            )
-        if config.health_enabled or config.metrics_enabled:
-            management = create_management_app(
-                runtime,
-                health_enabled=config.health_enabled,
-                metrics_enabled=config.metrics_enabled,
-                registry=registry,
-            )
-            servers.append(_server(management, config.http_host, config.http_management_port))
+        for listener in listeners:
+            if listener.name == "management":
+                management = create_management_app(
+                    runtime,
+                    health_enabled=config.health_enabled,
+                    metrics_enabled=config.metrics_enabled,
+                    registry=registry,
+                )
+                servers.append(_server(management))
+            else:
+                servers.append(_server(app, tls=config if listener.name == "HTTPS" else None))
         # Each uvicorn server logs its process's start and end; one process, one line.
         once = _OncePerProcess(servers)
         uvicorn_log = logging.getLogger("uvicorn.error")
@@ -150,7 +148,11 @@ async def _serve(config: Config, mode: str) -> int:
         stack.callback(uvicorn_log.removeFilter, once)
         # uvicorn captures SIGINT/SIGTERM per server and passes them on to the next one
         # when it has stopped, so both listeners shut down gracefully.
-        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        _stop_on_signals(servers, stack)
+        tasks = [
+            asyncio.create_task(server.serve(sockets=bound))
+            for server, bound in zip(servers, sockets, strict=True)
+        ]
         while not all(server.started for server in servers):
             if any(task.done() for task in tasks):
                 break
@@ -162,7 +164,147 @@ async def _serve(config: Config, mode: str) -> int:
         return 1 if failed else 0
     finally:
         await stack.aclose()
-        await storage.close()
+
+
+async def _open_storage(url: str) -> Storage:
+    try:
+        return await open_storage(url)
+    except (DatabaseNewerThanCodeError, DatabaseUnavailableError) as exc:
+        raise StartupError(str(exc)) from None
+    except OSError as exc:
+        raise StartupError(f"Cannot open the database: {exc}") from None
+
+
+def _stop_on_signals(servers: list[uvicorn.Server], stack: contextlib.AsyncExitStack) -> None:
+    """The handler under uvicorn's: the last server to stop raises the signal again for
+    the handler it found, which by default would kill the process before the database is
+    closed and the data directory released. This one only asks the servers to stop (they
+    already are), so `_serve`'s clean-up runs and the process exits with status 0."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only; an embedding caller handles them
+
+    def stop(_signum: int, _frame: object) -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        stack.callback(signal.signal, signum, signal.signal(signum, stop))
+
+
+def _check_data_directory(directory: Path) -> None:
+    """One server per SQLite data directory: refused before anything else, naming the
+    process that holds it."""
+    try:
+        check_free(directory)
+    except DataDirectoryInUseError as exc:
+        raise StartupError(f"{exc}: {_ONE_SERVER}") from None
+
+
+def _lock_data_directory(directory: Path) -> DataDirectoryLock:
+    try:
+        return acquire(directory)
+    except DataDirectoryInUseError as exc:  # another start won the race since the check
+        raise StartupError(f"{exc}: {_ONE_SERVER}") from None
+    except OSError as exc:
+        raise StartupError(
+            f"Cannot use the data directory '{directory}': {exc.strerror or exc}:"
+            " check that --data-dir is a writable directory"
+        ) from None
+
+
+_ONE_SERVER = "one server per data directory; stop it, or give this one another --data-dir"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A port the server listens on, with the option that sets it (for the messages)."""
+
+    name: str  # "HTTPS", "HTTP" or "management"
+    option: str
+    host: str
+    port: int
+
+
+def _listeners(config: Config) -> list[Listener]:
+    """As Keycloak: HTTPS whenever a certificate is configured, plain HTTP only when
+    enabled (both may listen at once), and the management port for health or metrics."""
+    listeners = []
+    if config.https_certificate_file:
+        listeners.append(Listener("HTTPS", "--https-port", config.http_host, config.https_port))
+    if config.http_enabled:
+        listeners.append(Listener("HTTP", "--http-port", config.http_host, config.http_port))
+    if not listeners:
+        raise StartupError(
+            "Nothing to listen on: set --http-enabled=true or --https-certificate-file"
+        )
+    if config.health_enabled or config.metrics_enabled:
+        listeners.append(
+            Listener(
+                "management",
+                "--http-management-port",
+                config.http_host,
+                config.http_management_port,
+            )
+        )
+    return listeners
+
+
+def _bind_all(
+    listeners: list[Listener], stack: contextlib.AsyncExitStack
+) -> list[list[socket.socket]]:
+    """Binds and listens on every port now, before anything is written, and keeps it:
+    no other process can take the port between this check and serving (two sockets that
+    are bound but not listening may share a port). A client that connects before the
+    server is ready waits in the backlog, as with systemd's socket activation."""
+    bound: list[list[socket.socket]] = []
+    for index, listener in enumerate(listeners):
+        for other in listeners[:index]:
+            if listener.port and listener.port == other.port:
+                raise StartupError(
+                    f"{other.option} and {listener.option} are both {listener.port}:"
+                    " give the management interface a port of its own"
+                )
+        sockets = _bind(listener)
+        for sock in sockets:
+            stack.callback(sock.close)
+        bound.append(sockets)
+    return bound
+
+
+def _bind(listener: Listener) -> list[socket.socket]:
+    """Every address `--http-host` resolves to, as asyncio's `create_server` would bind
+    them; a port in use is refused in one line naming the option to change."""
+    where = f"{listener.host}:{listener.port} ({listener.name}, {listener.option})"
+    try:
+        infos = socket.getaddrinfo(
+            listener.host or None,
+            listener.port,
+            type=socket.SOCK_STREAM,
+            flags=socket.AI_PASSIVE,
+        )
+    except socket.gaierror as exc:
+        raise StartupError(f"Cannot listen on {where}: {exc.strerror}: check --http-host") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen()
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"Port {listener.port} on {listener.host} ({listener.name}) is already in"
+                f" use: stop the process listening there, or choose another port with"
+                f" {listener.option}"
+            ) from None
+        raise StartupError(f"Cannot listen on {where}: {exc.strerror or exc}") from None
+    return sockets
 
 
 SWEEP_SECONDS = 30
@@ -218,17 +360,20 @@ async def _caches(config: Config) -> Caches:
     try:
         await client.ping()
     except (RedisError, OSError) as exc:
+        await client.aclose()
         where = ", ".join(f"{host}:{port}" for host, port in settings.hosts)
-        raise StartupError(f"Cannot use the Redis cache at {where}: {exc}") from None
+        raise StartupError(
+            f"Cannot use the Redis cache at {where}: {exc}: check that Redis is running"
+            " there and --cache-remote-host, --cache-remote-port and the credentials"
+        ) from None
     return Caches.build(sizes, redis=client, histograms=config.cache_metrics_histograms_enabled)
 
 
-def _server(app: object, host: str, port: int, *, tls: Config | None = None) -> uvicorn.Server:
-    """One listener; `tls` gives the certificate and key to serve HTTPS with."""
+def _server(app: object, *, tls: Config | None = None) -> uvicorn.Server:
+    """One listener, served on sockets bound beforehand; `tls` gives the certificate and
+    key to serve HTTPS with."""
     uv_config = uvicorn.Config(
         app,  # type: ignore[arg-type]
-        host=host,
-        port=port,
         log_config=None,
         access_log=False,
         # Forwarded headers are honoured only by our own proxy handling, from the

@@ -1,15 +1,16 @@
-"""Command-line tools that act on the database, with no server running:
+"""Command-line tools that act on the database without a server:
 `ostium token inspect` and `ostium clients regenerate-secret`.
 
 They find the database exactly as `start`, `export` and `import` do: the same `--db`,
 `--db-url`, `--db-username`, `--db-password`, `--data-dir` options, environment and conf
-file (`transfer.split_options` and `transfer.open_database`). Exit status: 0 done (a
-valid token), 1 the answer is no (an invalid token, an unknown realm or client), 2 a
-usage or configuration error.
+file (`transfer.split_options` and `transfer.offline_database`). Exit status: 0 done (a
+valid token), 1 the answer is no (an invalid token, an unknown realm or client, or a
+server holding the data directory), 2 a usage or configuration error.
 
-A running server keeps its cached copy of a client until it restarts: regenerate a secret
-while the nodes are stopped, or restart them afterwards (the admin API's regenerate
-reaches every node at once).
+`token inspect` only reads, and runs beside a live server. A running server keeps its
+cached copy of a client until it restarts, so `regenerate-secret` refuses beside a server
+on the same SQLite data directory (the admin API's regenerate reaches every node at once);
+on PostgreSQL, where it cannot know about the nodes, restart them afterwards.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from ostium.protocol.tokens import (
     when,
 )
 from ostium.services.clients import regenerate_secret
-from ostium.transfer import open_database, split_options
+from ostium.storage.sql.lock import DataDirectoryInUseError
+from ostium.transfer import OFFLINE_ERRORS, offline_database, refused, split_options
 
 __all__ = ["CLIENTS_USAGE", "TOKEN_USAGE", "OfflineRealm", "clients_command", "token_command"]
 
@@ -59,7 +61,8 @@ TOKEN_USAGE = (
     "Offline there is no request to compare the issuer's scheme and host with: the token's\n"
     "own 'iss' is accepted when it ends with /realms/<realm>, and the output says so.\n\n"
     + DATABASE_OPTIONS
-    + "\nExit status: 0 valid, 1 invalid or unreadable, 2 usage error.\n"
+    + "\nIt only reads the database, and may run beside a live server.\n"
+    "Exit status: 0 valid, 1 invalid or unreadable, 2 usage error.\n"
 )
 CLIENTS_USAGE = (
     "Usage: ostium clients regenerate-secret --realm R --client CLIENT_ID\n"
@@ -70,8 +73,10 @@ CLIENTS_USAGE = (
     "                          client's 'client.secret.rotated.expiration.period' attribute,\n"
     "                          or 0.\n\n"
     + DATABASE_OPTIONS
-    + "\nRunning nodes keep their cached copy of the client: restart them afterwards.\n"
-    "Exit status: 0 done, 1 unknown realm or client, 2 usage error.\n"
+    + "\nA running server keeps its cached copy of the client, so this refuses while one runs\n"
+    "on the same SQLite data directory (use the admin API's regenerate instead); on\n"
+    "PostgreSQL, restart the nodes afterwards.\n"
+    "Exit status: 0 done, 1 unknown realm or client, or a server running, 2 usage error.\n"
 )
 # What `token inspect` accepts: every token a client holds (as introspection does).
 INSPECTABLE = frozenset({ACCESS, ID, REFRESH, OFFLINE})
@@ -97,7 +102,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     except _Refused as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    except (ConfigError, OSError) as exc:
+    except OFFLINE_ERRORS as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
 
@@ -190,31 +195,27 @@ async def _inspect(token: str, own: dict[str, str], database: list[str]) -> int:
     if name is None:
         print("invalid: wrong_issuer: the token's 'iss' names no realm; give --realm")
         return 1
-    storage = await open_database(database)
-    try:
-        async with storage.transaction() as repos:
-            realm = await repos.realms.get_by_name(name)
-            if realm is None:
-                if "realm" in own:
-                    raise _Refused(f"Realm '{name}' does not exist (check the database options)")
-                print(
-                    f"invalid: wrong_issuer: realm '{shown(name)}' named by the token's 'iss'"
-                    " does not exist in this database (check the database options)"
-                )
-                return 1
-            issuer, note = _issuer_for(realm, claims.get("iss"))
-            print(note)
-            keys = as_of(await repos.keys.list_all(realm.id), clock.now())  # grace periods over
-            context = OfflineRealm(realm, issuer, keys, clock)
-            try:
-                await check_token(
-                    context, repos, token, types=INSPECTABLE, audience=own.get("audience")
-                )
-            except TokenProblem as problem:
-                print(f"invalid: {problem.reason}: {problem.description}")
-                return 1
-    finally:
-        await storage.close()
+    async with offline_database(database, writes=False) as storage, storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(name)
+        if realm is None:
+            if "realm" in own:
+                raise _Refused(f"Realm '{name}' does not exist (check the database options)")
+            print(
+                f"invalid: wrong_issuer: realm '{shown(name)}' named by the token's 'iss'"
+                " does not exist in this database (check the database options)"
+            )
+            return 1
+        issuer, note = _issuer_for(realm, claims.get("iss"))
+        print(note)
+        keys = as_of(await repos.keys.list_all(realm.id), clock.now())  # grace periods over
+        context = OfflineRealm(realm, issuer, keys, clock)
+        try:
+            await check_token(
+                context, repos, token, types=INSPECTABLE, audience=own.get("audience")
+            )
+        except TokenProblem as problem:
+            print(f"invalid: {problem.reason}: {problem.description}")
+            return 1
     print("valid")
     return 0
 
@@ -236,7 +237,13 @@ def clients_command(args: Sequence[str]) -> int:
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    return _run(_regenerate(own["realm"], own["client"], grace, database))
+    try:
+        return _run(_regenerate(own["realm"], own["client"], grace, database))
+    except DataDirectoryInUseError as exc:
+        return refused(
+            exc,
+            f"use its admin API: POST /admin/realms/{own['realm']}/clients/<id>/client-secret",
+        )
 
 
 def _grace_period(raw: str | None) -> int | None:
@@ -252,21 +259,17 @@ def _grace_period(raw: str | None) -> int | None:
 async def _regenerate(
     realm_name: str, client_id: str, grace: int | None, database: list[str]
 ) -> int:
-    storage = await open_database(database)
     now = SystemClock().now()
-    try:
-        async with storage.transaction() as repos:
-            realm = await repos.realms.get_by_name(realm_name)
-            if realm is None:
-                raise _Refused(f"Realm '{realm_name}' does not exist")
-            client = await repos.clients.get_by_client_id(realm.id, client_id)
-            if client is None:
-                raise _Refused(f"Client '{client_id}' does not exist in realm '{realm_name}'")
-            if client.public_client:
-                raise _Refused(f"Client '{client_id}' is a public client: it has no secret")
-            secret = await regenerate_secret(repos, client, now=now, grace_period=grace)
-    finally:
-        await storage.close()
+    async with offline_database(database, writes=True) as storage, storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(realm_name)
+        if realm is None:
+            raise _Refused(f"Realm '{realm_name}' does not exist")
+        client = await repos.clients.get_by_client_id(realm.id, client_id)
+        if client is None:
+            raise _Refused(f"Client '{client_id}' does not exist in realm '{realm_name}'")
+        if client.public_client:
+            raise _Refused(f"Client '{client_id}' is a public client: it has no secret")
+        secret = await regenerate_secret(repos, client, now=now, grace_period=grace)
     print(f"Client '{client_id}' of realm '{realm_name}' has a new secret.")
     expires = rotated_secret_expires(client)
     if expires is not None:

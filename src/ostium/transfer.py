@@ -3,6 +3,11 @@
 Export writes `<realm>-realm.json` (and `<realm>-users-<n>.json` with
 `--users different_files`); import reads the same, one transaction per realm, so a bad
 file changes nothing.
+
+Beside a server running on the same SQLite data directory, export reads one consistent
+snapshot (SQLite's WAL lets a reader and the server's writer go on together); import
+refuses, naming the server's PID, since the server would serve stale copies of what it
+replaced from its caches: stop it first, or import through its admin API.
 """
 
 from __future__ import annotations
@@ -12,21 +17,63 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from ostium.admin.export import export_realm, export_users
 from ostium.clock import SystemClock
 from ostium.config import ConfigError, database_url, load_config
+from ostium.json_input import JsonInputError, loads
 from ostium.services.realm_import import RealmImportError, parse_realm
 from ostium.services.realm_setup import write_bundle
 from ostium.storage.interfaces import Storage
-from ostium.storage.sql import open_storage
+from ostium.storage.sql import DatabaseNewerThanCodeError, DatabaseUnavailableError, open_storage
+from ostium.storage.sql.lock import DataDirectoryInUseError, acquire, sqlite_directory
 
-__all__ = ["export_command", "import_command", "open_database", "split_options"]
+__all__ = [
+    "EXPORT_USAGE",
+    "IMPORT_USAGE",
+    "OFFLINE_ERRORS",
+    "export_command",
+    "import_command",
+    "offline_database",
+    "refused",
+    "split_options",
+]
+
+# What an offline command reports as one line and exit status 2: the text says what to fix.
+OFFLINE_ERRORS = (
+    ConfigError,
+    DatabaseUnavailableError,
+    DatabaseNewerThanCodeError,
+    OSError,
+    ValueError,
+)
 
 USER_MODES = ("realm_file", "different_files", "same_file", "skip")
+HELP_FLAGS = ("-h", "--help")
+_DATABASE = (
+    "The database is the one 'ostium start' uses with the same --db, --db-url,\n"
+    "--db-username, --db-password and --data-dir options (and environment, and conf file).\n"
+)
+EXPORT_USAGE = (
+    "Usage: ostium export [--realm R] (--file F | --dir D)\n"
+    "                     [--users realm_file|different_files|same_file|skip]\n"
+    "                     [--users-per-file 50] [--include-keys] [DATABASE OPTIONS]\n\n"
+    "Writes realms as Keycloak's export files. It only reads the database, as one\n"
+    "consistent snapshot, and may run beside a live server.\n\n"
+    + _DATABASE
+    + "\nExit status: 0 done, 2 an error.\n"
+)
+IMPORT_USAGE = (
+    "Usage: ostium import (--file F | --dir D) [--override true|false] [DATABASE OPTIONS]\n\n"
+    "Imports Keycloak realm files, one transaction per realm. A server keeps cached copies\n"
+    "of what an import replaces, so this refuses while one runs on the same SQLite data\n"
+    "directory (import through its admin API instead); on PostgreSQL, restart the nodes\n"
+    "afterwards.\n\n" + _DATABASE + "\nExit status: 0 done, 1 a server is running, 2 an error.\n"
+)
 _OWN = {"realm", "file", "dir", "users", "users-per-file", "override"}
 _FLAGS = {"include-keys"}
 
@@ -63,17 +110,43 @@ def _split(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     return split_options(args, _OWN, _FLAGS)
 
 
-async def open_database(rest: Sequence[str]) -> Storage:
+@asynccontextmanager
+async def offline_database(rest: Sequence[str], *, writes: bool) -> AsyncIterator[Storage]:
     """The database `ostium start` would use given the same options, environment and conf
-    file (migrated to the current schema): the offline commands act on it."""
+    file (migrated to the current schema): the offline commands act on it.
+
+    A command that `writes` holds the SQLite data directory's lock while it runs, so it
+    refuses beside a live server (`DataDirectoryInUseError`) and no server starts under
+    it. A reader takes no lock: its one transaction reads a WAL snapshot, and the busy
+    timeout covers the moments the server checkpoints."""
     config = load_config(list(rest), os.environ, "prod")
-    return await open_storage(database_url(config))
+    url = database_url(config)
+    directory = sqlite_directory(url) if writes else None
+    lock = acquire(directory) if directory is not None else None
+    try:
+        storage = await open_storage(url)
+        try:
+            yield storage
+        finally:
+            await storage.close()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def refused(exc: DataDirectoryInUseError, instead: str) -> int:
+    """A writing command beside a live server: one line naming its PID and what to do
+    instead; exit status 1, as for a refusal."""
+    print(f"ERROR: {exc}: stop that server first, or {instead}", file=sys.stderr)
+    return 1
 
 
 def _run(coro: Any) -> int:
     try:
         return int(asyncio.run(coro))
-    except (ConfigError, RealmImportError, OSError, ValueError) as exc:
+    except DataDirectoryInUseError as exc:
+        return refused(exc, "import through its admin API (POST /admin/realms, or partialImport)")
+    except (*OFFLINE_ERRORS, RealmImportError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
 
@@ -81,17 +154,23 @@ def _run(coro: Any) -> int:
 def export_command(args: Sequence[str]) -> int:
     """Reads in one async step, writes files in a plain one: the event loop never does
     blocking file I/O."""
+    if any(arg in HELP_FLAGS for arg in args):
+        print(EXPORT_USAGE, end="")
+        return 0
     try:
         own, rest = _split(args)
         documents = asyncio.run(_collect(own, rest))
         _write(own, documents)
-    except (ConfigError, RealmImportError, OSError, ValueError) as exc:
+    except (*OFFLINE_ERRORS, RealmImportError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
 def import_command(args: Sequence[str]) -> int:
+    if any(arg in HELP_FLAGS for arg in args):
+        print(IMPORT_USAGE, end="")
+        return 0
     try:
         own, rest = _split(args)
         documents = _documents(own)  # read and parsed before anything is written
@@ -112,27 +191,23 @@ async def _collect(own: dict[str, str], rest: list[str]) -> Exported:
         )
     if ("file" in own) == ("dir" in own):
         raise ConfigError("Give exactly one of --file or --dir")
-    storage = await open_database(rest)
-    try:
-        async with storage.transaction() as repos:
-            realms = await repos.realms.list_all()
-            if "realm" in own:
-                realms = [r for r in realms if r.name == own["realm"]]
-                if not realms:
-                    raise ConfigError(f"Realm '{own['realm']}' does not exist")
-            documents: Exported = []
-            for realm in realms:
-                inline = users_mode in ("realm_file", "same_file")
-                document = await export_realm(
-                    repos,
-                    realm,
-                    include_users=inline,
-                    include_keys=own.get("include-keys") == "true",
-                )
-                users = await export_users(repos, realm) if users_mode == "different_files" else []
-                documents.append((realm.name, document, users))
-    finally:
-        await storage.close()
+    async with offline_database(rest, writes=False) as storage, storage.transaction() as repos:
+        realms = await repos.realms.list_all()
+        if "realm" in own:
+            realms = [r for r in realms if r.name == own["realm"]]
+            if not realms:
+                raise ConfigError(f"Realm '{own['realm']}' does not exist")
+        documents: Exported = []
+        for realm in realms:
+            inline = users_mode in ("realm_file", "same_file")
+            document = await export_realm(
+                repos,
+                realm,
+                include_users=inline,
+                include_keys=own.get("include-keys") == "true",
+            )
+            users = await export_users(repos, realm) if users_mode == "different_files" else []
+            documents.append((realm.name, document, users))
     return documents
 
 
@@ -189,8 +264,8 @@ def _documents(own: dict[str, str]) -> list[tuple[str, Any]]:
 
 def _load(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        return loads(path.read_bytes())
+    except JsonInputError as exc:
         raise RealmImportError(f"{path.name}: not valid JSON ({exc})") from None
 
 
@@ -205,8 +280,7 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
             bundles.append(parse_realm(data, now=now, env=os.environ, source=name))
         except RealmImportError as exc:
             raise RealmImportError(f"{name}: {exc}") from None
-    storage = await open_database(rest)
-    try:
+    async with offline_database(rest, writes=True) as storage:
         for bundle in bundles:
             async with storage.transaction() as repos:
                 existing = await repos.realms.get_by_name(bundle.realm.name)
@@ -217,6 +291,6 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
                     await repos.realms.delete(existing.id)
                 await write_bundle(repos, bundle)
             print(f"Imported realm '{bundle.realm.name}'")
-    finally:
-        await storage.close()
+            for warning in bundle.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
     return 0

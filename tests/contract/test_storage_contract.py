@@ -24,7 +24,7 @@ from ostium.storage.interfaces import DuplicateError, UserFilter
 from ostium.storage.sql import SqlStorage, open_storage
 from ostium.storage.sql import tables as t
 from ostium.storage.sql.migrate import HEAD, alembic_head
-from ostium.storage.sql.repositories import user_search_query
+from ostium.storage.sql.repositories.users import user_search_query
 
 
 def uid() -> str:

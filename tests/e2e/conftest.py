@@ -220,3 +220,10 @@ def client_credentials_claims(server: RunningServer, secret: str) -> dict[str, A
     payload = token.json()["access_token"].split(".")[1]
     claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return claims
+
+
+def one_line(stderr: str) -> str:
+    """What an operator reads when a command refuses: a single line, never a traceback."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]

@@ -85,16 +85,14 @@ def test_partial_import_fail_skip_overwrite(admin: KeycloakAdmin, server: Runnin
     assert conflict.value.response_code == 409
     assert _usernames(admin) == before  # erin was not written either
 
-    with pytest.raises(KeycloakPostError) as refused:
-        admin.partial_import_realm(
-            "test",
-            {
-                "ifResourceExists": "SKIP",
-                "users": [new_user],
-                "identityProviders": [{"alias": "x"}],
-            },
-        )
-    assert refused.value.response_code == 400
+    # What Ostium cannot import yet is named in the results; python-keycloak reads them.
+    warned = admin.partial_import_realm(
+        "test",
+        {"ifResourceExists": "SKIP", "users": [], "identityProviders": [{"alias": "x"}]},
+    )
+    assert warned["warnings"] == [
+        "realm 'test': identityProviders are not supported yet and were not imported (x)"
+    ]
     assert _usernames(admin) == before
 
     skipped = admin.partial_import_realm(

@@ -277,10 +277,10 @@ def test_sentinel_finds_the_master(tmp_path: Path) -> None:
         config.write_text(
             f"port {port}\n"
             "bind 127.0.0.1\n"
-            f"sentinel monitor mymaster 127.0.0.1 {master.port} 1\n"
-            "sentinel down-after-milliseconds mymaster 1000\n"
-            "sentinel auth-user mymaster ostium\n"
-            f"sentinel auth-pass mymaster {PASSWORD}\n"
+            f"sentinel monitor ostium-primary 127.0.0.1 {master.port} 1\n"
+            "sentinel down-after-milliseconds ostium-primary 1000\n"
+            "sentinel auth-user ostium-primary ostium\n"
+            f"sentinel auth-pass ostium-primary {PASSWORD}\n"
         )
         sentinel = RedisProcess(port, [str(config), "--sentinel"], config.parent)
         stack.callback(sentinel.stop)
@@ -289,6 +289,9 @@ def test_sentinel_finds_the_master(tmp_path: Path) -> None:
         options = _redis(
             f"127.0.0.1:{port}",
             "--cache-remote-mode=sentinel",
+            # Not the default (mymaster): the sentinel knows no other name, so this option
+            # is what finds the master.
+            "--cache-remote-sentinel-master=ostium-primary",
             "--cache-remote-username=ostium",
             f"--cache-remote-password={PASSWORD}",
         )

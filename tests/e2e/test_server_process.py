@@ -166,6 +166,30 @@ def test_unknown_option_and_bad_value_name_the_option(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "--http-port" in bad.stderr
 
 
+def test_an_option_not_supported_yet_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    for option in ("--http-relative-path=/auth", "--proxy-headers=xforwarded"):
+        refused = run_cli("start-dev", f"--data-dir={tmp_path}", option)
+        assert refused.returncode != 0
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"ERROR: {option} is not supported yet")
+    legacy = run_cli("start-dev", f"--data-dir={tmp_path}", "--features=token-exchange")
+    assert legacy.returncode != 0 and "token-exchange-standard" in legacy.stderr
+    assert not (tmp_path / "ostium.db").exists()
+
+
+def test_log_categories_set_their_loggers_level(tmp_path: Path) -> None:
+    """Root at warn hides uvicorn's info lines; Keycloak's org.keycloak category, read as
+    ostium, keeps Ostium's own info lines."""
+    server = start_server(tmp_path, "--log-level=warn,org.keycloak:info")
+    try:
+        _wait_for(server, "Welcome page")
+        output = server.text()
+    finally:
+        server.stop()
+    assert "[ostium.bootstrap] Created the master realm" in output, output
+    assert "Started server process" not in output, output
+
+
 def test_a_bad_import_file_stops_startup_and_imports_nothing(tmp_path: Path) -> None:
     (tmp_path / "import").mkdir()
     broken = realm_export()

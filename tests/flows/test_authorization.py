@@ -358,3 +358,45 @@ async def test_account_console_relative_redirect_uri_resolves_to_the_server(
     response = await authorize("http://localhost:8080/realms/master/account/")
     assert response.status_code == 200, response.text
     assert 'id="kc-form-login"' in response.text
+
+
+async def test_a_wildcard_inside_the_host_stays_on_that_host(ostium: OstiumUnderTest) -> None:
+    """Keycloak matches `https://app.example.com*` as a string prefix; Ostium keeps it to
+    that origin, and says so to whoever registers it."""
+    from tests.admin.helpers import TEST, admin_headers, client_uuid
+
+    headers = await admin_headers(ostium)
+    uuid = await client_uuid(ostium, headers, "app")
+    update = await ostium.client.put(
+        f"{TEST}/clients/{uuid}",
+        json={"redirectUris": [CALLBACK, "https://app.example.com*"]},
+        headers=headers,
+    )
+    assert update.status_code == 204
+    warning = update.headers["warning"]
+    assert warning.startswith('299 - "') and "https://app.example.com/*" in warning
+    browser = ostium.browser()
+    for uri in (
+        "https://app.example.com.evil.com/",
+        "https://app.example.com@evil.com/",
+        "https://app.example.com:8443/",
+        "https://app.example.com%2F@evil.com/",
+        "https://app.example.com/a/..%2F..%2Fevil",
+    ):
+        response = await browser.authorize(redirect_uri=uri)
+        assert response.status_code == 400, uri
+        assert "location" not in response.headers
+    allowed = await browser.authorize(redirect_uri="https://app.example.com/cb")
+    assert allowed.status_code == 200
+    quiet = await ostium.client.put(
+        f"{TEST}/clients/{uuid}",
+        json={"redirectUris": [CALLBACK, "https://app.example.com/*"]},
+        headers=headers,
+    )
+    assert quiet.status_code == 204 and "warning" not in quiet.headers
+    created = await ostium.client.post(
+        f"{TEST}/clients",
+        json={"clientId": "wild", "redirectUris": ["http://localhost:7000*"]},
+        headers=headers,
+    )
+    assert created.status_code == 201 and "http://localhost:7000" in created.headers["warning"]

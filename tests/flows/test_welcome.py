@@ -8,11 +8,12 @@ from ostium.app import create_app
 from tests.support import BASE, OstiumUnderTest, form_of
 
 
-async def test_welcome_lists_realms_when_an_admin_exists(ostium: OstiumUnderTest) -> None:
+async def test_welcome_lists_no_realms_to_anonymous_visitors(ostium: OstiumUnderTest) -> None:
+    """As Keycloak's welcome page: public, so it names no realm a visitor could aim at."""
     response = await ostium.client.get(f"{BASE}/")
     assert response.status_code == 200
-    assert "/realms/test/.well-known/openid-configuration" in response.text
-    assert "/realms/master/.well-known/openid-configuration" in response.text
+    assert "/realms/" not in response.text
+    assert "/admin/realms" in response.text
 
 
 async def _without_admin(ostium: OstiumUnderTest) -> None:
@@ -76,6 +77,7 @@ async def test_local_admin_creation_with_csrf(ostium: OstiumUnderTest) -> None:
     )
     assert created.status_code == 200
     assert "create-admin" not in created.text
+    assert "/realms/" not in created.text  # the admin's creator is not signed in either
     token = await ostium.client.post(
         f"{BASE}/realms/master/protocol/openid-connect/token",
         data={

@@ -237,3 +237,28 @@ def test_help_does_not_import_the_web_stack(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_start_optimized_is_keycloaks_command_flag(
+    capsys: pytest.CaptureFixture[str], served: list[tuple[Config, str]]
+) -> None:
+    """Keycloak's `start --optimized` runs unchanged; it is no option of start-dev, the
+    environment or the conf file, since Ostium has no build step to skip."""
+    assert main(["start-dev", "--optimized"]) == 2
+    assert capsys.readouterr().err == "ERROR: Unknown option: '--optimized'\n"
+
+    status = main(["start", "--optimized", "--hostname=id.example.com", "--http-enabled=true"])
+
+    assert status == 0
+    assert [(config.hostname, mode) for config, mode in served] == [("id.example.com", "prod")]
+
+
+def test_an_option_not_supported_yet_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], served: list[tuple[Config, str]]
+) -> None:
+    assert main(["start-dev", "--proxy-headers=xforwarded"]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR: --proxy-headers=xforwarded is not supported yet")
+    assert err.count("\n") == 1
+    assert served == []

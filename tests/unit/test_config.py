@@ -115,14 +115,14 @@ def test_conf_file_beats_the_mode_default(tmp_path: Path) -> None:
 def test_conf_file_allows_comments_blank_lines_and_spaces(tmp_path: Path) -> None:
     path = write_conf(
         tmp_path,
-        "# Ostium\n\n  hostname = auth.example.com  \n   # db=postgres\nfeatures=a, b\n",
+        "# Ostium\n\n  hostname = auth.example.com  \n   # db=postgres\nfeatures-disabled=impersonation, persistent-user-sessions\n",
     )
 
     config = load(tmp_path)
 
     assert config.hostname == "auth.example.com"
     assert config.db == "sqlite"
-    assert config.features == ["a", "b"]
+    assert config.features_disabled == ["impersonation", "persistent-user-sessions"]
     assert config.config_file == path
 
 
@@ -190,17 +190,15 @@ def test_values_are_typed(tmp_path: Path) -> None:
         "--https-certificate-file=tls/cert.pem",
         "--https-certificate-key-file=tls/key.pem",
         "--features-disabled=impersonation,Token-Exchange:v1",
-        "--proxy-headers=xforwarded",
-        "--proxy-trusted-addresses=10.0.0.0/8, 192.168.1.1,::1",
+        "--proxy-trusted-addresses=",
         "--db=dev-file",
         "--log-level=INFO,ostium.protocol:DEBUG",
     )
 
     assert config.data_dir == Path("/srv/ostium")
     assert config.https_certificate_file == tmp_path / "tls" / "cert.pem"
-    assert config.features_disabled == ["impersonation", "token-exchange:v1"]
-    assert config.proxy_headers == "xforwarded"
-    assert config.proxy_trusted_addresses == ["10.0.0.0/8", "192.168.1.1", "::1"]
+    assert config.features_disabled == ["impersonation", "token-exchange"]
+    assert config.proxy_trusted_addresses == []
     assert config.db == "sqlite"
     assert config.log_level == "info,ostium.protocol:debug"
 
@@ -237,7 +235,7 @@ def test_an_empty_value_unsets_an_optional_option(tmp_path: Path) -> None:
         (["--http-prot=8080"], "Unknown option: '--http-prot' (did you mean '--http-port'?)"),
         (["--frobnicate"], "Unknown option: '--frobnicate'"),
         (["--https-certificate-file=c.pem"], "Missing option '--https-certificate-key-file': it is needed together with --https-certificate-file"),
-        (["--features=a", "--features-disabled=b,a"], "Invalid value for option '--features-disabled': 'a' is also in --features"),
+        (["--features=impersonation", "--features-disabled=token-exchange,impersonation:v1"], "Invalid value for option '--features-disabled': 'impersonation' is also in --features"),
     ],
 )  # fmt: skip
 def test_each_error_is_one_line_naming_the_option(
@@ -414,8 +412,10 @@ def test_postgres_url_from_host_port_and_database(tmp_path: Path) -> None:
         "--db-username=ostium",
         "--db-password=pw",
     )
+    named = load(tmp_path, "--db=postgres", "--db-url-host=db.internal", "--db-url-database=idp")
 
     assert database_url(config) == "postgresql+asyncpg://ostium:pw@db.internal:6432/ostium"
+    assert database_url(named) == "postgresql+asyncpg://db.internal:5432/idp"
 
 
 @pytest.mark.parametrize(
@@ -571,3 +571,118 @@ def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
         " persistent-user-sessions disabled: the cache then holds the only copy of the sessions"
     )
     load(tmp_path, "--features-disabled=persistent-user-sessions")  # unbounded: fine
+
+
+# --- options not supported yet: refused by name, their default accepted -------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--http-relative-path=/auth"], "--http-relative-path=/auth is not supported yet (serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>)"),
+        (["--proxy-headers=xforwarded"], "--proxy-headers=xforwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
+        (["--proxy-headers", "forwarded"], "--proxy-headers=forwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
+        (["--proxy-trusted-addresses=10.0.0.0/8,::1"], "--proxy-trusted-addresses=10.0.0.0/8,::1 is not supported yet (forwarding headers are ignored; leave it unset)"),
+        (["--proxy-protocol-enabled"], "--proxy-protocol-enabled=true is not supported yet (leave it false and let the load balancer speak plain HTTP)"),
+    ],
+)  # fmt: skip
+def test_an_option_not_supported_yet_is_refused_by_name(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert error_of(tmp_path, *args) == message
+
+
+def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path: Path) -> None:
+    from_env = error_of(tmp_path, env={"OSTIUM_PROXY_HEADERS": "xforwarded"})
+    path = write_conf(tmp_path, "http-relative-path=/auth\n")
+    from_conf = error_of(tmp_path)
+
+    assert from_env.startswith(
+        "--proxy-headers=xforwarded (from OSTIUM_PROXY_HEADERS) is not supported yet"
+    )
+    assert from_conf.startswith(
+        f"--http-relative-path=/auth (from {path} line 1) is not supported yet"
+    )
+
+
+def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--http-relative-path=/",
+        "--proxy-headers=",
+        "--proxy-trusted-addresses=",
+        "--proxy-protocol-enabled=false",
+    )
+
+    assert config.http_relative_path == "/"
+    assert config.proxy_headers is None
+    assert config.proxy_trusted_addresses == []
+    assert config.proxy_protocol_enabled is False
+
+
+def test_help_says_which_options_are_not_supported_yet() -> None:
+    text = " ".join(help_text("prod").split())
+
+    for name in ("http-relative-path", "proxy-headers", "proxy-trusted-addresses"):
+        description = " ".join(option_named(name).description.split())
+        assert "Not supported yet" in description
+        assert description in text
+
+
+# --- features -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--features=token-exchange"], "Invalid value for option '--features': 'token-exchange' is Keycloak's legacy token exchange (a v1 preview) and is not supported; the standard token exchange is token-exchange-standard, which is not supported yet either"),
+        (["--features=token-exchange:v1"], "Invalid value for option '--features': 'token-exchange' is Keycloak's legacy token exchange (a v1 preview) and is not supported; the standard token exchange is token-exchange-standard, which is not supported yet either"),
+        (["--features=token-exchange-standard"], "Invalid value for option '--features': 'token-exchange-standard' is not supported yet (RFC 8693 token exchange)"),
+        (["--features=preview"], "Invalid value for option '--features': 'preview' is not a feature Ostium has; it has: impersonation, persistent-user-sessions"),
+        (["--features-disabled=admin-fine-grained-authz"], "Invalid value for option '--features-disabled': 'admin-fine-grained-authz' is not a feature Ostium has; it has: impersonation, persistent-user-sessions"),
+        (["--features=impersonation:v2"], "Invalid value for option '--features': 'impersonation:v2': Ostium has impersonation in version v1 only"),
+        (["--features=imp_ersonation"], "Invalid value for option '--features': 'imp_ersonation' is not a feature name (such as impersonation or impersonation:v1)"),
+    ],
+)  # fmt: skip
+def test_a_feature_ostium_lacks_is_refused_by_name(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert error_of(tmp_path, *args) == message
+
+
+def test_features_are_read_by_name_without_version(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--features=Impersonation:v1",
+        "--features-disabled=persistent-user-sessions:v1,token-exchange,token-exchange-standard",
+    )
+
+    assert config.features == ["impersonation"]
+    # Off is what Ostium gives for the features it lacks: disabling them is accepted.
+    assert config.features_disabled == [
+        "persistent-user-sessions",
+        "token-exchange",
+        "token-exchange-standard",
+    ]
+
+
+# --- log categories -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "category", ["org.keycloak.events", "org.hibernate", "io.quarkus", "com.arjuna"]
+)
+def test_a_java_category_other_than_org_keycloak_is_refused(tmp_path: Path, category: str) -> None:
+    message = error_of(tmp_path, f"--log-level=info,{category}:debug")
+
+    assert message == (
+        f"Invalid value for option '--log-level': the category {category!r} is Keycloak's"
+        " (Java) and not supported; categories are Python logger names such as ostium,"
+        " ostium.web, uvicorn or sqlalchemy.engine, and org.keycloak stands for ostium"
+    )
+
+
+def test_python_logger_names_and_org_keycloak_are_categories(tmp_path: Path) -> None:
+    config = load(tmp_path, "--log-level=WARN,org.keycloak:debug,sqlalchemy.engine:info")
+
+    assert config.log_level == "warn,org.keycloak:debug,sqlalchemy.engine:info"

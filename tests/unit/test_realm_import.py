@@ -105,10 +105,6 @@ def test_env_placeholders() -> None:
         (lambda d: d["users"][0].update(groups=["/nowhere"]), "users[0].groups[0]"),
         (lambda d: d["users"].append({"username": "ALICE"}), "duplicate user"),
         (
-            lambda d: d["users"][1]["credentials"][0].update(type="otp"),
-            "users[1].credentials[0].type",
-        ),
-        (
             lambda d: d["users"][1].update(
                 credentials=[{"secretData": "{}", "credentialData": '{"algorithm": "md5"}'}]
             ),
@@ -202,3 +198,50 @@ def test_an_unknown_mapper_type_in_a_file_is_kept_with_a_warning(
     scope = next(s for s in bundle.client_scopes if s.name == "extra")
     assert [m.protocol_mapper for m in scope.protocol_mappers] == ["oidc-full-name-mapper"]
     assert caplog.text.count("oidc-full-name-mapper") == 2
+
+
+def test_a_wildcard_inside_a_host_name_imports_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = realm_export()
+    data["clients"].append({"clientId": "wild", "redirectUris": ["https://app.example.com*"]})
+    data["clients"].append({"clientId": "tame", "redirectUris": ["https://app.example.com/*"]})
+    with caplog.at_level("WARNING"):
+        bundle = parse(data)
+    wild = next(c for c in bundle.clients if c.client_id == "wild")
+    assert wild.redirect_uris == ["https://app.example.com*"]
+    assert "'wild'" in caplog.text and "https://app.example.com/*" in caplog.text
+    assert "'tame'" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"xFrameOptions": "DENY\r\nX-Injected: 1"}, "browserSecurityHeaders.xFrameOptions"),
+        ({"xPoweredBy": "x"}, "browserSecurityHeaders.xPoweredBy: unknown"),
+        ({"xFrameOptions": True}, "browserSecurityHeaders.xFrameOptions"),
+        ("DENY", "browserSecurityHeaders: expected an object"),
+    ],
+)
+def test_browser_security_headers_that_cannot_be_headers_fail_the_file(
+    headers: Any, message: str
+) -> None:
+    data = realm_export()
+    data["browserSecurityHeaders"] = headers
+    with pytest.raises(RealmImportError) as caught:
+        parse(data)
+    assert message in str(caught.value)
+
+
+def test_browser_security_headers_from_a_keycloak_25_export() -> None:
+    data = realm_export()
+    data["browserSecurityHeaders"] = {
+        "xXSSProtection": "1; mode=block",
+        "xFrameOptions": "DENY",
+        "strictTransportSecurity": "",
+    }
+    headers = parse(data).realm.browser_security_headers
+    assert "xXSSProtection" not in headers
+    assert headers["xFrameOptions"] == "DENY"
+    assert headers["strictTransportSecurity"] == ""
+    assert headers["xRobotsTag"] == "none"

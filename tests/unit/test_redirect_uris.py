@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ostium.domain import Client, redirect_uri_matches
+from ostium.domain.client import wildcard_origin
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,89 @@ from ostium.domain import Client, redirect_uri_matches
 )
 def test_matching(pattern: str, uri: str, expected: bool) -> None:
     assert redirect_uri_matches(pattern, uri) is expected
+
+
+HOST_WILDCARD = "https://app.example.com*"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com.evil.com/",  # another host that starts with the pattern
+        "https://app.example.com.evil.com",
+        "https://app.example.com@evil.com/",  # user-info: the browser goes to evil.com
+        "https://app.example.com:443@evil.com/",
+        "https://app.example.com%2F@evil.com/",
+        "https://app.example.com%2F.evil.com/",
+        "https://app.example.com\\@evil.com/",  # a backslash in the authority
+        "https://app.example.com\\.evil.com/",
+        "https://app.example.com:8443/cb",  # another port is another origin
+        "https://app.example.com:443/cb",  # the port as registered: none written
+        "https://app.example.com:abc/cb",  # an authority that does not parse
+        "https://app.example.com:/cb",
+        "https://app.example.comx/",
+        "https://app.example.com-evil.com/",
+        "http://app.example.com/cb",  # another scheme
+        "https://app.example.com/cb#frag",
+        "https://app.example.com/a/../../evil",
+        "https://app.example.com/a/%2e%2e/evil",
+        "https://app.example.com/cb\t",
+        "javascript://app.example.com/%0aalert(1)",
+    ],
+)
+def test_a_wildcard_never_crosses_the_registered_host(uri: str) -> None:
+    assert redirect_uri_matches(HOST_WILDCARD, uri) is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "uri"),
+    [
+        ("https://app/*", "https://user@app/x"),  # user-info refused, as Keycloak
+        ("https://app/*", "https://user:pw@app/x"),
+        ("https://app/*", "https://app@evil/x"),
+        ("https://app/*", "https://app/a/..%2f..%2fx"),
+        ("https://app/*", "https://app/a/%5c..%5cx"),
+        ("https://app/*", "https://app/a\\..\\x"),
+        ("https://app/*", "https://app/%2e%2e"),
+        ("https://app/*", "https://app:99999/x"),
+        ("https://app/*", "https://[::1/x"),
+        ("https://app/*", "https://app /x"),
+        ("https://app/cb*", "https://app/cb x"),
+        ("https://app/cb?x=*", "https://app/cb?x=1"),  # a query: never a wildcard
+        ("https://app:*", "https://app/x"),  # a port wildcard wants a port
+        ("https://app:*", "https://app.evil:8080/x"),
+        ("https://app:*", "https://app:8080@evil/x"),
+    ],
+)
+def test_a_wildcard_needs_a_clean_uri(pattern: str, uri: str) -> None:
+    assert redirect_uri_matches(pattern, uri) is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "uri"),
+    [
+        (HOST_WILDCARD, "https://app.example.com"),
+        (HOST_WILDCARD, "https://app.example.com/"),
+        (HOST_WILDCARD, "https://app.example.com/any/path?x=1"),
+        (HOST_WILDCARD, "https://APP.example.com/cb"),  # host names compare without case
+        (HOST_WILDCARD, "https://app.example.com?x=1"),
+        ("https://app/cb*", "https://app/cb-other/x"),
+        ("https://app:*", "https://app:8443/x"),
+        ("http://[::1]:8080/*", "http://[::1]:8080/cb"),
+        ("myapp:/callback*", "myapp:/callback/x"),
+        ("myapp:*", "myapp:anything"),
+        ("https://app/cb?x=1", "https://app/cb?x=1"),
+    ],
+)
+def test_a_wildcard_extends_the_path_of_its_origin(pattern: str, uri: str) -> None:
+    assert redirect_uri_matches(pattern, uri) is True
+
+
+def test_which_patterns_hold_a_wildcard_inside_the_host() -> None:
+    assert wildcard_origin(HOST_WILDCARD) == "https://app.example.com"
+    assert wildcard_origin("https://app.example.com:8443*") == "https://app.example.com:8443"
+    for pattern in ("https://app/*", "https://app/cb*", "https://app:*", "*", "https://app/cb"):
+        assert wildcard_origin(pattern) is None, pattern
 
 
 def test_relative_redirect_uris_resolve_against_root_url() -> None:

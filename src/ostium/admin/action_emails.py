@@ -102,7 +102,7 @@ async def execute_actions_email(
     request: Request,
     redirect_uri: str | None = None,
     client_id: str | None = None,
-    lifespan: int | None = Query(default=None, ge=1),
+    lifespan: int | None = Query(default=None, ge=1, le=2**31 - 1),
     a: Admin = Depends(admin),
 ) -> Response:
     """A link to perform `actions` (the body, a list of required-action aliases)."""
@@ -116,7 +116,7 @@ async def send_verify_email(
     id: str,
     redirect_uri: str | None = None,
     client_id: str | None = None,
-    lifespan: int | None = Query(default=None, ge=1),
+    lifespan: int | None = Query(default=None, ge=1, le=2**31 - 1),
     a: Admin = Depends(admin),
 ) -> Response:
     """A link to verify the user's e-mail address."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
@@ -28,7 +28,9 @@ from ostium.admin import (
     user_profile,
     users,
 )
+from ostium.admin.context import reject_control_characters
 from ostium.admin.errors import AdminError
+from ostium.admin.openapi import admin_openapi
 from ostium.services.user_profile import UserProfileError
 from ostium.web.error_handlers import http_error
 from ostium.web.middleware.trailing_slash import TrailingSlashMiddleware
@@ -45,6 +47,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_control_characters)],
     )
     app.state.runtime = runtime
     # Keycloak (JAX-RS) answers `/admin/realms/` like `/admin/realms`; no 307.
@@ -92,4 +95,5 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", []))
         return JSONResponse({"errorMessage": f"Invalid parameter: {where}"}, status_code=400)
 
+    app.openapi = lambda: admin_openapi(app)  # type: ignore[method-assign]
     return app

@@ -54,6 +54,17 @@ class AdminPrincipal:
         if self.realm.name != realm_name or not self.management_roles:
             raise Forbidden("HTTP 403 Forbidden")
 
+    def can_view_realm(self, realm_name: str) -> bool:
+        """Keycloak's RealmsPermissions.canView: `view-realm` or `manage-realm` there."""
+        if self.superuser:
+            return True
+        roles = {"view-realm", "manage-realm"}
+        return self.realm.name == realm_name and bool(roles & self.management_roles)
+
+    def is_admin_of(self, realm_name: str) -> bool:
+        """Keycloak's RealmsPermissions.isAdmin: some admin role in the realm."""
+        return self.superuser or (self.realm.name == realm_name and bool(self.management_roles))
+
     def require_superuser(self) -> None:
         if not self.superuser:
             raise Forbidden("HTTP 403 Forbidden")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
@@ -37,6 +38,7 @@ from ostium.storage.interfaces import Repositories
 __all__ = ["ensure_client_service_account", "router"]
 
 router = APIRouter(tags=["Clients"])
+_log = logging.getLogger("ostium.admin")
 BASE = "/realms/{realm}/clients"
 
 
@@ -55,8 +57,8 @@ async def list_clients(
     clientId: str | None = None,
     search: bool = False,
     q: str | None = None,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
     """Keycloak's ClientsResource.getClients: `clientId` (exact, or a case-insensitive
@@ -94,7 +96,8 @@ async def create_client(realm: str, request: Request, a: Admin = Depends(admin))
             raise Conflict(f"Client {client.client_id} already exists")
         await repos.clients.add(client)
         await ensure_client_service_account(repos, client, a.now)
-    return Response(status_code=201, headers={"Location": a.location(client.id)})
+    response = Response(status_code=201, headers={"Location": a.location(client.id)})
+    return _warn_about_redirect_uris(response, loaded.name, client)
 
 
 @router.get(BASE + "/{id}")
@@ -117,7 +120,18 @@ async def update_client(
         apply_client(client, body, "client")
         await repos.clients.update(client)
         await ensure_client_service_account(repos, client, a.now)
-    return Response(status_code=204)
+    return _warn_about_redirect_uris(Response(status_code=204), loaded.name, client)
+
+
+def _warn_about_redirect_uris(response: Response, realm: str, client: Client) -> Response:
+    """Keycloak answers 201/204 without a body, so a warning travels as an RFC 7234 §5.5
+    `Warning: 299` header (a client that does not look for it loses nothing), and in the
+    log. The header's quoted-string holds printable ASCII only."""
+    for warning in client.redirect_uri_warnings():
+        _log.warning("Realm '%s': %s", realm, warning)
+        text = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in warning)
+        response.headers.append("Warning", f'299 - "{text}"')
+    return response
 
 
 @router.delete(BASE + "/{id}", status_code=204)
@@ -188,8 +202,8 @@ async def list_client_roles(
     realm: str,
     id: str,
     search: str | None = None,
-    first: int = -1,
-    max: int = -1,
+    first: Int32 = -1,
+    max: Int32 = -1,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -378,8 +392,8 @@ async def client_role_members(
     realm: str,
     id: str,
     name: str,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -395,7 +409,7 @@ async def client_role_members(
 
 @router.get(BASE + "/{id}/user-sessions")
 async def client_user_sessions(
-    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+    realm: str, id: str, first: Int32 = 0, max: Int32 = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
     """The online user sessions in which the client holds a client session."""
     return await _sessions_of_client(a, realm, id, first, max, offline=False)
@@ -403,7 +417,7 @@ async def client_user_sessions(
 
 @router.get(BASE + "/{id}/offline-sessions")
 async def client_offline_sessions(
-    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+    realm: str, id: str, first: Int32 = 0, max: Int32 = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
     return await _sessions_of_client(a, realm, id, first, max, offline=True)
 

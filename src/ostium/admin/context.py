@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from ostium.admin.auth import AdminPrincipal, authenticate_admin
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.domain import Client, Realm, User
+from ostium.domain.identifiers import bad_identifier, has_control_character
+from ostium.json_input import JsonInputError, loads
 from ostium.services.realm_import import RealmImportError
 from ostium.storage.interfaces import DuplicateError, Repositories
 from ostium.web.runtime import Runtime
 
 T = TypeVar("T")
 
-__all__ = ["Admin", "admin", "json_body", "page_of", "paging", "require_object"]
+__all__ = [
+    "Admin",
+    "Int32",
+    "admin",
+    "json_body",
+    "page_of",
+    "paging",
+    "reject_control_characters",
+    "require_object",
+]
+
+# Keycloak's integer query parameters (`first`, `max`, `lifespan`, …) are Java Integers:
+# a value outside that range is malformed input, a 400, not a number to hand to SQL.
+Int32 = Annotated[int, Query(ge=-(2**31), le=2**31 - 1)]
 
 
 class Admin:
@@ -34,8 +49,11 @@ class Admin:
         return self.runtime.clock.now()
 
     def location(self, *parts: str) -> str:
+        """The created object's URL; each part is one percent-encoded path segment, as
+        Keycloak's UriBuilder writes it, so any name fits into the header."""
         base = self.runtime.base_url(self.request)
-        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *parts])
+        segments = [quote(part, safe="") for part in parts]
+        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *segments])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
@@ -78,14 +96,28 @@ async def admin(request: Request) -> Admin:
 
 
 async def json_body(request: Request) -> Any:
-    """The JSON body, or 400 with Keycloak's `errorMessage` (never FastAPI's 422)."""
+    """The JSON body, or 400 with Keycloak's `errorMessage` (never FastAPI's 422 or a 500):
+    strict UTF-8, bounded nesting, no unpaired surrogates (see `ostium.json_input`), and
+    no id or name holding a control character, whichever endpoint it goes to."""
     raw = await request.body()
     if len(raw) > 10 * 1024 * 1024:
         raise BadRequest("Request body too large")
     try:
-        return json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Invalid JSON body") from None
+        body = loads(raw or b"null")
+    except JsonInputError as exc:
+        raise BadRequest(f"Invalid JSON body ({exc})") from None
+    where = bad_identifier(body)
+    if where is not None:
+        raise BadRequest(f"{where}: control characters are not allowed in ids and names")
+    return body
+
+
+def reject_control_characters(request: Request) -> None:
+    """No path or query parameter holds a control character: none can name a stored id
+    or name (see `json_body`), and PostgreSQL refuses a NUL even in a lookup."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and has_control_character(value):
+            raise BadRequest(f"Invalid parameter: {name}")
 
 
 def require_object(body: Any) -> dict[str, Any]:

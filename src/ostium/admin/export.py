@@ -146,6 +146,7 @@ async def export_realm(
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
+    body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     body["attributes"] = dict(realm.attributes)
     body["roles"] = {
         "realm": [

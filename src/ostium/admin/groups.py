@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -172,8 +172,8 @@ async def list_groups(
     search: str | None = None,
     q: str | None = None,
     exact: bool = False,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     briefRepresentation: bool = True,
     populateHierarchy: bool = True,
     a: Admin = Depends(admin),
@@ -298,8 +298,8 @@ async def subgroups(
     id: str,
     search: str | None = None,
     exact: bool = False,
-    first: int = 0,
-    max: int = 10,
+    first: Int32 = 0,
+    max: Int32 = 10,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -333,7 +333,7 @@ async def create_subgroup(
 
 @router.get(BASE + "/{id}/members")
 async def members(
-    realm: str, id: str, first: int = 0, max: int = 100, a: Admin = Depends(admin)
+    realm: str, id: str, first: Int32 = 0, max: Int32 = 100, a: Admin = Depends(admin)
 ) -> list[dict[str, Any]]:
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "view-users")

@@ -19,11 +19,12 @@ this server already holds. The clients every realm has (`account`, `realm-manage
 are never imported, as in Keycloak, and are listed as SKIPPED so nothing vanishes unseen.
 A masked secret (`**********`) is not taken for a secret.
 
-`identityProviders` and `identityProviderMappers` are refused with 400 when non-empty:
-Ostium has no identity brokering, and importing the rest while dropping them would leave
-a realm that differs from its file without anyone being told. Other keys of a realm export
-(settings, client scopes, flows…) are not part of PartialImportRepresentation; Keycloak
-does not read them from this endpoint either.
+What the body holds that Ostium cannot import yet (`identityProviders`, a client's
+authorization settings, a user's OTP credential…, services/import_coverage.py) is left out
+and named, one entry per section, in a `warnings` list added to the results (only when
+there is one, so an answer without warnings is Keycloak's shape exactly). Other keys of a
+realm export (settings, client scopes, flows…) are not part of PartialImportRepresentation;
+Keycloak does not read them from this endpoint either.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ from ostium.admin.clients import ensure_client_service_account
 from ostium.admin.errors import BadRequest, Conflict
 from ostium.domain import Realm
 from ostium.keys.providers import SECRET_VALUE
+from ostium.services.import_coverage import (
+    PARTIAL_IMPORT_SECTIONS,
+    find_unsupported,
+    warning_text,
+)
 
 # The realm-file parsers, so partial import and full import read a resource one way.
 from ostium.services.realm_import import (
@@ -47,7 +53,7 @@ from ostium.services.realm_import import (
 from ostium.services.realm_setup import RealmBundle, write_users
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["INTERNAL_CLIENTS", "POLICIES", "UNSUPPORTED_SECTIONS", "partial_import"]
+__all__ = ["INTERNAL_CLIENTS", "POLICIES", "partial_import"]
 
 POLICIES = ("FAIL", "SKIP", "OVERWRITE")
 # Keycloak's Constants.defaultClients: every realm has them, an import never replaces them.
@@ -61,7 +67,6 @@ INTERNAL_CLIENTS = frozenset(
         "security-admin-console",
     }
 )
-UNSUPPORTED_SECTIONS = ("identityProviders", "identityProviderMappers")
 
 # PartialImportResult.resourceType values, and the words the 409 uses.
 USER, CLIENT, GROUP, REALM_ROLE, CLIENT_ROLE = (
@@ -111,21 +116,11 @@ def _policy(body: Mapping[str, Any]) -> str:
     return str(policy)
 
 
-def _refuse_unsupported(body: Mapping[str, Any]) -> None:
-    present = [key for key in UNSUPPORTED_SECTIONS if body.get(key)]
-    if present:
-        raise BadRequest(
-            f"Partial import of {', '.join(present)} is not supported: "
-            "this server has no identity brokering"
-        )
-
-
 async def partial_import(
     repos: Repositories, realm: Realm, body: Mapping[str, Any], *, now: int
 ) -> dict[str, Any]:
     """Apply the body to `realm`; raise before writing anything if it is refused."""
     policy = _policy(body)
-    _refuse_unsupported(body)
     roles_section = body.get("roles")
     roles_section = {} if roles_section is None else roles_section
     if not isinstance(roles_section, dict):
@@ -323,7 +318,12 @@ async def partial_import(
                 await repos.users.delete(realm.id, stale.id)
         await ensure_client_service_account(repos, client, now)
 
-    return _results(policy, matches, internal, bundle, start_clients, start_roles, start_groups)
+    results = _results(policy, matches, internal, bundle, start_clients, start_roles, start_groups)
+    # Judged on what is written: an entry SKIP leaves out loses nothing.
+    findings = find_unsupported({**body, **filtered}, PARTIAL_IMPORT_SECTIONS)
+    if findings:
+        results["warnings"] = [warning_text(realm.name, "", f) for f in findings]
+    return results
 
 
 async def _free_group_ids(repos: Repositories, entry: Any, reusable: set[str]) -> Any:

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostium.admin.context import Admin, admin, json_body, require_object
-from ostium.admin.errors import BadRequest, Conflict
+from ostium.admin.errors import BadRequest, Conflict, Forbidden
 from ostium.admin.export import export_realm, user_json
 from ostium.admin.partial_import import partial_import
 from ostium.admin.representations import realm_representation
+from ostium.admin.warning_headers import add_warnings
 from ostium.domain import Realm
+from ostium.domain.identifiers import realm_name_problem
 from ostium.keys.providers import SECRET_VALUE
 from ostium.services.realm_import import apply_realm, parse_realm
 from ostium.services.realm_setup import write_bundle
@@ -25,16 +27,40 @@ router = APIRouter(tags=["Realms Admin"])
 
 
 @router.get("/realms")
-async def list_realms(a: Admin = Depends(admin)) -> list[dict[str, Any]]:
+async def list_realms(
+    briefRepresentation: bool = False, a: Admin = Depends(admin)
+) -> list[dict[str, Any]]:
+    """Keycloak's RealmsAdminResource.getRealms: the realms the caller may view, in full
+    (or brief); a realm where the caller holds only other admin roles by its name alone;
+    none at all is a 403, so a user without admin roles learns no realm's settings."""
     async with a.transaction() as repos:
         realms = await repos.realms.list_all()
-    visible = [r for r in realms if a.principal.superuser or r.name == a.principal.realm.name]
-    return [realm_representation(r) for r in visible]
+    listed = []
+    for realm in realms:
+        if a.principal.can_view_realm(realm.name):
+            listed.append(_brief(realm) if briefRepresentation else realm_representation(realm))
+        elif a.principal.is_admin_of(realm.name):
+            listed.append({"realm": realm.name})
+    if not listed:
+        raise Forbidden("HTTP 403 Forbidden")
+    return listed
+
+
+def _brief(realm: Realm) -> dict[str, Any]:
+    """ModelToRepresentation.toBriefRepresentation of a realm."""
+    return {
+        "id": realm.id,
+        "realm": realm.name,
+        "displayName": realm.display_name,
+        "enabled": realm.enabled,
+    }
 
 
 @router.post("/realms", status_code=201)
 async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
-    """Nested clients, roles, groups and users are imported as a realm file would be."""
+    """Nested clients, roles, groups and users are imported as a realm file would be.
+    What the body holds that Ostium cannot import yet comes back as `Warning` headers
+    (admin/warning_headers.py): Keycloak's answer has no body to carry it."""
     a.principal.require_superuser()
     body = require_object(await json_body(request))
     async with a.transaction() as repos:  # a bad body is a 400 from here, not a 500
@@ -42,7 +68,9 @@ async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
         if await repos.realms.get_by_name(bundle.realm.name) is not None:
             raise Conflict(f"Realm {bundle.realm.name} already exists")
         await write_bundle(repos, bundle)
-    return Response(status_code=201, headers={"Location": a.location(bundle.realm.name)})
+    response = Response(status_code=201, headers={"Location": a.location(bundle.realm.name)})
+    add_warnings(response.headers, bundle.warnings)
+    return response
 
 
 @router.get("/realms/{realm}")
@@ -58,8 +86,9 @@ async def update_realm(realm: str, request: Request, a: Admin = Depends(admin)) 
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         if "realm" in body and body["realm"] != loaded.name:
-            if not isinstance(body["realm"], str) or not body["realm"] or "/" in body["realm"]:
-                return JSONResponse({"errorMessage": "Invalid realm name"}, status_code=400)
+            problem = realm_name_problem(body["realm"])
+            if problem is not None:
+                raise BadRequest(problem)
             loaded.name = body["realm"]
         apply_realm(loaded, body)
         await repos.realms.update(loaded)
@@ -124,14 +153,17 @@ async def partial_export(realm: str, request: Request, a: Admin = Depends(admin)
 
 @router.post("/realms/{realm}/partialImport")
 async def partial_import_realm(
-    realm: str, request: Request, a: Admin = Depends(admin)
+    realm: str, request: Request, response: Response, a: Admin = Depends(admin)
 ) -> dict[str, Any]:
     """Keycloak's RealmResource.partialImport, needing `manage-realm`; the answer is a
-    PartialImportResults. See admin/partial_import.py for the rules."""
+    PartialImportResults. See admin/partial_import.py for the rules. Its `warnings`, when
+    there are any, also go out as `Warning` headers, as for POST /admin/realms."""
     body = require_object(await json_body(request))
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
-        return await partial_import(repos, loaded, body, now=a.now)
+        results = await partial_import(repos, loaded, body, now=a.now)
+    add_warnings(response.headers, results.get("warnings", []))
+    return results
 
 
 async def _service_accounts(

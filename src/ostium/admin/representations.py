@@ -40,6 +40,7 @@ def realm_representation(realm: Realm) -> dict[str, Any]:
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
     body["defaultRole"] = {"name": realm.default_role_name, "composite": True, "clientRole": False}
+    body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     body["attributes"] = dict(realm.attributes)
     return body
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import role_representation, user_representation
 from ostium.admin.role_refs import change_composites
@@ -102,8 +102,8 @@ def role_list(
 async def list_roles(
     realm: str,
     search: str | None = None,
-    first: int = -1,
-    max: int = -1,
+    first: Int32 = -1,
+    max: Int32 = -1,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
@@ -194,8 +194,8 @@ async def remove_composites(
 async def role_members(
     realm: str,
     name: str,
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     briefRepresentation: bool = True,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:

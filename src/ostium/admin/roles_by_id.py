@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, page_of, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, page_of, require_object
 from ostium.admin.errors import NotFound
 from ostium.admin.representations import role_representation
 from ostium.admin.role_refs import change_composites
@@ -79,8 +79,8 @@ async def list_composites(
     realm: str,
     role_id: str,
     search: str | None = None,
-    first: int = 0,
-    max: int = -1,
+    first: Int32 = 0,
+    max: Int32 = -1,
     a: Admin = Depends(admin),
 ) -> list[dict[str, Any]]:
     """The direct children; `search` keeps those whose name contains it."""

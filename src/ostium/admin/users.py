@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, paging, require_object
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -111,8 +111,8 @@ class UserFilters:
 @router.get(BASE)
 async def search_users(
     filters: UserFilters = Depends(),
-    first: int = 0,
-    max: int = 100,
+    first: Int32 = 0,
+    max: Int32 = 100,
     briefRepresentation: bool = False,
     realm: str = Path(),
     a: Admin = Depends(admin),

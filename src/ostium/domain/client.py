@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 __all__ = [
     "POST_LOGOUT_REDIRECT_URIS",
@@ -11,6 +13,7 @@ __all__ = [
     "ProtocolMapper",
     "redirect_uri_matches",
     "resolve_redirect_uris",
+    "wildcard_origin",
 ]
 
 # Keycloak keeps post-logout redirect URIs in a client attribute, `##`-separated; the
@@ -144,6 +147,21 @@ class Client:
     def frontchannel_logout_session_required(self) -> bool:
         return self.attributes.get("frontchannel.logout.session.required", "true") == "true"
 
+    def redirect_uri_warnings(self) -> list[str]:
+        """What to tell whoever registers a wildcard inside the host name: Keycloak would
+        let it reach any host that starts with the registered one; Ostium keeps it to
+        that origin (`wildcard_origin`)."""
+        warnings = []
+        for pattern in dict.fromkeys([*self.redirect_uris, *self.post_logout_redirect_uris()]):
+            origin = wildcard_origin(pattern)
+            if origin is not None:
+                warnings.append(
+                    f"Client '{self.client_id}': redirect URI '{pattern}' has its wildcard "
+                    f"inside the host name; it matches only URIs of {origin}, not other "
+                    f"hosts that start with it (write '{origin}/*' to say so)"
+                )
+        return warnings
+
     def is_valid_post_logout_redirect_uri(self, uri: str, *, base_url: str = "") -> bool:
         """The same rule as the redirect URIs (Keycloak's `RedirectUtils` serves both)."""
         patterns = resolve_redirect_uris(self.post_logout_redirect_uris(), self.root_url, base_url)
@@ -183,17 +201,96 @@ def resolve_redirect_uris(patterns: list[str], root_url: str | None, base_url: s
 
 
 def redirect_uri_matches(pattern: str, uri: str) -> bool:
-    """Exact match, or Keycloak's single trailing `*` wildcard (prefix match).
+    """Exact match, or Keycloak's single trailing `*` wildcard (a prefix match).
 
     No other wildcard is honoured: `*` in the middle of a pattern, host wildcards and
     regexes are how open redirects are born (RFC 9700 §4.1.3 asks for exact matching).
+    A wildcard match is refused for a URI that carries user-info or whose authority or
+    path does not parse cleanly, as Keycloak's `RedirectUtils.areWildcardsAllowed`
+    refuses it; and, beyond Keycloak, a wildcard extends only the path and query of the
+    pattern's own origin: `https://app.example.com*` never matches
+    `https://app.example.com.evil.com/` (see `wildcard_origin`).
     """
     if pattern == "*":
         # Keycloak accepts a bare "*"; we keep it for compatibility, limited to http(s).
         return uri.startswith(("http://", "https://"))
-    if pattern.endswith("*") and "*" not in pattern[:-1]:
-        prefix = pattern[:-1]
-        if "#" in uri:
-            return False
-        return uri.startswith(prefix)
+    if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
+        # Keycloak: a pattern with a query is never a wildcard, only an exact value.
+        return _wildcard_matches(pattern[:-1], uri)
     return pattern == uri
+
+
+# Keycloak's unsafe path: a `..` segment, its separators and dots possibly encoded.
+_UNSAFE_PATH = re.compile(
+    r"(/|%2f|%5c|\\)(%2e|%252e|\.){2}(/|%2f|%5c|\\|;|%3b|%09|%0a|%0d|%00|$)", re.IGNORECASE
+)
+_AUTHORITY_CHARS = re.compile(r"[A-Za-z0-9.\-\[\]:]*")
+
+
+def _clean_authority(uri: str) -> tuple[str, str, str] | None:
+    """(scheme, host, port) of a URI fit for wildcard matching, lowercased; None when it
+    has user-info, an authority that does not parse as host[:port], or an unsafe path."""
+    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in uri):
+        return None
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # an unbalanced IPv6 bracket
+        return None
+    authority = parts.netloc
+    if not parts.scheme or not _AUTHORITY_CHARS.fullmatch(authority):
+        return None  # "@" (user-info), "%", "\\" and the like never reach a match
+    if authority:
+        try:
+            port = parts.port
+        except ValueError:
+            return None
+        if not parts.hostname or (authority.endswith(":") and port is None):
+            return None
+    else:
+        port = None
+    if _UNSAFE_PATH.search(parts.path):
+        return None
+    return parts.scheme.lower(), (parts.hostname or ""), "" if port is None else str(port)
+
+
+def wildcard_origin(pattern: str) -> str | None:
+    """The origin a wildcard pattern whose `*` falls inside the authority is held to
+    (`https://app.example.com*` → `https://app.example.com`); None for any other pattern.
+
+    Keycloak matches such a pattern as a plain string prefix, so it also accepts hosts
+    that merely start with the registered one; Ostium does not, and the admin API warns
+    when one is registered."""
+    if not pattern.endswith("*") or "*" in pattern[:-1] or pattern == "*":
+        return None
+    scheme, sep, rest = pattern[:-1].partition("://")
+    if not sep or "/" in rest or "?" in rest or "#" in rest:
+        return None
+    if rest.endswith(":"):
+        return None  # a port wildcard (`https://host:*`) stays on its host
+    return f"{scheme}://{rest}"
+
+
+def _wildcard_matches(prefix: str, uri: str) -> bool:
+    """`uri` starts with `prefix`, has no fragment (RFC 6749 §3.1.2), parses cleanly and
+    stays on the pattern's scheme, host and port."""
+    if "#" in uri:
+        return False
+    target = _clean_authority(uri)
+    if target is None:
+        return False
+    _, sep, after_scheme = prefix.partition("://")
+    authority_only = bool(sep) and "/" not in after_scheme
+    port_wildcard = authority_only and prefix.endswith(":")
+    registered = _clean_authority(prefix[:-1] if port_wildcard else prefix)
+    if registered is None:
+        return False
+    if port_wildcard:
+        # `https://host:*`: any explicit port of that host, nothing else.
+        return target[:2] == registered[:2] and target[2] != "" and uri.startswith(prefix)
+    if target != registered:
+        return False
+    if authority_only:
+        # The `*` sits right after the authority: it may only extend the path or query.
+        rest = uri[len(prefix) :] if uri.lower().startswith(prefix.lower()) else None
+        return rest is not None and (rest == "" or rest[0] in "/?")
+    return uri.startswith(prefix)

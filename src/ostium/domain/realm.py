@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
+
 __all__ = ["Realm"]
 
 
@@ -58,6 +60,10 @@ class Realm:
     # The declarative user profile (Keycloak's UPConfig JSON, as its `declarative-user-profile`
     # component holds it); None: the built-in default profile.
     user_profile_config: str | None = None
+    # Keycloak's browserSecurityHeaders: setting name → header value ("" sends none).
+    browser_security_headers: dict[str, str] = field(
+        default_factory=lambda: dict(BROWSER_HEADER_DEFAULTS)
+    )
     # Everything else in a RealmRepresentation that Ostium keeps but does not act on.
     attributes: dict[str, str] = field(default_factory=dict)
 

@@ -25,6 +25,10 @@ from ostium.domain import (
     Role,
     User,
 )
+from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
+from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
+from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
+from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
@@ -37,8 +41,10 @@ from ostium.domain.user_profile import (
     canonical_config,
     config_text_of_component,
 )
+from ostium.json_input import JsonInputError, loads
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.protocol.mappers import MAPPER_TYPES
+from ostium.services.import_coverage import find_unsupported, warning_text
 from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
@@ -182,12 +188,16 @@ def _typed(data: Mapping[str, Any], key: str, kind: type, path: str) -> Any:
     return value
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _strings(data: Mapping[str, Any], key: str, path: str) -> list[str]:
     value = data.get(key)
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RealmImportError(f"{path}.{key}: expected a list of strings")
+        raise RealmImportError(f"{_at(path, key)}: expected a list of strings")
     return list(value)
 
 
@@ -196,7 +206,7 @@ def _dict(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise RealmImportError(f"{path}.{key}: expected an object")
+        raise RealmImportError(f"{_at(path, key)}: expected an object")
     return value
 
 
@@ -205,7 +215,7 @@ def _list(data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise RealmImportError(f"{path}.{key}: expected a list of objects")
+        raise RealmImportError(f"{_at(path, key)}: expected a list of objects")
     return value
 
 
@@ -238,20 +248,47 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.supported_locales = _strings(raw, "supportedLocales", "realm")
     if "attributes" in raw:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
+    if "browserSecurityHeaders" in raw:
+        realm.browser_security_headers = _browser_security_headers(raw)
+
+
+def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Keycloak replaces the whole map; a setting left out falls back to its default,
+    so the stored map is the defaults with the given values on top. The legacy
+    `xXSSProtection` of older exports is accepted and dropped; an unknown name or a
+    value that cannot be a header is refused."""
+    headers = dict(BROWSER_HEADER_DEFAULTS)
+    for key, value in _dict(raw, "browserSecurityHeaders", "realm").items():
+        path = f"realm.browserSecurityHeaders.{key[:64]}"
+        if key in BROWSER_HEADER_LEGACY_KEYS:
+            continue
+        if key not in BROWSER_HEADER_DEFAULTS:
+            raise RealmImportError(f"{path}: unknown browser security header")
+        if value is None:
+            continue
+        if not isinstance(value, str) or invalid_header_value(value):
+            raise RealmImportError(f"{path}: expected a header value (text, no line breaks)")
+        headers[key] = value.strip()
+    return headers
 
 
 def parse_realm(
     data: object, *, now: int, env: Mapping[str, str] | None, source: str = ""
 ) -> RealmBundle:
-    """`env` resolves `${VAR}` placeholders (import files); None leaves them (admin API)."""
+    """`env` resolves `${VAR}` placeholders (import files); None leaves them (admin API).
+    The bundle's `warnings` name every section of the file Ostium could not import, with
+    the realm and `source` (the file name), for the caller to show."""
     if not isinstance(data, dict):
         raise RealmImportError("a realm file must hold a JSON object")
     if env is not None:
         data = resolve_placeholders(data, env)
     assert isinstance(data, dict)
+    _check_identifiers(data)
     name = data.get("realm")
-    if not isinstance(name, str) or not name.strip() or "/" in name or len(name) > 255:
-        raise RealmImportError("realm: a non-empty name without '/' is required")
+    problem = realm_name_problem(name)
+    if problem is not None:
+        raise RealmImportError(f"realm: {problem}")
+    assert isinstance(name, str)
     bundle = new_realm(name, now, master=name == "master", realm_id=_given_id(data))
     realm = bundle.realm
     apply_realm(realm, data)
@@ -263,7 +300,19 @@ def parse_realm(
     _add_missing_service_accounts(bundle, now)
     _parse_key_providers(bundle, data, now)
     _parse_user_profile(bundle, data)
+    bundle.warnings = [warning_text(name, source, f) for f in find_unsupported(data)]
     return bundle
+
+
+def _check_identifiers(data: Mapping[str, Any]) -> None:
+    """No id or name anywhere in the file holds a control character, and the realm's own
+    id is one Keycloak's RealmManager takes (no reserved URI characters either)."""
+    where = bad_identifier(data)
+    if where is not None:
+        raise RealmImportError(f"{where}: control characters are not allowed in ids and names")
+    given = data.get("id")
+    if isinstance(given, str) and given and realm_name_problem(given) is not None:
+        raise RealmImportError(f"id: {realm_name_problem(given)}")
 
 
 def _parse_user_profile(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
@@ -280,7 +329,7 @@ def _parse_user_profile(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             continue  # Keycloak's component without a config: the default profile
         try:
             config = canonical_config(
-                json.loads(text), scopes=frozenset(s.name for s in bundle.client_scopes)
+                loads(text.encode("utf-8")), scopes=frozenset(s.name for s in bundle.client_scopes)
             )
         except (ValueError, ProfileConfigError) as exc:
             raise RealmImportError(f"{path}[{index}]: invalid user profile ({exc})") from None
@@ -300,15 +349,8 @@ def _parse_key_providers(bundle: RealmBundle, data: Mapping[str, Any], now: int)
     for index, raw in enumerate(_list(components, PROVIDER_TYPE, "components")):
         if raw.get("providerId") not in PROVIDERS:
             # Keycloak exports may carry providers Ostium has no use for (java-keystore,
-            # rsa-enc-generated's cousins): the realm imports without them, and the log
-            # says so.
-            _log.warning(
-                "Realm '%s': %s[%d]: key provider %r is not supported, skipped",
-                bundle.realm.name,
-                path,
-                index,
-                str(raw.get("providerId"))[:64],
-            )
+            # rsa-enc-generated's cousins): the realm imports without them, and the
+            # bundle's warnings say so (import_coverage's "key providers").
             continue
         try:
             imported.append(key_from_representation(raw, bundle.realm, now))
@@ -477,6 +519,9 @@ def parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             client.id = _given_id(raw)
             bundle.clients.append(client)
         seen.add(str(client_id))
+    for client in bundle.clients:
+        for warning in client.redirect_uri_warnings():
+            _log.warning("Realm '%s': %s", bundle.realm.name, warning)
 
 
 def _role_ref(bundle: RealmBundle, client_id: str | None, name: str, path: str) -> Role:
@@ -674,6 +719,10 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
                 )
             bundle.memberships.append((group.id, user.id))
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
+            if credential.get("type", PASSWORD) != PASSWORD:
+                # OTP, WebAuthn…: the user comes without it rather than the file failing;
+                # the bundle's warnings name it (import_coverage).
+                continue
             bundle.credentials.append(
                 parse_credential(credential, user, f"{path}.credentials[{cred_index}]", now)
             )
@@ -705,6 +754,10 @@ def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
+    if kind == "otp":
+        # Keycloak exports carry OTP secrets; storing them unused would let a user believe
+        # their second factor is active.
+        raise RealmImportError(f"{path}.type: OTP credentials are not supported yet")
     if kind != PASSWORD:
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
     created = raw.get("createdDate")
@@ -751,21 +804,24 @@ async def import_directory(
     storage: Storage, directory: Path, *, now: int, env: Mapping[str, str]
 ) -> list[str]:
     """Imports every `*.json` in name order; stops at the first bad file, having written
-    nothing of it (files before it are imported, each in its own transaction)."""
+    nothing of it (files before it are imported, each in its own transaction). What a
+    file holds that Ostium cannot import yet is logged, one warning per section."""
     imported: list[str] = []
     for name, raw in await asyncio.to_thread(_read_files, directory):
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
+            data = loads(raw.encode("utf-8"))
+        except JsonInputError as exc:
             raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
         try:
             bundle = parse_realm(data, now=now, env=env, source=name)
         except RealmImportError as exc:
-            raise RealmImportError(f"{name}: {exc}") from None
+            raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
         async with storage.transaction() as repos:
             if await repos.realms.get_by_name(bundle.realm.name) is not None:
                 _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)
                 continue
             await write_bundle(repos, bundle)
+        for warning in bundle.warnings:
+            _log.warning("%s", warning)
         imported.append(bundle.realm.name)
     return imported

@@ -90,6 +90,8 @@ class RealmBundle:
     credentials: list[Credential] = field(default_factory=list)
     user_roles: list[tuple[str, str]] = field(default_factory=list)  # (user id, role id)
     memberships: list[tuple[str, str]] = field(default_factory=list)  # (group id, user id)
+    # What the source held that Ostium could not import (services/import_coverage.py).
+    warnings: list[str] = field(default_factory=list)
     keys: list[RealmKey] = field(default_factory=list)
     client_scopes: list[ClientScope] = field(default_factory=list)
 

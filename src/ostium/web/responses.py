@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
+from ostium.web.middleware.security_headers import options_of
 from ostium.web.pages import negotiate_locale
 from ostium.web.runtime import Runtime
 
@@ -58,15 +59,20 @@ def render_page(
     )
     response = HTMLResponse(html, status_code=page.status_code)
     response.headers["Cache-Control"] = "no-store, must-revalidate, max-age=0"
-    frame_src = " ".join(["'self'", *page.frame_src])
-    ancestors = " ".join(page.frame_ancestors or ["'self'"])
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-        f"frame-src {frame_src}; frame-ancestors {ancestors}; object-src 'none'; form-action *;"
-    )
-    if page.frame_ancestors:
-        # A page meant to be framed elsewhere: X-Frame-Options would forbid it.
-        response.headers["X-Frame-Options"] = ""
+    # The headers themselves are written in one place, the security-headers middleware,
+    # from the realm's policy; the page says what it frames, who may frame it, and its
+    # own script policy.
+    options = options_of(request.scope)
+    options.frame_src = list(page.frame_src)
+    options.frame_ancestors = list(page.frame_ancestors) if page.frame_ancestors else None
+    options.policy = {
+        "default-src": "'self'",
+        "script-src": f"'nonce-{nonce}'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "form-action": "*",
+    }
     _set_cookies(response, page.cookies, secure)
     return response
 

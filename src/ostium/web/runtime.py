@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
+from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.errors import AccessDenied, NotFound
 from ostium.events import EventLog
 from ostium.keys.rotation import as_of as keys_as_of
@@ -135,6 +137,16 @@ class Runtime:
             backchannel=self.backchannel,
             hashing=self.hashing,
         )
+
+    async def browser_security_headers(self, realm_name: str | None) -> Mapping[str, str]:
+        """The `browserSecurityHeaders` of the realm a request's path names; the master
+        realm's for other paths and unknown realms; Keycloak's defaults without either.
+        Realms are read through the `realms` cache, so this costs no query per request."""
+        async with self.storage.transaction() as repos:
+            realm = await repos.realms.get_by_name(realm_name) if realm_name else None
+            if realm is None and realm_name != "master":
+                realm = await repos.realms.get_by_name("master")
+        return realm.browser_security_headers if realm is not None else BROWSER_HEADER_DEFAULTS
 
     async def realm_keys(self, realm: Realm) -> list[RealmKey]:
         """The realm's keys as they stand now: the cached list is re-judged against the

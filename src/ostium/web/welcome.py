@@ -3,6 +3,9 @@
 While no administrator exists, a request from this machine may create one here; any
 other request is told to use the bootstrap options. The form is CSRF-protected with a
 double-submit cookie (SameSite=Strict) since there is no session yet to bind it to.
+
+The page lists no realms: like Keycloak's, it is public, and realm names tell a visitor
+where to aim (each realm's own URLs are in the start-up banner and the admin API).
 """
 
 from __future__ import annotations
@@ -54,7 +57,6 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
     async with runtime.storage.transaction() as repos:
         master = await repos.realms.get_by_name(MASTER)
         has_admin = master is None or await admin_exists(repos, master)
-        realms = await repos.realms.list_all()
     if not has_admin and master is not None:
         local = is_local(request)
         error: str | None = None
@@ -83,7 +85,6 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
                     "csrf_token": token,
                     "admin_created": False,
                     "error": error,
-                    "realms": [],
                     "admin_api_url": f"{base}/admin/realms",
                     "version": __version__,
                 },
@@ -108,13 +109,6 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
             "csrf_token": "",
             "admin_created": not has_admin,
             "error": None,
-            "realms": [
-                {
-                    "name": realm.name,
-                    "discovery_url": f"{base}/realms/{realm.name}/.well-known/openid-configuration",
-                }
-                for realm in realms
-            ],
             "admin_api_url": f"{base}/admin/realms",
             "version": __version__,
         },

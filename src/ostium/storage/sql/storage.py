@@ -6,44 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import CursorResult, event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ostium.storage.sql.repositories import (
-    SqlClientRepository,
-    SqlClientScopeRepository,
-    SqlCodeRepository,
-    SqlCredentialRepository,
-    SqlGroupRepository,
-    SqlKeyRepository,
-    SqlRealmRepository,
-    SqlRevokedTokenRepository,
-    SqlRoleRepository,
-    SqlUserRepository,
-    SqlUserSessionRepository,
-)
+from ostium.storage.sql.connection import LazyConnection
+from ostium.storage.sql.repositories.clients import SqlClientRepository, SqlClientScopeRepository
+from ostium.storage.sql.repositories.keys import SqlKeyRepository
+from ostium.storage.sql.repositories.realms import SqlRealmRepository
+from ostium.storage.sql.repositories.roles_groups import SqlGroupRepository, SqlRoleRepository
+from ostium.storage.sql.repositories.sessions import SqlUserSessionRepository
+from ostium.storage.sql.repositories.tokens import SqlCodeRepository, SqlRevokedTokenRepository
+from ostium.storage.sql.repositories.users import SqlCredentialRepository, SqlUserRepository
 
-__all__ = ["LazyConnection", "SqlRepositories", "SqlStorage", "configure_sqlite"]
-
-
-class LazyConnection:
-    """One transaction, begun at its first statement. Most requests read only what the
-    caches hold: they must not wait for a pooled connection (SQLite has one) nor pay a
-    BEGIN and COMMIT round-trip for nothing."""
-
-    def __init__(self, engine: AsyncEngine, stack: AsyncExitStack) -> None:
-        self._engine = engine
-        self._stack = stack
-        self._conn: AsyncConnection | None = None
-
-    async def connection(self) -> AsyncConnection:
-        if self._conn is None:
-            self._conn = await self._stack.enter_async_context(self._engine.begin())
-        return self._conn
-
-    async def execute(self, statement: Any) -> CursorResult[Any]:
-        result: CursorResult[Any] = await (await self.connection()).execute(statement)
-        return result
+__all__ = ["SqlRepositories", "SqlStorage", "configure_sqlite"]
 
 
 class SqlRepositories:

@@ -101,7 +101,7 @@ users = Table(
 # user costs no join): one row per attribute value, written with the user in one
 # transaction. Keycloak's USER_ATTRIBUTE table with its (name, value) index plays the same
 # part for `GET users?q=name:value`. `name` and `value` hold search keys, not the
-# originals: see `attribute_search_key` in repositories.py.
+# originals: see `attribute_search_key` in repositories/users.py.
 user_attributes = Table(
     "user_attributes",
     metadata,

@@ -11,7 +11,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from ostium.storage.sql.repositories import attribute_rows
+from ostium.storage.sql.repositories.users import attribute_rows
 
 revision = "0004"
 down_revision = "0003"

@@ -1,0 +1,56 @@
+"""What the first start creates and reads: the bootstrap admin, realm imports, the data directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ostium.config.declare import option
+
+__all__ = ["StartupOptions"]
+
+
+@dataclass(frozen=True, repr=False)
+class StartupOptions:
+    """The bootstrap administrator, the realms imported at start-up, where data lives."""
+
+    bootstrap_admin_username: str = field(
+        default="admin",
+        metadata=option(
+            category="Bootstrap admin",
+            description=(
+                "The user name of the administrator created in the master realm on the first start."
+            ),
+        ),
+    )
+    bootstrap_admin_password: str | None = field(
+        default=None,
+        metadata=option(
+            category="Bootstrap admin",
+            description=(
+                "The password of that administrator. Read only when the master realm is created;"
+                " change it later in the admin console or API."
+            ),
+            secret=True,
+        ),
+    )
+    import_realm: bool = field(
+        default=False,
+        metadata=option(
+            category="Import",
+            description=(
+                "Import the realm files (Keycloak's export format, *.json) found in"
+                " <data-dir>/import at start-up; a realm that already exists is left alone."
+            ),
+        ),
+    )
+    data_dir: Path = field(
+        default=Path("data"),
+        metadata=option(
+            category="Storage",
+            description=(
+                "The directory of the SQLite database and the import directory."
+                " A relative path is taken from the working directory."
+            ),
+        ),
+    )

@@ -1,0 +1,694 @@
+"""Which parts of a Keycloak realm file Ostium reads, which it knowingly leaves out, and
+which it cannot honour yet: the one table behind the import warnings.
+
+Every top-level key of Keycloak's RealmRepresentation is in exactly one place here:
+`SUPPORTED_REALM_KEYS` (read by services/realm_import.py), `IGNORED_REALM_KEYS` (derived,
+deprecated without effect, or informational: dropping them loses nothing), or the `keys` of
+one of the `REALM_SECTIONS` (not supported yet). A section warns only when the file holds
+something Keycloak would act on: an empty list, `{}` or Keycloak's default value is what
+every export carries and means nothing was configured. Some sections have no top-level
+key of their own: they look inside the clients, users and components the import reads.
+
+To support a section later, move its keys to `SUPPORTED_REALM_KEYS` and delete its entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ostium.domain.user import PASSWORD
+from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
+from ostium.keys.providers import PROVIDER_TYPE as KEY_PROVIDER_TYPE
+from ostium.keys.providers import PROVIDERS as KEY_PROVIDERS
+from ostium.services.realm_setup import DEFAULT_CLIENT_SCOPES, OPTIONAL_CLIENT_SCOPES
+
+__all__ = [
+    "IGNORED_REALM_KEYS",
+    "PARTIAL_IMPORT_SECTIONS",
+    "REALM_SECTIONS",
+    "SUPPORTED_REALM_KEYS",
+    "Finding",
+    "Section",
+    "find_unsupported",
+    "warning_text",
+]
+
+# Read by services/realm_import.py (REALM_FIELDS plus the structured sections).
+SUPPORTED_REALM_KEYS = frozenset(
+    {
+        "id",
+        "realm",
+        "enabled",
+        "displayName",
+        "notBefore",
+        "defaultSignatureAlgorithm",
+        "revokeRefreshToken",
+        "refreshTokenMaxReuse",
+        "accessTokenLifespan",
+        "accessTokenLifespanForImplicitFlow",
+        "accessCodeLifespan",
+        "accessCodeLifespanUserAction",
+        "accessCodeLifespanLogin",
+        "ssoSessionIdleTimeout",
+        "ssoSessionMaxLifespan",
+        "ssoSessionIdleTimeoutRememberMe",
+        "ssoSessionMaxLifespanRememberMe",
+        "offlineSessionIdleTimeout",
+        "offlineSessionMaxLifespanEnabled",
+        "offlineSessionMaxLifespan",
+        "clientSessionIdleTimeout",
+        "clientSessionMaxLifespan",
+        "sslRequired",
+        "registrationAllowed",
+        "rememberMe",
+        "verifyEmail",
+        "loginWithEmailAllowed",
+        "duplicateEmailsAllowed",
+        "resetPasswordAllowed",
+        "editUsernameAllowed",
+        "bruteForceProtected",
+        "permanentLockout",
+        "maxTemporaryLockouts",
+        "maxFailureWaitSeconds",
+        "minimumQuickLoginWaitSeconds",
+        "waitIncrementSeconds",
+        "quickLoginCheckMilliSeconds",
+        "maxDeltaTimeSeconds",
+        "failureFactor",
+        "internationalizationEnabled",
+        "supportedLocales",
+        "defaultLocale",
+        "attributes",
+        "roles",
+        "groups",
+        "users",
+        "clients",
+        "clientScopes",
+        # Key providers and the user profile; other component types are sections below.
+        "components",
+        "browserSecurityHeaders",
+    }
+)
+
+# Keys whose loss changes nothing, and why.
+IGNORED_REALM_KEYS: dict[str, str] = {
+    "keycloakVersion": "informational",
+    "defaultRole": "derived: always default-roles-<realm>, its composites are in roles.realm",
+    "requiredCredentials": "deprecated; Keycloak's login flows do not read it",
+    "otpSupportedApplications": "derived from the OTP policy",
+    "passwordCredentialGrantAllowed": "deprecated, without effect in Keycloak",
+    "userCacheEnabled": "deprecated, without effect in Keycloak",
+    "realmCacheEnabled": "deprecated, without effect in Keycloak",
+    "social": "deprecated, without effect in Keycloak",
+    "updateProfileOnInitialSocialLogin": "deprecated, without effect in Keycloak",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One unsupported section a file holds; `names` say which of its entries (no values:
+    an SMTP password or a client secret never reaches a log)."""
+
+    section: str
+    plural: bool
+    names: tuple[str, ...] = ()
+
+
+Check = Callable[[Mapping[str, Any]], list[str] | None]
+
+
+@dataclass(frozen=True)
+class Section:
+    """`check` returns None when the file holds nothing Keycloak would act on, else the
+    names of what is dropped (possibly none)."""
+
+    name: str
+    keys: tuple[str, ...]
+    check: Check
+    plural: bool = True
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _objects(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    return [v for v in _list(data, key) if isinstance(v, dict)]
+
+
+def _name_of(entry: Mapping[str, Any], *keys: str) -> str:
+    for key in keys:
+        if isinstance(entry.get(key), str) and entry[key]:
+            return str(entry[key])[:64]
+    return "?"
+
+
+def _non_empty(*keys: str, name_keys: tuple[str, ...] = ()) -> Check:
+    """Set when any of `keys` holds something (a non-empty list, object, string or true);
+    list entries are named by the first of `name_keys` they have."""
+
+    def check(data: Mapping[str, Any]) -> list[str] | None:
+        names: list[str] = []
+        found = False
+        for key in keys:
+            value = data.get(key)
+            if not value:
+                continue
+            found = True
+            if isinstance(value, list) and name_keys:
+                names += [_name_of(v, *name_keys) for v in value if isinstance(v, dict)]
+        return names if found else None
+
+    return check
+
+
+def _differs(defaults: Mapping[str, frozenset[Any]]) -> Check:
+    """Set when a key is present with a value outside Keycloak's defaults for it; names the
+    keys that differ. A list is compared as a set; None and absence are the default."""
+
+    def normal(value: Any) -> Any:
+        return frozenset(map(str, value)) if isinstance(value, list) else value
+
+    def check(data: Mapping[str, Any]) -> list[str] | None:
+        changed = [
+            key
+            for key, accepted in defaults.items()
+            if data.get(key) is not None and normal(data[key]) not in accepted
+        ]
+        return changed or None
+
+    return check
+
+
+def _one(*values: Any) -> frozenset[Any]:
+    return frozenset(values)
+
+
+_NOT_SPECIFIED = _one("not specified", "")
+_NO_LIST = _one(frozenset())
+
+_OTP_DEFAULTS = {
+    "otpPolicyType": _one("totp"),
+    "otpPolicyAlgorithm": _one("HmacSHA1"),
+    "otpPolicyInitialCounter": _one(0),
+    "otpPolicyDigits": _one(6),
+    "otpPolicyLookAheadWindow": _one(1),
+    "otpPolicyPeriod": _one(30),
+    "otpPolicyCodeReusable": _one(False),
+}
+
+
+def _webauthn_defaults(prefix: str, passwordless: bool) -> dict[str, frozenset[Any]]:
+    """Keycloak's WebAuthn policy defaults; the passwordless policy's resident key and user
+    verification defaults changed to Yes/required in Keycloak 26, so both are accepted."""
+    return {
+        f"{prefix}RpEntityName": _one("keycloak", ""),
+        f"{prefix}SignatureAlgorithms": _one(
+            frozenset({"ES256", "RS256"}), frozenset({"ES256"}), frozenset()
+        ),
+        f"{prefix}RpId": _one(""),
+        f"{prefix}AttestationConveyancePreference": _NOT_SPECIFIED,
+        f"{prefix}AuthenticatorAttachment": _NOT_SPECIFIED,
+        f"{prefix}RequireResidentKey": _NOT_SPECIFIED | (_one("Yes") if passwordless else _one()),
+        f"{prefix}UserVerificationRequirement": _NOT_SPECIFIED
+        | (_one("required") if passwordless else _one()),
+        f"{prefix}CreateTimeout": _one(0),
+        f"{prefix}AvoidSameAuthenticatorRegister": _one(False),
+        f"{prefix}AcceptableAaguids": _NO_LIST,
+        f"{prefix}ExtraOrigins": _NO_LIST,
+    }
+
+
+_WEBAUTHN_DEFAULTS = _webauthn_defaults("webAuthnPolicy", False)
+_PASSWORDLESS_DEFAULTS = _webauthn_defaults("webAuthnPolicyPasswordless", True)
+
+_EVENT_DEFAULTS = {
+    "eventsEnabled": _one(False),
+    "eventsExpiration": _one(0),
+    "eventsListeners": _one(frozenset({"jboss-logging"}), frozenset()),
+    "enabledEventTypes": _NO_LIST,
+    "adminEventsEnabled": _one(False),
+    "adminEventsDetailsEnabled": _one(False),
+}
+
+# Keycloak's DefaultAuthenticationFlows bindings and the two configs they come with.
+_FLOW_BINDINGS = {
+    "browserFlow": _one("browser"),
+    "registrationFlow": _one("registration"),
+    "directGrantFlow": _one("direct grant"),
+    "resetCredentialsFlow": _one("reset credentials"),
+    "clientAuthenticationFlow": _one("clients"),
+    "dockerAuthenticationFlow": _one("docker auth"),
+    "firstBrokerLoginFlow": _one("first broker login"),
+}
+_DEFAULT_AUTHENTICATOR_CONFIGS = frozenset({"create unique user config", "review profile config"})
+
+
+def _authentication_flows(data: Mapping[str, Any]) -> list[str] | None:
+    """Custom flows (`builtIn` false), authenticator configs of their own, and bindings to
+    other flows than Keycloak's. Changes to the executions of a built-in flow are not
+    detected: telling them apart needs Keycloak's flow definitions."""
+    names = [
+        _name_of(f, "alias")
+        for f in _objects(data, "authenticationFlows")
+        if not f.get("builtIn") and f.get("topLevel", True)
+    ]
+    names += [
+        _name_of(c, "alias")
+        for c in _objects(data, "authenticatorConfig")
+        if c.get("alias") not in _DEFAULT_AUTHENTICATOR_CONFIGS
+    ]
+    names += _differs(_FLOW_BINDINGS)(data) or []
+    return sorted(set(names)) or None
+
+
+# Keycloak's built-in required actions and whether a new realm has them enabled (both
+# where that differs between versions).
+_REQUIRED_ACTIONS: dict[str, frozenset[bool]] = {
+    "CONFIGURE_TOTP": _one(True),
+    "TERMS_AND_CONDITIONS": _one(False),
+    "UPDATE_PASSWORD": _one(True),
+    "UPDATE_PROFILE": _one(True),
+    "VERIFY_EMAIL": _one(True),
+    "delete_account": _one(False),
+    "webauthn-register": _one(True),
+    "webauthn-register-passwordless": _one(True),
+    "VERIFY_PROFILE": _one(True),
+    "delete_credential": _one(True),
+    "update_user_locale": _one(True),
+    "idp_link": _one(True, False),
+    "CONFIGURE_RECOVERY_AUTHN_CODES": _one(True, False),
+    "UPDATE_EMAIL": _one(True, False),
+}
+
+
+def _required_actions(data: Mapping[str, Any]) -> list[str] | None:
+    """Actions Keycloak does not ship, enabled or disabled unlike a new realm, made the
+    default for new users, or configured."""
+    names = []
+    for action in _objects(data, "requiredActions"):
+        alias = _name_of(action, "alias", "providerId")
+        accepted = _REQUIRED_ACTIONS.get(alias)
+        if (
+            accepted is None
+            or bool(action.get("enabled", True)) not in accepted
+            or action.get("defaultAction")
+            or action.get("config")
+        ):
+            names.append(alias)
+    return names or None
+
+
+def _scope_sets(default: list[str], newer: set[str], saml: set[str], key: str) -> Check:
+    """The realm's default client scopes: Keycloak's own lists (older versions lack the
+    scopes added since, SAML scopes are of no use to an OIDC server) are the default."""
+    expected = set(default)
+
+    def check(data: Mapping[str, Any]) -> list[str] | None:
+        if key not in data or not isinstance(data[key], list):
+            return None
+        given = {str(s) for s in data[key]} - saml
+        if given <= expected and expected - given <= newer:
+            return None
+        return sorted(given ^ expected)
+
+    return check
+
+
+_DEFAULT_SCOPES = _scope_sets(
+    DEFAULT_CLIENT_SCOPES,
+    {"basic", "acr"},
+    {"role_list", "saml_organization"},
+    "defaultDefaultClientScopes",
+)
+_OPTIONAL_SCOPES = _scope_sets(
+    OPTIONAL_CLIENT_SCOPES,
+    {"organization", "microprofile-jwt", "phone", "address"},
+    set(),
+    "defaultOptionalClientScopes",
+)
+
+
+def _default_client_scopes(data: Mapping[str, Any]) -> list[str] | None:
+    changed = (_DEFAULT_SCOPES(data) or []) + (_OPTIONAL_SCOPES(data) or [])
+    return changed or None
+
+
+def _scope_mappings(data: Mapping[str, Any]) -> list[str] | None:
+    """Role scope mappings beyond the two every Keycloak realm has (the offline_access
+    scope's role, account-console's account roles)."""
+    names = []
+    for mapping in _objects(data, "scopeMappings"):
+        if mapping.get("clientScope") == "offline_access" and set(_list(mapping, "roles")) <= {
+            "offline_access"
+        }:
+            continue
+        names.append(_name_of(mapping, "client", "clientScope"))
+    client_mappings = data.get("clientScopeMappings")
+    for owner, mappings in (client_mappings if isinstance(client_mappings, dict) else {}).items():
+        for mapping in mappings if isinstance(mappings, list) else []:
+            if not isinstance(mapping, dict):
+                continue
+            if (
+                owner == "account"
+                and mapping.get("client") == "account-console"
+                and set(_list(mapping, "roles")) <= {"manage-account", "view-groups"}
+            ):
+                continue
+            names.append(f"{_name_of(mapping, 'client', 'clientScope')} → {owner}")
+    return names or None
+
+
+def _components(data: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    components = data.get("components")
+    if not isinstance(components, dict):
+        return []
+    return _objects(components, kind)
+
+
+_USER_STORAGE = "org.keycloak.storage.UserStorageProvider"
+_REGISTRATION_POLICY = "org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy"
+# Keycloak's DefaultClientRegistrationPolicies: (name, providerId) of what a new realm has.
+_DEFAULT_REGISTRATION_POLICIES = frozenset(
+    {
+        ("Trusted Hosts", "trusted-hosts"),
+        ("Consent Required", "consent-required"),
+        ("Full Scope Disabled", "scope"),
+        ("Max Clients Limit", "max-clients"),
+        ("Allowed Protocol Mapper Types", "allowed-protocol-mappers"),
+        ("Allowed Client Scopes", "allowed-client-templates"),
+    }
+)
+_KNOWN_COMPONENTS = frozenset(
+    {KEY_PROVIDER_TYPE, PROFILE_PROVIDER_TYPE, _USER_STORAGE, _REGISTRATION_POLICY}
+)
+
+
+def _user_federation(data: Mapping[str, Any]) -> list[str] | None:
+    """LDAP / Kerberos providers (components, or the legacy userFederationProviders) and
+    the users linked to them that the file carries."""
+    names = [_name_of(c, "name", "providerId") for c in _components(data, _USER_STORAGE)]
+    names += [
+        _name_of(p, "displayName", "providerName")
+        for p in _objects(data, "userFederationProviders")
+    ]
+    found = _non_empty("userFederationMappers", "federatedUsers")(data)
+    if not names and found is None:
+        return None
+    return names
+
+
+def _registration_policies(data: Mapping[str, Any]) -> list[str] | None:
+    """Keycloak's default policies are in every export; only changed ones count (their
+    configuration is not compared: Ostium has no client registration endpoint to apply it)."""
+    names = [
+        _name_of(c, "name", "providerId")
+        for c in _components(data, _REGISTRATION_POLICY)
+        if (c.get("name"), c.get("providerId")) not in _DEFAULT_REGISTRATION_POLICIES
+    ]
+    return names or None
+
+
+def _key_providers(data: Mapping[str, Any]) -> list[str] | None:
+    names = [
+        _name_of(c, "name", "providerId")
+        for c in _components(data, KEY_PROVIDER_TYPE)
+        if c.get("providerId") not in KEY_PROVIDERS
+    ]
+    return names or None
+
+
+def _other_components(data: Mapping[str, Any]) -> list[str] | None:
+    components = data.get("components")
+    if not isinstance(components, dict):
+        return None
+    names = [
+        kind[:96]
+        for kind, entries in components.items()
+        if kind not in _KNOWN_COMPONENTS and entries
+    ]
+    return names or None
+
+
+def _clients_with(predicate: Callable[[Mapping[str, Any]], bool]) -> Check:
+    def check(data: Mapping[str, Any]) -> list[str] | None:
+        names = [_name_of(c, "clientId") for c in _objects(data, "clients") if predicate(c)]
+        return names or None
+
+    return check
+
+
+def _users_with(predicate: Callable[[Mapping[str, Any]], bool]) -> Check:
+    def check(data: Mapping[str, Any]) -> list[str] | None:
+        names = [_name_of(u, "username") for u in _objects(data, "users") if predicate(u)]
+        return names or None
+
+    return check
+
+
+def _other_credentials(user: Mapping[str, Any]) -> bool:
+    return any(c.get("type", PASSWORD) != PASSWORD for c in _objects(user, "credentials"))
+
+
+def _credential_types(data: Mapping[str, Any]) -> list[str] | None:
+    """OTP, WebAuthn, recovery codes…: the user is imported with the password alone."""
+    names = sorted(
+        {
+            f"{_name_of(c, 'type')} of {_name_of(u, 'username')}"
+            for u in _objects(data, "users")
+            for c in _objects(u, "credentials")
+            if c.get("type", PASSWORD) != PASSWORD
+        }
+    )
+    return names or None
+
+
+def _client_policies(data: Mapping[str, Any]) -> list[str] | None:
+    """Keycloak exports `{"profiles": []}` and `{"policies": []}` when none are set."""
+    names = []
+    for key, inner in (("clientProfiles", "profiles"), ("clientPolicies", "policies")):
+        value = data.get(key)
+        if isinstance(value, dict):
+            names += [_name_of(p, "name") for p in _objects(value, inner)]
+    return names or None
+
+
+_IDENTITY_PROVIDERS = Section(
+    "identityProviders",
+    ("identityProviders", "identityProviderMappers"),
+    _non_empty("identityProviders", "identityProviderMappers", name_keys=("alias", "name")),
+)
+
+# Sections inside the clients and users a file holds: these travel in a partialImport too.
+_NESTED_SECTIONS = (
+    Section(
+        "client authorization services (authorizationSettings)",
+        (),
+        _clients_with(
+            lambda c: bool(c.get("authorizationServicesEnabled") or c.get("authorizationSettings"))
+        ),
+    ),
+    Section(
+        "client authentication flow overrides (authenticationFlowBindingOverrides)",
+        (),
+        _clients_with(lambda c: bool(c.get("authenticationFlowBindingOverrides"))),
+    ),
+    Section(
+        "credentials other than passwords",
+        (),
+        _credential_types,
+    ),
+    Section(
+        "users' identity provider links (federatedIdentities)",
+        (),
+        _users_with(lambda u: bool(u.get("federatedIdentities") or u.get("socialLinks"))),
+    ),
+    Section(
+        "users' user federation links (federationLink)",
+        (),
+        _users_with(lambda u: bool(u.get("federationLink"))),
+    ),
+    Section(
+        "users' granted consents (clientConsents)",
+        (),
+        _users_with(lambda u: bool(u.get("clientConsents"))),
+    ),
+)
+
+REALM_SECTIONS: tuple[Section, ...] = (
+    _IDENTITY_PROVIDERS,
+    Section(
+        "user federation (LDAP, Kerberos)",
+        ("userFederationProviders", "userFederationMappers", "federatedUsers"),
+        _user_federation,
+        plural=False,
+    ),
+    Section(
+        "authenticationFlows",
+        ("authenticationFlows", "authenticatorConfig", *_FLOW_BINDINGS),
+        _authentication_flows,
+    ),
+    Section("requiredActions", ("requiredActions",), _required_actions),
+    Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),
+    Section("passwordPolicy", ("passwordPolicy",), _non_empty("passwordPolicy"), plural=False),
+    Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
+    Section(
+        "WebAuthn policy", tuple(_WEBAUTHN_DEFAULTS), _differs(_WEBAUTHN_DEFAULTS), plural=False
+    ),
+    Section(
+        "WebAuthn passwordless policy",
+        tuple(_PASSWORDLESS_DEFAULTS),
+        _differs(_PASSWORDLESS_DEFAULTS),
+        plural=False,
+    ),
+    Section(
+        "client policies and profiles",
+        ("clientPolicies", "clientProfiles"),
+        _client_policies,
+    ),
+    Section("event settings", tuple(_EVENT_DEFAULTS), _differs(_EVENT_DEFAULTS)),
+    Section(
+        "themes",
+        ("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
+        _non_empty("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
+    ),
+    Section("localizationTexts", ("localizationTexts",), _non_empty("localizationTexts")),
+    Section("defaultGroups", ("defaultGroups",), _non_empty("defaultGroups")),
+    Section(
+        "role scope mappings",
+        ("scopeMappings", "clientScopeMappings"),
+        _scope_mappings,
+    ),
+    Section(
+        "realm default client scopes",
+        ("defaultDefaultClientScopes", "defaultOptionalClientScopes"),
+        _default_client_scopes,
+    ),
+    Section(
+        "action token lifespans",
+        ("actionTokenGeneratedByAdminLifespan", "actionTokenGeneratedByUserLifespan"),
+        _differs(
+            {
+                "actionTokenGeneratedByAdminLifespan": _one(43200),
+                "actionTokenGeneratedByUserLifespan": _one(300),
+            }
+        ),
+    ),
+    Section(
+        "device authorization settings",
+        ("oauth2DeviceCodeLifespan", "oauth2DevicePollingInterval"),
+        _differs({"oauth2DeviceCodeLifespan": _one(600), "oauth2DevicePollingInterval": _one(5)}),
+    ),
+    Section(
+        "client offline session lifespans",
+        ("clientOfflineSessionIdleTimeout", "clientOfflineSessionMaxLifespan"),
+        _differs(
+            {"clientOfflineSessionIdleTimeout": _one(0), "clientOfflineSessionMaxLifespan": _one(0)}
+        ),
+    ),
+    Section(
+        "registrationEmailAsUsername",
+        ("registrationEmailAsUsername",),
+        _non_empty("registrationEmailAsUsername"),
+        plural=False,
+    ),
+    Section("displayNameHtml", ("displayNameHtml",), _non_empty("displayNameHtml"), plural=False),
+    Section(
+        "bruteForceStrategy",
+        ("bruteForceStrategy",),
+        _differs({"bruteForceStrategy": _one("MULTIPLE")}),
+        plural=False,
+    ),
+    Section(
+        "organizations",
+        ("organizationsEnabled", "organizations"),
+        _non_empty("organizationsEnabled", "organizations", name_keys=("alias", "name")),
+    ),
+    Section(
+        "userManagedAccessAllowed",
+        ("userManagedAccessAllowed",),
+        _non_empty("userManagedAccessAllowed"),
+        plural=False,
+    ),
+    Section(
+        "verifiable credentials (OID4VCI)",
+        ("verifiableCredentialsEnabled", "oid4VciEnabled"),
+        _non_empty("verifiableCredentialsEnabled", "oid4VciEnabled"),
+    ),
+    Section(
+        "fine-grained admin permissions (adminPermissionsEnabled)",
+        ("adminPermissionsEnabled",),
+        _non_empty("adminPermissionsEnabled"),
+    ),
+    Section(
+        "SCIM API (scimApiEnabled)", ("scimApiEnabled",), _non_empty("scimApiEnabled"), plural=False
+    ),
+    Section(
+        "realm-level protocolMappers",
+        ("protocolMappers",),
+        _non_empty("protocolMappers", name_keys=("name",)),
+    ),
+    Section(
+        "legacy realm keys (privateKey, publicKey, certificate, codeSecret)",
+        ("privateKey", "publicKey", "certificate", "codeSecret"),
+        _non_empty("privateKey", "publicKey", "certificate", "codeSecret"),
+    ),
+    Section(
+        "defaultRoles (pre-Keycloak 13; use the default-roles-<realm> composite)",
+        ("defaultRoles",),
+        _non_empty("defaultRoles"),
+    ),
+    Section(
+        "pre-Keycloak 4 sections (applications, oauthClients, clientTemplates, socialProviders)",
+        (
+            "applications",
+            "oauthClients",
+            "clientTemplates",
+            "applicationScopeMappings",
+            "socialProviders",
+        ),
+        _non_empty(
+            "applications",
+            "oauthClients",
+            "clientTemplates",
+            "applicationScopeMappings",
+            "socialProviders",
+            name_keys=("name",),
+        ),
+    ),
+    Section("key providers", (), _key_providers),
+    Section("client registration policies", (), _registration_policies),
+    Section("components", (), _other_components),
+    *_NESTED_SECTIONS,
+)
+
+# What Keycloak's partialImport reads (PartialImportRepresentation): realm settings in its
+# body are ignored by Keycloak too, so only these can be lost.
+PARTIAL_IMPORT_SECTIONS: tuple[Section, ...] = (_IDENTITY_PROVIDERS, *_NESTED_SECTIONS)
+
+
+def find_unsupported(
+    data: Mapping[str, Any], sections: tuple[Section, ...] = REALM_SECTIONS
+) -> list[Finding]:
+    """The unsupported sections `data` holds something in, in table order."""
+    findings = []
+    for section in sections:
+        names = section.check(data)
+        if names is not None:
+            findings.append(Finding(section.name, section.plural, tuple(names)))
+    return findings
+
+
+def warning_text(realm: str, source: str, finding: Finding) -> str:
+    """E.g. "realm 'acme' in acme-realm.json: identityProviders are not supported yet and
+    were not imported (github, google)"."""
+    where = f"realm '{realm}' in {source}" if source else f"realm '{realm}'"
+    verb = ("are", "were") if finding.plural else ("is", "was")
+    shown = ", ".join(finding.names[:10]) + (", …" if len(finding.names) > 10 else "")
+    detail = f" ({shown})" if shown else ""
+    return (
+        f"{where}: {finding.section} {verb[0]} not supported yet and {verb[1]} not imported{detail}"
+    )
