@@ -35,11 +35,13 @@ async def check_password(
     choice, after the password has been proven.
     """
     user = await find_login_user(repos, realm, login)
-    if user is None or user.service_account_client_id is not None:
-        await hashing.verify_dummy(password)
-        return None
-    credentials = await repos.credentials.list_for_user(user.id, PASSWORD)
-    if not credentials:
+    credentials = (
+        await repos.credentials.list_for_user(user.id, PASSWORD)
+        if user is not None and user.service_account_client_id is None
+        else []
+    )
+    await repos.release_reads()  # hash without holding a pooled connection
+    if user is None or not credentials:
         await hashing.verify_dummy(password)
         return None
     credential = credentials[0]

@@ -25,6 +25,7 @@ class SqlRepositories:
     """All repositories bound to one connection, hence to one transaction."""
 
     def __init__(self, conn: LazyConnection) -> None:
+        self._conn = conn
         self.realms = SqlRealmRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.client_scopes = SqlClientScopeRepository(conn)
@@ -36,6 +37,9 @@ class SqlRepositories:
         self.sessions = SqlUserSessionRepository(conn)
         self.codes = SqlCodeRepository(conn)
         self.revoked_tokens = SqlRevokedTokenRepository(conn)
+
+    async def release_reads(self) -> None:
+        await self._conn.release_reads()
 
 
 def configure_sqlite(engine: AsyncEngine) -> None:
