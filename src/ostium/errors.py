@@ -165,5 +165,24 @@ class ServerError(OAuthError):
 
 
 class TemporarilyUnavailable(OAuthError):
+    """RFC 6749 §4.1.2.1: the server cannot handle the request now (overload); 503 with
+    `Retry-After` (RFC 9110 §10.2.3) telling the client when to try again."""
+
     error = "temporarily_unavailable"
     status_code = 503
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        retry_after: int = 1,
+        detail: str | None = None,
+        redirectable: bool = True,
+        event: str | None = None,
+    ) -> None:
+        super().__init__(description, detail=detail, redirectable=redirectable, event=event)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -94,6 +94,43 @@ async def test_a_failed_transaction_writes_nothing(storage: SqlStorage) -> None:
         assert await repos.users.get_by_username(realm_id, "ghost") is None
 
 
+async def test_a_transaction_that_has_written_keeps_its_connection(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+
+    async def write_release_then_fail() -> None:
+        async with storage.transaction() as repos:
+            await repos.users.add(User(uid(), realm_id, "kept"))
+            await repos.release_reads()  # has written: nothing is committed here
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await write_release_then_fail()
+    async with storage.transaction() as repos:
+        assert await repos.users.get_by_username(realm_id, "kept") is None
+
+
+async def test_released_reads_free_the_connection_for_other_transactions(
+    storage: SqlStorage,
+) -> None:
+    """A login reads the user, releases, then hashes: meanwhile another request must get
+    a connection (SQLite's pool has one), and the first one reads and writes on after."""
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as first:
+        assert await first.realms.get(realm_id) is not None
+        await first.release_reads()
+        for _ in range(3):  # more transactions than SQLite's pool holds connections
+
+            async def write_other() -> None:
+                async with storage.transaction() as other:
+                    await other.users.add(User(uid(), realm_id, f"u-{uid()[:8]}"))
+
+            await asyncio.wait_for(write_other(), timeout=10)
+        await first.users.add(User(uid(), realm_id, "after-release"))
+    async with storage.transaction() as repos:
+        assert await repos.users.get_by_username(realm_id, "after-release") is not None
+        assert await repos.users.count(realm_id, UserFilter()) == 4
+
+
 async def test_users_search_count_and_email(storage: SqlStorage) -> None:
     realm_id = await make_realm(storage)
     async with storage.transaction() as repos:

@@ -37,6 +37,7 @@ from ostium.admin.clients import ensure_client_service_account
 from ostium.admin.errors import BadRequest, Conflict
 from ostium.domain import Realm
 from ostium.keys.providers import SECRET_VALUE
+from ostium.services.hashing import PasswordHashing
 from ostium.services.import_coverage import (
     PARTIAL_IMPORT_SECTIONS,
     find_unsupported,
@@ -117,7 +118,12 @@ def _policy(body: Mapping[str, Any]) -> str:
 
 
 async def partial_import(
-    repos: Repositories, realm: Realm, body: Mapping[str, Any], *, now: int
+    repos: Repositories,
+    realm: Realm,
+    body: Mapping[str, Any],
+    *,
+    now: int,
+    hashing: PasswordHashing,
 ) -> dict[str, Any]:
     """Apply the body to `realm`; raise before writing anything if it is refused."""
     policy = _policy(body)
@@ -284,7 +290,7 @@ async def partial_import(
     parse_clients(bundle, filtered)
     parse_roles(bundle, filtered)
     parse_groups(bundle, filtered)
-    parse_users(bundle, filtered, now)
+    await hashing.run(parse_users, bundle, filtered, now)  # plain passwords hash off the loop
 
     for user_id in overwritten_users:
         await repos.users.delete(realm.id, user_id)

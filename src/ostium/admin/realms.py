@@ -3,6 +3,7 @@ and partial import."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -64,7 +65,8 @@ async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
     a.principal.require_superuser()
     body = require_object(await json_body(request))
     async with a.transaction() as repos:  # a bad body is a 400 from here, not a 500
-        bundle = parse_realm(body, now=a.now, env=None)
+        # Plain passwords in the body are hashed in the pool, off the event loop.
+        bundle = await a.runtime.hashing.run(partial(parse_realm, body, now=a.now, env=None))
         if await repos.realms.get_by_name(bundle.realm.name) is not None:
             raise Conflict(f"Realm {bundle.realm.name} already exists")
         await write_bundle(repos, bundle)
@@ -161,7 +163,9 @@ async def partial_import_realm(
     body = require_object(await json_body(request))
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
-        results = await partial_import(repos, loaded, body, now=a.now)
+        results = await partial_import(
+            repos, loaded, body, now=a.now, hashing=a.runtime.hashing
+        )
     add_warnings(response.headers, results.get("warnings", []))
     return results
 

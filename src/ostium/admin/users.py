@@ -160,7 +160,11 @@ async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -
         for index, raw in enumerate(credentials):
             if not isinstance(raw, dict):
                 raise BadRequest(f"credentials[{index}]: expected an object")
-            await repos.credentials.add(parse_credential(raw, user, f"credentials[{index}]", a.now))
+            await repos.credentials.add(
+                await a.runtime.hashing.run(
+                    parse_credential, raw, user, f"credentials[{index}]", a.now
+                )
+            )
         default = await repos.roles.get_realm_role(loaded.id, loaded.default_role_name)
         if default is not None:
             await repos.roles.grant_to_user(user.id, [default.id])
@@ -214,7 +218,9 @@ async def reset_password(
         for old in await repos.credentials.list_for_user(user.id, PASSWORD):
             await repos.credentials.delete(old.id)
         await repos.credentials.add(
-            parse_credential({"type": PASSWORD, "value": value}, user, "credential", a.now)
+            await a.runtime.hashing.run(
+                parse_credential, {"type": PASSWORD, "value": value}, user, "credential", a.now
+            )
         )
         if body.get("temporary") is True and "UPDATE_PASSWORD" not in user.required_actions:
             user.required_actions.append("UPDATE_PASSWORD")

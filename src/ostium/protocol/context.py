@@ -14,6 +14,7 @@ from ostium.sessions.login_failures import LoginFailures
 
 if TYPE_CHECKING:
     from ostium.services.backchannel import BackchannelLogout
+    from ostium.services.hashing import PasswordHashing
     from ostium.services.logout import EndedSession
 from ostium.storage.interfaces import Storage
 
@@ -41,6 +42,7 @@ class RealmContext:
     auth_sessions: AuthenticationSessionStore
     events: EventLog
     secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
+    hashing: PasswordHashing  # the process's password-hashing pool, off the event loop
     node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
     login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
     backchannel: BackchannelLogout | None = None  # back-channel logout deliveries

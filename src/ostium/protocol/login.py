@@ -122,7 +122,7 @@ async def check_credentials(
     ):
         error = USER_DISABLED_BY_PERMANENT_LOCKOUT
     elif password:
-        user = await check_password(repos, ctx.realm, username, password)
+        user = await check_password(repos, ctx.hashing, ctx.realm, username, password)
         if user is not None and not user.enabled:
             user, error = None, USER_DISABLED
     if user is None:

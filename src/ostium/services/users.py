@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from ostium.domain import PASSWORD, Realm, User
-from ostium.services.passwords import hash_password, needs_rehash, verify_password
+from ostium.services.hashing import PasswordHashing
+from ostium.services.passwords import needs_rehash
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["authenticate", "check_password", "find_login_user"]
-
-# Verified against when the user does not exist, so that "no such user" and "wrong
-# password" take the same time and usernames cannot be enumerated by timing.
-_DUMMY: tuple[str, str] | None = None
-
-
-def _dummy_hash() -> tuple[str, str]:
-    global _DUMMY
-    if _DUMMY is None:
-        _DUMMY = hash_password("ostium-timing-equaliser")
-    return _DUMMY
 
 
 async def find_login_user(repos: Repositories, realm: Realm, login: str) -> User | None:
@@ -34,35 +24,40 @@ async def find_login_user(repos: Repositories, realm: Realm, login: str) -> User
 
 
 async def check_password(
-    repos: Repositories, realm: Realm, login: str, password: str
+    repos: Repositories, hashing: PasswordHashing, realm: Realm, login: str, password: str
 ) -> User | None:
     """The user whose password this is, enabled or not, else None.
 
     Every other failure (no such user, a service account, no password, a wrong one) is
     the same None after the same hashing work, so usernames cannot be told apart by
-    the answer or its timing. Whether a disabled account may be named is the caller's
+    the answer or its timing: the dummy check runs in the same pool as a real one, so
+    it also queues and is refused (503) alike. Whether a disabled account may be named is the caller's
     choice, after the password has been proven.
     """
     user = await find_login_user(repos, realm, login)
-    if user is None or user.service_account_client_id is not None:
-        verify_password(password, *_dummy_hash())
-        return None
-    credentials = await repos.credentials.list_for_user(user.id, PASSWORD)
-    if not credentials:
-        verify_password(password, *_dummy_hash())
+    credentials = (
+        await repos.credentials.list_for_user(user.id, PASSWORD)
+        if user is not None and user.service_account_client_id is None
+        else []
+    )
+    await repos.release_reads()  # hash without holding a pooled connection
+    if user is None or not credentials:
+        await hashing.verify_dummy(password)
         return None
     credential = credentials[0]
-    if not verify_password(password, credential.secret_data, credential.credential_data):
+    if not await hashing.verify(password, credential.secret_data, credential.credential_data):
         return None
     if user.enabled and needs_rehash(credential.credential_data):
         # Imported pbkdf2 hashes move to argon2id at the first login, as in Keycloak.
-        credential.secret_data, credential.credential_data = hash_password(password)
+        credential.secret_data, credential.credential_data = await hashing.hash(password)
         await repos.credentials.update(credential)
     return user
 
 
-async def authenticate(repos: Repositories, realm: Realm, login: str, password: str) -> User | None:
+async def authenticate(
+    repos: Repositories, hashing: PasswordHashing, realm: Realm, login: str, password: str
+) -> User | None:
     """The user if the password is right and the account usable, else None: one answer
     for every failure, disabled accounts included."""
-    user = await check_password(repos, realm, login, password)
+    user = await check_password(repos, hashing, realm, login, password)
     return user if user is not None and user.enabled else None

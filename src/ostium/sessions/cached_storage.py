@@ -316,6 +316,9 @@ class CachedRepositories:
             stored if persistent else CacheOnlySessionRepository(stored, caches, self.realms)
         )
 
+    async def release_reads(self) -> None:
+        await self._inner.release_reads()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

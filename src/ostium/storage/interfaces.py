@@ -302,6 +302,13 @@ class Repositories(Protocol):
     @property
     def revoked_tokens(self) -> RevokedTokenRepository: ...
 
+    async def release_reads(self) -> None:
+        """End the transaction here if it has only read, giving its connection back to
+        the pool; the next statement begins a new one. For a slow step between reads and
+        writes (password hashing), so it does not hold one of the pool's connections
+        (SQLite's only one). A transaction that has written keeps its connection."""
+        ...
+
 
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:

@@ -53,7 +53,12 @@ def page_error(runtime: Runtime, request: Request, error: OAuthError) -> Respons
         },
         status_code=status,
     )
-    return render_page(runtime, request, page)
+    response = render_page(runtime, request, page)
+    # A 503's Retry-After holds for a browser as for an API; WWW-Authenticate does not
+    # (a browser would answer it with a password prompt).
+    if "Retry-After" in error.headers:
+        response.headers["Retry-After"] = error.headers["Retry-After"]
+    return response
 
 
 # The message each status shows on the error page; Keycloak's `pageNotFound` for 404.

@@ -15,6 +15,7 @@ from ostium.events import EventLog
 from ostium.keys.rotation import as_of as keys_as_of
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.services.backchannel import BackchannelLogout
+from ostium.services.hashing import PasswordHashing
 from ostium.services.keys import current_keys
 from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.authentication import (
@@ -54,6 +55,8 @@ class Runtime:
     version: str = ""
     # Keycloak features turned off with --features-disabled (such as `impersonation`).
     features_disabled: frozenset[str] = frozenset()
+    # Password hashing, off the event loop (services/hashing.py).
+    hashing: PasswordHashing = field(default_factory=PasswordHashing)
     backchannel: BackchannelLogout = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +76,7 @@ class Runtime:
         node_name: str | None = None,
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
+        hashing: PasswordHashing | None = None,
     ) -> Runtime:
         caches = caches or Caches.build()
         return cls(
@@ -88,6 +92,7 @@ class Runtime:
             node_name=node_name,
             version=version,
             features_disabled=features_disabled,
+            hashing=hashing or PasswordHashing(),
         )
 
     @property
@@ -130,6 +135,7 @@ class Runtime:
             node_name=self.node_name,
             login_failures=self.login_failures,
             backchannel=self.backchannel,
+            hashing=self.hashing,
         )
 
     async def browser_security_headers(self, realm_name: str | None) -> Mapping[str, str]:

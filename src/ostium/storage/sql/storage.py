@@ -25,6 +25,7 @@ class SqlRepositories:
     """All repositories bound to one connection, hence to one transaction."""
 
     def __init__(self, conn: LazyConnection) -> None:
+        self._conn = conn
         self.realms = SqlRealmRepository(conn)
         self.clients = SqlClientRepository(conn)
         self.client_scopes = SqlClientScopeRepository(conn)
@@ -36,6 +37,9 @@ class SqlRepositories:
         self.sessions = SqlUserSessionRepository(conn)
         self.codes = SqlCodeRepository(conn)
         self.revoked_tokens = SqlRevokedTokenRepository(conn)
+
+    async def release_reads(self) -> None:
+        await self._conn.release_reads()
 
 
 def configure_sqlite(engine: AsyncEngine) -> None:
@@ -69,6 +73,12 @@ class SqlStorage:
             yield SqlRepositories(LazyConnection(self.engine, stack))
 
     async def ping(self) -> None:
+        """Keycloak's hybrid readiness check: a connection in use by a request proves the
+        database answers; only an idle pool is probed. Probing through a busy pool would
+        queue behind every request holding a connection (SQLite has one), and a burst of
+        logins would make a healthy node look dead to its load balancer."""
+        if self.engine.pool.checkedout() > 0:  # type: ignore[attr-defined]
+            return
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
