@@ -12,9 +12,9 @@ once with 503 `temporarily_unavailable` and `Retry-After` (RFC 6749 §4.1.2.1, R
 through the same pool, so a flood of logins for made-up names is refused the same way
 and "no such user" still takes as long as "wrong password".
 
-On SQLite (one connection) a login still holds the connection while it hashes, so
-logins there reach the pool one at a time; the event loop, and with it the health
-checks, stays free all the same.
+A login reads what it needs, gives its database connection back
+(`Repositories.release_reads`) and only then waits for the pool, so on SQLite, whose pool
+holds one connection, logins still hash in parallel.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ __all__ = ["QUEUE_PER_WORKER", "RETRY_AFTER_SECONDS", "PasswordHashing", "defaul
 
 T = TypeVar("T")
 
-# Hashes that may wait per worker. At Keycloak's argon2id cost (20-50 ms a hash) a full
-# queue drains in well under a second, which bounds the latency a login can add.
-QUEUE_PER_WORKER = 8
+# Hashes that may wait per worker. At Keycloak's argon2id cost (20-30 ms a hash) a full
+# queue drains in about a second, which bounds the latency a login can add, while a burst
+# of 50 logins on two cores is still answered rather than refused.
+QUEUE_PER_WORKER = 32
 # argon2 takes 7 MiB a hash: beyond a few threads memory grows and nothing is gained.
 MAX_WORKERS = 8
 # A full queue drains within about this long (see QUEUE_PER_WORKER).
