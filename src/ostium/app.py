@@ -9,8 +9,10 @@ from starlette.middleware import Middleware
 
 from ostium.admin.app import create_admin_app
 from ostium.web.error_handlers import http_error
+from ostium.web.forwarded import ProxyTrust
 from ostium.web.middleware.body_limit import BodyLimitMiddleware
 from ostium.web.middleware.metrics import MetricsMiddleware
+from ostium.web.middleware.proxy_headers import ProxyHeadersMiddleware
 from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
 from ostium.web.params import MAX_BODY
 from ostium.web.routes import routes
@@ -19,13 +21,23 @@ from ostium.web.runtime import Runtime
 __all__ = ["create_app"]
 
 
-def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -> Starlette:
+def create_app(
+    runtime: Runtime,
+    *,
+    registry: CollectorRegistry | None = None,
+    proxy: ProxyTrust | None = None,
+) -> Starlette:
+    """`proxy`: the forwarding headers to honour (`--proxy-headers`), applied first so
+    that metrics, security headers and every route see the client's request. The admin API
+    is mounted inside, so it follows too."""
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers_of=runtime.browser_security_headers),
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY),
     ]
     if registry is not None:
         middleware.insert(0, Middleware(MetricsMiddleware, registry=registry))
+    if proxy is not None:
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trust=proxy))
     app = Starlette(
         routes=routes(create_admin_app(runtime)),
         middleware=middleware,

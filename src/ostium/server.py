@@ -42,6 +42,7 @@ from ostium.storage.sql.lock import (
     check_free,
     sqlite_directory,
 )
+from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
 from ostium.web.runtime import Runtime
 
@@ -128,7 +129,7 @@ async def _serve(config: Config, mode: str) -> int:
         registry = CollectorRegistry() if config.metrics_enabled else None
         if registry is not None:
             registry.register(CacheMetrics(caches))
-        app = create_app(runtime, registry=registry)
+        app = create_app(runtime, registry=registry, proxy=_proxy_trust(config))
         servers = []
         for listener in listeners:
             if listener.name == "management":
@@ -367,6 +368,15 @@ async def _caches(config: Config) -> Caches:
             " there and --cache-remote-host, --cache-remote-port and the credentials"
         ) from None
     return Caches.build(sizes, redis=client, histograms=config.cache_metrics_histograms_enabled)
+
+
+def _proxy_trust(config: Config) -> ProxyTrust | None:
+    """`--proxy-headers` for the public listener. The management listener does without:
+    health and metrics build no URL and record no client address, and a proxy never
+    fronts it (it is not to be exposed)."""
+    if config.proxy_headers is None:
+        return None
+    return ProxyTrust.of(config.proxy_headers, config.proxy_trusted_addresses)
 
 
 def _server(app: object, *, tls: Config | None = None) -> uvicorn.Server:

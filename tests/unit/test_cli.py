@@ -256,9 +256,9 @@ def test_start_optimized_is_keycloaks_command_flag(
 def test_an_option_not_supported_yet_exits_2_with_one_line(
     capsys: pytest.CaptureFixture[str], served: list[tuple[Config, str]]
 ) -> None:
-    assert main(["start-dev", "--proxy-headers=xforwarded"]) == 2
+    assert main(["start-dev", "--proxy-protocol-enabled=true"]) == 2
 
     err = capsys.readouterr().err
-    assert err.startswith("ERROR: --proxy-headers=xforwarded is not supported yet")
+    assert err.startswith("ERROR: --proxy-protocol-enabled=true is not supported yet")
     assert err.count("\n") == 1
     assert served == []

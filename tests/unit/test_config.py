@@ -580,9 +580,6 @@ def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--http-relative-path=/auth"], "--http-relative-path=/auth is not supported yet (serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>)"),
-        (["--proxy-headers=xforwarded"], "--proxy-headers=xforwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
-        (["--proxy-headers", "forwarded"], "--proxy-headers=forwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
-        (["--proxy-trusted-addresses=10.0.0.0/8,::1"], "--proxy-trusted-addresses=10.0.0.0/8,::1 is not supported yet (forwarding headers are ignored; leave it unset)"),
         (["--proxy-protocol-enabled"], "--proxy-protocol-enabled=true is not supported yet (leave it false and let the load balancer speak plain HTTP)"),
     ],
 )  # fmt: skip
@@ -593,15 +590,30 @@ def test_an_option_not_supported_yet_is_refused_by_name(
 
 
 def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path: Path) -> None:
-    from_env = error_of(tmp_path, env={"OSTIUM_PROXY_HEADERS": "xforwarded"})
+    from_env = error_of(tmp_path, env={"OSTIUM_PROXY_PROTOCOL_ENABLED": "true"})
     path = write_conf(tmp_path, "http-relative-path=/auth\n")
     from_conf = error_of(tmp_path)
 
     assert from_env.startswith(
-        "--proxy-headers=xforwarded (from OSTIUM_PROXY_HEADERS) is not supported yet"
+        "--proxy-protocol-enabled=true (from OSTIUM_PROXY_PROTOCOL_ENABLED) is not supported yet"
     )
     assert from_conf.startswith(
         f"--http-relative-path=/auth (from {path} line 1) is not supported yet"
+    )
+
+
+def test_proxy_headers_and_trusted_addresses_are_read(tmp_path: Path) -> None:
+    config = load(
+        tmp_path, "--proxy-headers=forwarded", "--proxy-trusted-addresses=10.0.0.0/8,::1"
+    )
+
+    assert config.proxy_headers == "forwarded"
+    assert config.proxy_trusted_addresses == ["10.0.0.0/8", "::1"]
+
+
+def test_proxy_trusted_addresses_without_proxy_headers_is_refused(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "--proxy-trusted-addresses=10.0.0.0/8") == (
+        "Option '--proxy-trusted-addresses' is available only when --proxy-headers is set"
     )
 
 
@@ -623,7 +635,7 @@ def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) 
 def test_help_says_which_options_are_not_supported_yet() -> None:
     text = " ".join(help_text("prod").split())
 
-    for name in ("http-relative-path", "proxy-headers", "proxy-trusted-addresses"):
+    for name in ("http-relative-path", "proxy-protocol-enabled"):
         description = " ".join(option_named(name).description.split())
         assert "Not supported yet" in description
         assert description in text

@@ -76,8 +76,9 @@ class HostnameProxyOptions:
             category="Proxy",
             description=(
                 "The headers a reverse proxy in front uses to pass on the client's address, scheme"
-                " and host: forwarded (RFC 7239) or xforwarded (X-Forwarded-*)."
-                " Not supported yet: only unset is accepted, and these headers are ignored."
+                " and host: forwarded (RFC 7239) or xforwarded (X-Forwarded-Proto, -Host, -Port,"
+                " -For). Unset: both are ignored. Only the first hop counts; a malformed header"
+                " is ignored with a warning."
             ),
         ),
     )
@@ -87,7 +88,9 @@ class HostnameProxyOptions:
             category="Proxy",
             description=(
                 "The proxies, as IP addresses or CIDR ranges separated by commas, whose forwarding"
-                " headers are honoured. Not supported yet: only unset is accepted."
+                " headers are honoured; from any other peer they are ignored. Unset: every peer"
+                " is trusted, as in Keycloak, so set it whenever clients can reach the server"
+                " without going through the proxy."
             ),
             parse=_parse_networks,
         ),

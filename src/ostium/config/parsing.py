@@ -249,6 +249,11 @@ def _check_together(config: Config) -> None:
         raise ConfigError(
             f"Invalid value for option '--features-disabled': {both[0]!r} is also in --features"
         )
+    if config.proxy_trusted_addresses and config.proxy_headers is None:
+        # Keycloak enables this option only with --proxy-headers; alone it would trust nothing.
+        raise ConfigError(
+            "Option '--proxy-trusted-addresses' is available only when --proxy-headers is set"
+        )
 
 
 def check_production(config: Config) -> None:

@@ -21,8 +21,6 @@ NOT_SUPPORTED_YET: Mapping[str, str] = {
     "http-relative-path": (
         "serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>"
     ),
-    "proxy-headers": "forwarding headers are ignored; leave it unset",
-    "proxy-trusted-addresses": "forwarding headers are ignored; leave it unset",
     "proxy-protocol-enabled": "leave it false and let the load balancer speak plain HTTP",
 }
 
