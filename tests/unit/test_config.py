@@ -603,9 +603,7 @@ def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path:
 
 
 def test_proxy_headers_and_trusted_addresses_are_read(tmp_path: Path) -> None:
-    config = load(
-        tmp_path, "--proxy-headers=forwarded", "--proxy-trusted-addresses=10.0.0.0/8,::1"
-    )
+    config = load(tmp_path, "--proxy-headers=forwarded", "--proxy-trusted-addresses=10.0.0.0/8,::1")
 
     assert config.proxy_headers == "forwarded"
     assert config.proxy_trusted_addresses == ["10.0.0.0/8", "::1"]
