@@ -189,7 +189,7 @@ async def test_browser_login_through_the_proxy(ostium: OstiumUnderTest) -> None:
         assert page.status_code == 200, page.text
         action, hidden = form_of(page.text)
         assert action.startswith(f"{PUBLIC}/realms/test/login-actions/")
-        cookies = [c for c in page.headers.get_list("set-cookie")]
+        cookies = page.headers.get_list("set-cookie")
         assert cookies and all("; Secure" in c for c in cookies), cookies
         # The browser sends its cookies to the public host; the proxy passes them on.
         jar = "; ".join(c.split(";", 1)[0] for c in cookies)
