@@ -325,11 +325,12 @@ def _haproxy_exposure(exposure: Exposure) -> list[str]:
     lines = [
         # The ACLs read the path as the client wrote it, so `/realms/../admin/` would pass as
         # public (HAProxy 2.6's normalize-uri is still experimental). No public path needs a
-        # dot segment (RFC 3986 §3.3), plain or percent-encoded: refuse them all. Other
-        # encodings (`/%61dmin/`) start with no public prefix and are refused below.
-        "    acl ostium_dot_segment path_reg /[.][.]?(/|$)",
-        "    acl ostium_dot_segment path_sub -i %2e",
-        f"{refuse} if ostium_dot_segment",
+        # dot segment (RFC 3986 §3.3) or an encoded slash, which a node decodes into one:
+        # refuse them all. Other encodings (`/%61dmin/`) start with no public prefix and are
+        # refused below.
+        "    acl ostium_unsafe_path path_reg /[.][.]?(/|$)",
+        "    acl ostium_unsafe_path path_sub -i %2e %2f",
+        f"{refuse} if ostium_unsafe_path",
         "    acl ostium_public path_beg " + " ".join(PUBLIC_PATHS),
         "    acl ostium_public path " + " ".join(PUBLIC_FILES),
     ]

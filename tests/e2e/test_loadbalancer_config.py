@@ -411,6 +411,7 @@ def test_the_frontend_host_reaches_no_admin_and_no_welcome_page(exposed: Proxy) 
         "/realms/%2e%2e/admin/realms",
         "/realms/%2E%2E/admin/realms",
         "/resources/./../admin/realms",
+        "/realms/master%2F..%2F..%2Fadmin/realms",
         "//admin/realms",
         "/REALMS/master",
     ):

@@ -340,9 +340,9 @@ def test_haproxy_public_refuses_every_other_path_itself() -> None:
 
     assert "acl ostium_public path_beg /realms/ /resources/ /.well-known/" in lines
     assert "acl ostium_public path /robots.txt" in lines
-    assert "acl ostium_dot_segment path_reg /[.][.]?(/|$)" in lines
-    assert "acl ostium_dot_segment path_sub -i %2e" in lines
-    assert f"{refuse} if ostium_dot_segment" in lines
+    assert "acl ostium_unsafe_path path_reg /[.][.]?(/|$)" in lines
+    assert "acl ostium_unsafe_path path_sub -i %2e %2f" in lines
+    assert f"{refuse} if ostium_unsafe_path" in lines
     assert f"{refuse} unless ostium_public" in lines
     assert "ostium_admin" not in config
     # The refusals come before the backend is chosen.
