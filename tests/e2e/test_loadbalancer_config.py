@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import subprocess
 import threading
 import time
@@ -367,7 +368,7 @@ def _admin_token(proxy: Proxy, host: str) -> Answer:
 
 def _access_token(answer: Answer) -> str:
     assert answer.status == 200, answer.body
-    token = httpx.Response(200, content=answer.body).json()["access_token"]
+    token = json.loads(answer.body)["access_token"]
     assert isinstance(token, str)
     return token
 
