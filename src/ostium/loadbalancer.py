@@ -6,6 +6,12 @@ in progress. HAProxy and nginx cannot route on a cookie *suffix* out of the box,
 a configuration that does, falls back to any live node when the cookie is missing or names an
 unknown node, and fails over when the routed node is down.
 
+By default (``--expose=public``) the proxy passes on only the paths Keycloak's reverse-proxy
+guide lists as public — ``/realms/``, ``/resources/``, ``/.well-known/`` and ``/robots.txt`` —
+and answers everything else itself: the admin console and REST API, the welcome page, and
+whatever a node serves besides. ``--admin-hostname`` names a second host on which ``/admin/``
+is passed on too, so administrators reach the console there and nowhere else.
+
 Everything here is a pure function of its arguments: the command line is read into typed values
 and a configuration text comes back; printing is the caller's job (`ostium.cli`).
 """
@@ -19,13 +25,17 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 __all__ = [
+    "ADMIN_PATHS",
     "DEFAULT_LISTEN",
+    "EXPOSE_MODES",
     "HEALTH_PATH",
     "PROXY_KINDS",
+    "PUBLIC_PATHS",
     "ROUTE_COOKIE",
     "USAGE",
     "BackendNode",
     "Endpoint",
+    "Exposure",
     "LoadBalancerConfigError",
     "LoadBalancerRequest",
     "config_from_arguments",
@@ -42,6 +52,19 @@ ROUTE_COOKIE = "AUTH_SESSION_ID"
 HEALTH_PATH = "/health/ready"
 DEFAULT_LISTEN = "0.0.0.0:80"
 
+# Keycloak's "Exposed path recommendations" (reverse proxy guide): what an application, a
+# browser or a resource server needs. `/resources/` also holds Ostium's own CSS and scripts
+# (`/resources/ostium/`), and `/robots.txt` tells crawlers to stay away.
+PUBLIC_PATHS = ("/realms/", "/resources/", "/.well-known/")
+PUBLIC_FILES = ("/robots.txt",)
+# The admin console and REST API: only on the admin host. The console signs in through
+# `/realms/master/` and loads `/resources/`, both public already.
+ADMIN_PATHS = ("/admin/",)
+EXPOSE_MODES = ("public", "all")
+# What the proxy answers itself for a path it does not pass on (both proxies say the same).
+REFUSED_STATUS = 404
+REFUSED_BODY = "Not found"
+
 _NODE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # "_" is not in RFC 1123 names, but Docker Compose names containers `project_service_1` and
 # both proxies resolve them.
@@ -51,6 +74,7 @@ _NUMERIC_HOST = re.compile(r"[0-9.]+")
 USAGE = """\
 Usage: ostium config haproxy|nginx --node NAME=HOST:PORT[/MGMT_PORT] [--node ...]
                                    [--listen HOST:PORT] [--health-check-port PORT]
+                                   [--expose public|all] [--admin-hostname HOST]
 
 Prints a load-balancer configuration for an Ostium cluster on stdout. Requests whose
 AUTH_SESSION_ID cookie ends in '.NAME' go to node NAME while it is up; requests without
@@ -74,6 +98,15 @@ Options:
                  (a node's own /MGMT_PORT wins). Without one, HAProxy checks that the
                  HTTP port accepts connections. nginx open source has no active checks:
                  it takes a node out for 5s after a failed request and retries elsewhere.
+  --expose public|all
+                 public (default): pass on only the public paths, /realms/, /resources/,
+                 /.well-known/ and /robots.txt; the proxy answers any other path, the
+                 admin console and API (/admin/), the welcome page (/), /health and
+                 /metrics included, with 404 itself.
+                 all: pass on every path, as a node serves it.
+  --admin-hostname HOST
+                 With --expose=public: requests whose Host is HOST also reach /admin/
+                 (the admin console and REST API); no other host does.
   -h, --help     Show this help.
 """
 
@@ -150,6 +183,41 @@ class BackendNode:
             _check_port(self.management_port, f"node {self.name!r} management port")
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """Which paths the proxy passes on: ``public`` only the public ones (plus ``/admin/`` for
+    requests to `admin_hostname`), or ``all``."""
+
+    mode: str = "public"
+    admin_hostname: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in EXPOSE_MODES:
+            expected = " or ".join(EXPOSE_MODES)
+            raise LoadBalancerConfigError(
+                f"--expose: unknown value {self.mode!r} (expected {expected})"
+            )
+        if self.admin_hostname is None:
+            return
+        if self.mode != "public":
+            raise LoadBalancerConfigError(
+                "--admin-hostname needs --expose=public: with --expose=all every host "
+                "reaches /admin/ already"
+            )
+        # The host is matched against the Host header, where a port or an IPv6 literal's
+        # brackets would have to be spelt exactly as the browser sends them: a name only.
+        if ":" in self.admin_hostname or _NUMERIC_HOST.fullmatch(self.admin_hostname):
+            raise LoadBalancerConfigError(
+                f"--admin-hostname: {self.admin_hostname!r} is not a host name "
+                "(give the name alone, without a port or an IP address)"
+            )
+        _check_host(self.admin_hostname, "--admin-hostname")
+
+    @property
+    def restricted(self) -> bool:
+        return self.mode == "public"
+
+
 def parse_endpoint(text: str, what: str) -> Endpoint:
     """``HOST:PORT`` with HOST a name, IPv4, or ``[IPv6]``; `what` prefixes error messages."""
     if text.startswith("["):
@@ -224,14 +292,65 @@ def _header(kind: str, nodes: Sequence[BackendNode], summary: Sequence[str]) -> 
     return lines
 
 
+def _exposure_summary(exposure: Exposure) -> list[str]:
+    if not exposure.restricted:
+        return ["Paths: every path is passed on (--expose=all)."]
+    public = ", ".join((*PUBLIC_PATHS, *PUBLIC_FILES))
+    lines = [
+        f"Paths: only {public} are passed on; the proxy answers",
+        f"any other path (/admin/, /, /health, /metrics, ...) with {REFUSED_STATUS} itself.",
+    ]
+    if exposure.admin_hostname:
+        lines.append(
+            f"Requests for host {exposure.admin_hostname} also reach "
+            f"{', '.join(ADMIN_PATHS)} (the admin console and REST API)."
+        )
+    return lines
+
+
 def _management_ports(
     nodes: Sequence[BackendNode], health_check_port: int | None
 ) -> dict[str, int | None]:
     return {node.name: node.management_port or health_check_port for node in nodes}
 
 
+def _haproxy_exposure(exposure: Exposure) -> list[str]:
+    """Frontend rules that answer 404 for every path `exposure` keeps from the nodes."""
+    if not exposure.restricted:
+        return []
+    refuse = (
+        f"    http-request return status {REFUSED_STATUS} content-type text/plain"
+        f' string "{REFUSED_BODY}"'
+    )
+    lines = [
+        # The ACLs read the path as the client wrote it, so `/realms/../admin/` would pass as
+        # public (HAProxy 2.6's normalize-uri is still experimental). No public path needs a
+        # dot segment (RFC 3986 §3.3) or an encoded slash, which a node decodes into one:
+        # refuse them all. Other encodings (`/%61dmin/`) start with no public prefix and are
+        # refused below.
+        "    acl ostium_unsafe_path path_reg /[.][.]?(/|$)",
+        "    acl ostium_unsafe_path path_sub -i %2e %2f",
+        f"{refuse} if ostium_unsafe_path",
+        "    acl ostium_public path_beg " + " ".join(PUBLIC_PATHS),
+        "    acl ostium_public path " + " ".join(PUBLIC_FILES),
+    ]
+    allowed = "ostium_public"
+    if exposure.admin_hostname:
+        lines += [
+            "    acl ostium_admin path_beg " + " ".join(ADMIN_PATHS),
+            # The Host header without its port, in any case.
+            f"    acl ostium_admin_host req.hdr(host),field(1,:) -i {exposure.admin_hostname}",
+        ]
+        allowed += " || ostium_admin ostium_admin_host"
+    lines.append(f"{refuse} unless {allowed}")
+    return lines
+
+
 def haproxy_config(
-    nodes: Sequence[BackendNode], listen: Endpoint, health_check_port: int | None = None
+    nodes: Sequence[BackendNode],
+    listen: Endpoint,
+    health_check_port: int | None = None,
+    exposure: Exposure = Exposure(),
 ) -> str:
     """An ``haproxy.cfg`` that runs in the foreground with ``haproxy -f FILE``."""
     _check_nodes(nodes)
@@ -258,7 +377,8 @@ def haproxy_config(
             "Health: a TCP connection to each node's HTTP port (no management port given;",
             f"with --health-check-port HAProxy checks GET {HEALTH_PATH} instead).",
         ]
-    lines = _header(kind="haproxy", nodes=nodes, summary=[*check_summary, "Run: haproxy -f FILE"])
+    summary = [*check_summary, "", *_exposure_summary(exposure), "", "Run: haproxy -f FILE"]
+    lines = _header(kind="haproxy", nodes=nodes, summary=summary)
     lines += [
         "",
         "global",
@@ -288,6 +408,7 @@ def haproxy_config(
         "    http-request set-header X-Forwarded-Proto http if !{ ssl_fc }",
         "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
         "    http-request set-header X-Forwarded-Port %[dst_port]",
+        *_haproxy_exposure(exposure),
         "    default_backend ostium",
         "",
         "backend ostium",
@@ -317,8 +438,70 @@ def haproxy_config(
     return "\n".join(lines) + "\n"
 
 
+def _nginx_locations(paths: Sequence[str], files: Sequence[str]) -> list[str]:
+    # nginx matches locations on the decoded path with dot segments removed, so
+    # `/realms/../admin/` is `/admin/` here; the node is sent the request as the client wrote it.
+    lines: list[str] = []
+    for prefix in paths:
+        lines += [
+            "",
+            f"        location {prefix} {{",
+            "            proxy_pass http://$ostium_upstream;",
+            "        }",
+        ]
+    for file in files:
+        lines += [
+            "",
+            f"        location = {file} {{",
+            "            proxy_pass http://$ostium_upstream;",
+            "        }",
+        ]
+    return lines
+
+
+def _nginx_servers(listen: Endpoint, exposure: Exposure) -> list[str]:
+    if not exposure.restricted:
+        return [
+            "",
+            "    server {",
+            f"        listen {listen.authority};",
+            *_nginx_locations(["/"], []),
+            "    }",
+        ]
+    refuse = [
+        "",
+        "        location / {",
+        "            default_type text/plain;",
+        f'            return {REFUSED_STATUS} "{REFUSED_BODY}";',
+        "        }",
+    ]
+    # The first server of an address is its default: any Host but the admin one lands here.
+    lines = [
+        "",
+        "    server {",
+        f"        listen {listen.authority};",
+        *_nginx_locations(PUBLIC_PATHS, PUBLIC_FILES),
+        *refuse,
+        "    }",
+    ]
+    if exposure.admin_hostname:
+        lines += [
+            "",
+            "    server {",
+            f"        listen {listen.authority};",
+            f"        server_name {exposure.admin_hostname};",
+            *_nginx_locations((*PUBLIC_PATHS, *ADMIN_PATHS), PUBLIC_FILES),
+            *refuse,
+            "    }",
+        ]
+    return lines
+
+
 def nginx_config(
-    nodes: Sequence[BackendNode], listen: Endpoint, health_check_port: int | None = None
+    nodes: Sequence[BackendNode],
+    listen: Endpoint,
+    health_check_port: int | None = None,
+    exposure: Exposure = Exposure(),
 ) -> str:
     """A complete ``nginx.conf`` for ``nginx -p DIR -c FILE -g 'daemon off;'``.
 
@@ -336,6 +519,8 @@ def nginx_config(
     if health_check_port is not None or any(node.management_port for node in nodes):
         summary.append("The management ports given are not used by nginx.")
     summary += [
+        "",
+        *_exposure_summary(exposure),
         "",
         "Run: nginx -p DIR -c FILE -g 'daemon off;'",
         "(the pid file and temp directories are relative to DIR; errors go to stderr)",
@@ -395,32 +580,27 @@ def nginx_config(
         lines.append("    }")
     lines += [
         "",
-        "    server {",
-        f"        listen {listen.authority};",
-        "",
-        "        location / {",
-        "            proxy_pass http://$ostium_upstream;",
-        "            proxy_set_header Host $http_host;",
-        "            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "            proxy_set_header X-Forwarded-Proto $scheme;",
-        "            proxy_set_header X-Forwarded-Host $http_host;",
-        "            proxy_set_header X-Forwarded-Port $server_port;",
+        "    # How every location below passes a request on.",
+        "    proxy_set_header Host $http_host;",
+        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "    proxy_set_header X-Forwarded-Proto $scheme;",
+        "    proxy_set_header X-Forwarded-Host $http_host;",
+        "    proxy_set_header X-Forwarded-Port $server_port;",
         # non_idempotent: a POST that never reached a dead node is safe to send elsewhere,
         # and a login form POST is exactly what a sticky route sends to a node that died.
-        "            proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;",
-        "            proxy_connect_timeout 5s;",
+        "    proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;",
+        "    proxy_connect_timeout 5s;",
         # Redirects after login carry large Location and Set-Cookie headers.
-        "            proxy_buffer_size 128k;",
-        "            proxy_buffers 4 256k;",
-        "            proxy_busy_buffers_size 256k;",
-        "        }",
-        "    }",
+        "    proxy_buffer_size 128k;",
+        "    proxy_buffers 4 256k;",
+        "    proxy_busy_buffers_size 256k;",
+        *_nginx_servers(listen, exposure),
         "}",
     ]
     return "\n".join(lines) + "\n"
 
 
-Renderer: TypeAlias = Callable[[Sequence[BackendNode], Endpoint, int | None], str]
+Renderer: TypeAlias = Callable[[Sequence[BackendNode], Endpoint, int | None, Exposure], str]
 
 PROXY_KINDS: Mapping[str, Renderer] = {"haproxy": haproxy_config, "nginx": nginx_config}
 
@@ -433,9 +613,10 @@ class LoadBalancerRequest:
     nodes: tuple[BackendNode, ...]
     listen: Endpoint
     health_check_port: int | None = None
+    exposure: Exposure = Exposure()
 
 
-_OPTIONS = ("--node", "--listen", "--health-check-port")
+_OPTIONS = ("--node", "--listen", "--health-check-port", "--expose", "--admin-hostname")
 
 
 def parse_arguments(args: Sequence[str]) -> LoadBalancerRequest:
@@ -479,6 +660,7 @@ def parse_arguments(args: Sequence[str]) -> LoadBalancerRequest:
         nodes=parse_nodes(nodes),
         listen=parse_endpoint(single.get("--listen", DEFAULT_LISTEN), "--listen"),
         health_check_port=None if health is None else parse_port(health, "--health-check-port"),
+        exposure=Exposure(single.get("--expose", "public"), single.get("--admin-hostname")),
     )
 
 
@@ -486,4 +668,4 @@ def config_from_arguments(args: Sequence[str]) -> str:
     """The configuration text ``ostium config ARGS`` prints."""
     request = parse_arguments(args)
     render = PROXY_KINDS[request.kind]
-    return render(request.nodes, request.listen, request.health_check_port)
+    return render(request.nodes, request.listen, request.health_check_port, request.exposure)

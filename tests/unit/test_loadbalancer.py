@@ -9,6 +9,7 @@ from ostium.cli import main
 from ostium.loadbalancer import (
     BackendNode,
     Endpoint,
+    Exposure,
     LoadBalancerConfigError,
     haproxy_config,
     nginx_config,
@@ -69,6 +70,29 @@ THREE = parse_nodes(["node1=10.0.0.1:8080", "node2=10.0.0.2:8080", "node3=10.0.0
             ["config", "haproxy", "--node", "a=h:1/9000", "--node", "b=h:2"],
             "node(s) b have no management port",
         ),
+        (["config", "nginx", "--node", "a=h:1", "--expose", "admin"], "--expose: unknown value"),
+        (["config", "nginx", "--node", "a=h:1", "--expose=PUBLIC"], "expected public or all"),
+        (["config", "nginx", "--node", "a=h:1", "--expose="], "--expose: unknown value ''"),
+        (["config", "nginx", "--node", "a=h:1", "--expose"], "--expose needs a value"),
+        (
+            ["config", "nginx", "--node", "a=h:1", "--expose=all", "--expose=public"],
+            "--expose given more than once",
+        ),
+        (
+            ["config", "haproxy", "--node", "a=h:1", "--expose=all", "--admin-hostname=adm"],
+            "--admin-hostname needs --expose=public",
+        ),
+        (
+            ["config", "haproxy", "--node", "a=h:1", "--admin-hostname=adm.example:8443"],
+            "without a port or an IP address",
+        ),
+        (
+            ["config", "haproxy", "--node", "a=h:1", "--admin-hostname=10.0.0.9"],
+            "without a port or an IP address",
+        ),
+        (["config", "nginx", "--node", "a=h:1", "--admin-hostname=a b"], "not a host name"),
+        (["config", "nginx", "--node", "a=h:1", "--admin-hostname=a;b"], "not a host name"),
+        (["config", "nginx", "--node", "a=h:1", "--admin-hostname="], "not a host name"),
     ],
 )
 def test_bad_input_is_one_error_line(
@@ -91,7 +115,7 @@ def test_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
 
     out = capsys.readouterr().out
     assert out.startswith("Usage: ostium config haproxy|nginx --node NAME=HOST:PORT")
-    for option in ("--node", "--listen", "--health-check-port"):
+    for option in ("--node", "--listen", "--health-check-port", "--expose", "--admin-hostname"):
         assert option in out
 
 
@@ -293,3 +317,103 @@ def test_a_node_named_like_a_map_keyword_is_still_a_route() -> None:
     assert '"~^default$" ostium_node_default;' in config
     assert "upstream ostium_node_all {" in config
     assert config.count("upstream ostium_all {") == 1
+
+
+# Exposed paths.
+
+
+def test_public_is_the_default_and_all_is_opt_in() -> None:
+    request = parse_arguments(["nginx", "--node", "a=h:1"])
+    assert request.exposure == Exposure("public", None)
+
+    request = parse_arguments(["haproxy", "--node", "a=h:1", "--expose", "all"])
+    assert request.exposure == Exposure("all", None)
+
+    request = parse_arguments(["haproxy", "--node", "a=h:1", "--admin-hostname=Admin.Example"])
+    assert request.exposure == Exposure("public", "Admin.Example")
+
+
+def test_haproxy_public_refuses_every_other_path_itself() -> None:
+    config = haproxy_config(THREE, LISTEN)
+    lines = [line.strip() for line in config.splitlines()]
+    refuse = 'http-request return status 404 content-type text/plain string "Not found"'
+
+    assert "acl ostium_public path_beg /realms/ /resources/ /.well-known/" in lines
+    assert "acl ostium_public path /robots.txt" in lines
+    assert "acl ostium_unsafe_path path_reg /[.][.]?(/|$)" in lines
+    assert "acl ostium_unsafe_path path_sub -i %2e %2f" in lines
+    assert f"{refuse} if ostium_unsafe_path" in lines
+    assert f"{refuse} unless ostium_public" in lines
+    assert "ostium_admin" not in config
+    # The refusals come before the backend is chosen.
+    assert lines.index(f"{refuse} unless ostium_public") < lines.index("default_backend ostium")
+    assert "only /realms/, /resources/, /.well-known/, /robots.txt are passed on" in config
+
+
+def test_haproxy_admin_hostname_opens_admin_on_that_host_only() -> None:
+    config = haproxy_config(THREE, LISTEN, exposure=Exposure("public", "admin.example.com"))
+    lines = [line.strip() for line in config.splitlines()]
+
+    assert "acl ostium_admin path_beg /admin/" in lines
+    assert "acl ostium_admin_host req.hdr(host),field(1,:) -i admin.example.com" in lines
+    assert (
+        'http-request return status 404 content-type text/plain string "Not found"'
+        " unless ostium_public || ostium_admin ostium_admin_host"
+    ) in lines
+    assert "host admin.example.com also reach /admin/" in config
+
+
+def test_haproxy_all_passes_every_path() -> None:
+    config = haproxy_config(THREE, LISTEN, exposure=Exposure("all"))
+
+    assert "acl " not in config
+    assert "http-request return" not in config
+    assert "every path is passed on" in config
+
+
+def _server_blocks(config: str) -> list[str]:
+    return ["    server {" + block for block in config.split("    server {")[1:]]
+
+
+def test_nginx_public_has_a_location_per_public_path_and_refuses_the_rest() -> None:
+    config = nginx_config(THREE, LISTEN)
+    (server,) = _server_blocks(config)
+
+    for location in (
+        "location /realms/ {",
+        "location /resources/ {",
+        "location /.well-known/ {",
+        "location = /robots.txt {",
+    ):
+        assert f"        {location}\n            proxy_pass http://$ostium_upstream;\n" in server
+    assert (
+        "        location / {\n"
+        "            default_type text/plain;\n"
+        '            return 404 "Not found";\n'
+        "        }\n"
+    ) in server
+    assert "/admin/" not in server
+    assert "server_name" not in server
+    assert config.count("{") == config.count("}")
+
+
+def test_nginx_admin_hostname_is_a_second_server_with_admin() -> None:
+    config = nginx_config(THREE, LISTEN, exposure=Exposure("public", "admin.example.com"))
+    frontend, admin = _server_blocks(config)
+
+    # The first server of an address is its default: unknown hosts get the public paths only.
+    assert "server_name" not in frontend
+    assert "location /admin/" not in frontend
+    assert "        server_name admin.example.com;\n" in admin
+    assert "        location /admin/ {\n            proxy_pass http://$ostium_upstream;" in admin
+    assert "        location /realms/ {" in admin
+    assert '            return 404 "Not found";' in admin
+    assert config.count("{") == config.count("}")
+
+
+def test_nginx_all_passes_every_path() -> None:
+    config = nginx_config(THREE, LISTEN, exposure=Exposure("all"))
+    (server,) = _server_blocks(config)
+
+    assert "        location / {\n            proxy_pass http://$ostium_upstream;\n" in server
+    assert "return 404" not in config

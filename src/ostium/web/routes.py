@@ -14,7 +14,7 @@ from ostium.errors import OAuthError
 from ostium.protocol.context import RealmContext
 from ostium.protocol.cors import preflight_headers
 from ostium.protocol.results import Result
-from ostium.web import oidc, welcome
+from ostium.web import oidc, robots, welcome
 from ostium.web.error_handlers import json_error, page_error, unexpected
 from ostium.web.responses import STATIC_URL, render_result
 from ostium.web.runtime import Runtime
@@ -85,6 +85,23 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["GET"],
             "discovery",
         ),
+        # RFC 8414 §3: the same metadata under its OAuth name, as Keycloak's
+        # OAuth2WellKnownProviderFactory (an OIDC provider's document is a superset of it).
+        api(
+            "/realms/{realm}/.well-known/oauth-authorization-server",
+            oidc.discovery_route,
+            ["GET"],
+            "authorization_server_metadata",
+        ),
+        # RFC 8414 §3.1: the well-known suffix inserted before the issuer's path, at the root.
+        # Keycloak ≥ 26.4 answers only the OAuth name there, not openid-configuration.
+        api(
+            "/.well-known/oauth-authorization-server/realms/{realm}",
+            oidc.discovery_route,
+            ["GET"],
+            "root_authorization_server_metadata",
+        ),
+        Route("/robots.txt", robots.robots, methods=["GET"], name="robots"),
         browser(f"{OIDC}/auth", oidc.authorization_route, ["GET", "POST"], "authorization"),
         browser(
             "/realms/{realm}/login-actions/authenticate",
