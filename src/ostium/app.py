@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from ostium.admin.app import create_admin_app
 from ostium.web.error_handlers import http_error
@@ -13,13 +14,14 @@ from ostium.web.middleware.body_limit import BodyLimitMiddleware
 from ostium.web.middleware.metrics import MetricsMiddleware
 from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
 from ostium.web.params import MAX_BODY
+from ostium.web.relative_path import under_relative_path
 from ostium.web.routes import routes
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_app"]
 
 
-def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -> Starlette:
+def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -> ASGIApp:
     middleware = [
         Middleware(SecurityHeadersMiddleware, headers_of=runtime.browser_security_headers),
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY),
@@ -33,4 +35,4 @@ def create_app(runtime: Runtime, *, registry: CollectorRegistry | None = None) -
         exception_handlers={HTTPException: http_error},
     )
     app.state.runtime = runtime
-    return app
+    return under_relative_path(app, runtime.relative_path)

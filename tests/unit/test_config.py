@@ -579,7 +579,6 @@ def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--http-relative-path=/auth"], "--http-relative-path=/auth is not supported yet (serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>)"),
         (["--proxy-headers=xforwarded"], "--proxy-headers=xforwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
         (["--proxy-headers", "forwarded"], "--proxy-headers=forwarded is not supported yet (forwarding headers are ignored; leave it unset)"),
         (["--proxy-trusted-addresses=10.0.0.0/8,::1"], "--proxy-trusted-addresses=10.0.0.0/8,::1 is not supported yet (forwarding headers are ignored; leave it unset)"),
@@ -594,14 +593,14 @@ def test_an_option_not_supported_yet_is_refused_by_name(
 
 def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path: Path) -> None:
     from_env = error_of(tmp_path, env={"OSTIUM_PROXY_HEADERS": "xforwarded"})
-    path = write_conf(tmp_path, "http-relative-path=/auth\n")
+    path = write_conf(tmp_path, "proxy-protocol-enabled=true\n")
     from_conf = error_of(tmp_path)
 
     assert from_env.startswith(
         "--proxy-headers=xforwarded (from OSTIUM_PROXY_HEADERS) is not supported yet"
     )
     assert from_conf.startswith(
-        f"--http-relative-path=/auth (from {path} line 1) is not supported yet"
+        f"--proxy-protocol-enabled=true (from {path} line 1) is not supported yet"
     )
 
 
@@ -620,10 +619,14 @@ def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) 
     assert config.proxy_protocol_enabled is False
 
 
+def test_a_relative_path_is_accepted(tmp_path: Path) -> None:
+    assert load(tmp_path, "--http-relative-path=/auth").http_relative_path == "/auth"
+
+
 def test_help_says_which_options_are_not_supported_yet() -> None:
     text = " ".join(help_text("prod").split())
 
-    for name in ("http-relative-path", "proxy-headers", "proxy-trusted-addresses"):
+    for name in ("proxy-headers", "proxy-trusted-addresses"):
         description = " ".join(option_named(name).description.split())
         assert "Not supported yet" in description
         assert description in text

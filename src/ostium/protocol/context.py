@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
@@ -63,7 +64,9 @@ class RealmContext:
 
     @property
     def cookie_path(self) -> str:
-        return f"/realms/{self.realm.name}/"
+        """The realm's path as the browser sees it (Keycloak's cookies follow the frontend
+        URL), so a path in `--hostname` or `--http-relative-path` is part of it."""
+        return f"{urlsplit(self.issuer).path}/"
 
     @property
     def base_url(self) -> str:

@@ -51,6 +51,8 @@ class Runtime:
     events: EventLog
     pages: Pages
     hostname: str | None = None
+    # --http-relative-path: the prefix every path of this server sits under ("/" for none).
+    relative_path: str = "/"
     node_name: str | None = None
     version: str = ""
     # Keycloak features turned off with --features-disabled (such as `impersonation`).
@@ -73,6 +75,7 @@ class Runtime:
         events: EventLog | None = None,
         pages: Pages | None = None,
         hostname: str | None = None,
+        relative_path: str = "/",
         node_name: str | None = None,
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
@@ -89,6 +92,7 @@ class Runtime:
             events=events or EventLog(),
             pages=pages or Pages(),
             hostname=hostname,
+            relative_path=relative_path,
             node_name=node_name,
             version=version,
             features_disabled=features_disabled,
@@ -101,17 +105,31 @@ class Runtime:
         own keys back, and a restart (or the `work` channel) reloads them."""
         return self.caches.local["keys"]
 
+    @property
+    def path_prefix(self) -> str:
+        """`--http-relative-path` without its trailing slash: "" when serving at the root."""
+        return self.relative_path.rstrip("/")
+
     def base_url(self, request: Request) -> str:
-        """`--hostname` as a URL wins; a bare host name takes scheme and port from the
-        request; with no hostname (start-dev) the request's Host decides."""
+        """The frontend URL every link, issuer and redirect starts with (Keycloak's hostname
+        v2): `--hostname` as a URL wins, path included (a proxy may map it onto another
+        local path); a bare host name takes scheme and port from the request; with no
+        hostname (start-dev) the request's Host decides. Without a path in `--hostname`,
+        `--http-relative-path` is the path, as in Keycloak."""
         if self.hostname:
             if "://" in self.hostname:
                 return self.hostname.rstrip("/")
             port = request.url.port
             default = {"http": 80, "https": 443}.get(request.url.scheme)
             suffix = f":{port}" if port and port != default else ""
-            return f"{request.url.scheme}://{self.hostname}{suffix}"
-        return f"{request.url.scheme}://{request.url.netloc}"
+            return f"{request.url.scheme}://{self.hostname}{suffix}{self.path_prefix}"
+        return f"{request.url.scheme}://{request.url.netloc}{self.path_prefix}"
+
+    def route_path(self, request: Request) -> str:
+        """The request's path without `--http-relative-path`: what routes are written for."""
+        path = request.url.path
+        prefix = self.path_prefix
+        return path[len(prefix) :] if prefix and path.startswith(prefix) else path
 
     async def realm_context(self, request: Request, name: str | None = None) -> RealmContext:
         """The context of the realm named in the path (or `name`)."""
