@@ -114,6 +114,9 @@ async def _serve(config: Config, mode: str) -> int:
             events=EventLog(),
             hostname=config.hostname,
             relative_path=config.http_relative_path,
+            hostname_admin=config.hostname_admin,
+            backchannel_dynamic=config.hostname_backchannel_dynamic,
+            hostname_debug=config.hostname_debug,
             node_name=config.node_name
             if config.spi_sticky_session_encoder_infinispan_should_attach_route
             else None,

@@ -53,6 +53,10 @@ class Runtime:
     hostname: str | None = None
     # --http-relative-path: the prefix every path of this server sits under ("/" for none).
     relative_path: str = "/"
+    # --hostname-admin, --hostname-backchannel-dynamic, --hostname-debug (hostname v2).
+    hostname_admin: str | None = None
+    backchannel_dynamic: bool = False
+    hostname_debug: bool = False
     node_name: str | None = None
     version: str = ""
     # Keycloak features turned off with --features-disabled (such as `impersonation`).
@@ -76,6 +80,9 @@ class Runtime:
         pages: Pages | None = None,
         hostname: str | None = None,
         relative_path: str = "/",
+        hostname_admin: str | None = None,
+        backchannel_dynamic: bool = False,
+        hostname_debug: bool = False,
         node_name: str | None = None,
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
@@ -93,6 +100,9 @@ class Runtime:
             pages=pages or Pages(),
             hostname=hostname,
             relative_path=relative_path,
+            hostname_admin=hostname_admin,
+            backchannel_dynamic=backchannel_dynamic,
+            hostname_debug=hostname_debug,
             node_name=node_name,
             version=version,
             features_disabled=features_disabled,
@@ -125,6 +135,19 @@ class Runtime:
             return f"{request.url.scheme}://{self.hostname}{suffix}{self.path_prefix}"
         return f"{request.url.scheme}://{request.url.netloc}{self.path_prefix}"
 
+    def request_url(self, request: Request) -> str:
+        """The server's URL as this request reached it, whatever `--hostname` says."""
+        return f"{request.url.scheme}://{request.url.netloc}{self.path_prefix}"
+
+    def backchannel_url(self, request: Request) -> str:
+        """Keycloak's backend URL: the request's own with `--hostname-backchannel-dynamic`
+        (services inside the network call the server directly), else the frontend URL."""
+        return self.request_url(request) if self.backchannel_dynamic else self.base_url(request)
+
+    def admin_url(self, request: Request) -> str:
+        """Where the admin console is reached: `--hostname-admin`, else the frontend URL."""
+        return self.hostname_admin.rstrip("/") if self.hostname_admin else self.base_url(request)
+
     def route_path(self, request: Request) -> str:
         """The request's path without `--http-relative-path`: what routes are written for."""
         path = request.url.path
@@ -151,6 +174,8 @@ class Runtime:
             events=self.events,
             secure_cookies=base.startswith("https://"),
             node_name=self.node_name,
+            backchannel_url=self.request_url(request) if self.backchannel_dynamic else None,
+            admin_url=self.hostname_admin.rstrip("/") if self.hostname_admin else None,
             login_failures=self.login_failures,
             backchannel=self.backchannel,
             hashing=self.hashing,
