@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from ostium.admin.app import create_admin_app
 from ostium.web.error_handlers import http_error
@@ -15,6 +16,7 @@ from ostium.web.middleware.metrics import MetricsMiddleware
 from ostium.web.middleware.proxy_headers import ProxyHeadersMiddleware
 from ostium.web.middleware.security_headers import SecurityHeadersMiddleware
 from ostium.web.params import MAX_BODY
+from ostium.web.relative_path import under_relative_path
 from ostium.web.routes import routes
 from ostium.web.runtime import Runtime
 
@@ -26,7 +28,7 @@ def create_app(
     *,
     registry: CollectorRegistry | None = None,
     proxy: ProxyTrust | None = None,
-) -> Starlette:
+) -> ASGIApp:
     """`proxy`: the forwarding headers to honour (`--proxy-headers`), applied first so
     that metrics, security headers and every route see the client's request. The admin API
     is mounted inside, so it follows too."""
@@ -45,4 +47,4 @@ def create_app(
         exception_handlers={HTTPException: http_error},
     )
     app.state.runtime = runtime
-    return app
+    return under_relative_path(app, runtime.relative_path)

@@ -114,6 +114,10 @@ async def _serve(config: Config, mode: str) -> int:
             persistent_sessions=persistent,
             events=EventLog(),
             hostname=config.hostname,
+            relative_path=config.http_relative_path,
+            hostname_admin=config.hostname_admin,
+            backchannel_dynamic=config.hostname_backchannel_dynamic,
+            hostname_debug=config.hostname_debug,
             node_name=config.node_name
             if config.spi_sticky_session_encoder_infinispan_should_attach_route
             else None,
@@ -446,10 +450,11 @@ def _announce(
         index = 1 if config.https_certificate_file and config.http_enabled else 0
         public_port = _bound_port(listeners[index], public_port)
     bind = "localhost" if config.http_host in ("0.0.0.0", "::") else config.http_host  # noqa: S104
+    prefix = config.http_relative_path.rstrip("/")
     if config.hostname and "://" in config.hostname:
         base = config.hostname.rstrip("/")
     else:
-        base = _url("https" if tls else "http", config.hostname or bind, public_port)
+        base = _url("https" if tls else "http", config.hostname or bind, public_port, prefix)
     lines = [
         f"Ostium {__version__} started in {seconds:.3f}s ({'development' if mode == 'dev' else 'production'} mode).",
         f"  Welcome page:      {base}/",
@@ -462,7 +467,7 @@ def _announce(
             management_port = _bound_port(listeners[-1], management_port)
         # The management listener binds --http-host and never sits behind the proxy that
         # --hostname names, so its URL is the bind address's.
-        management = _url("http", bind, management_port, "/")
+        management = _url("http", bind, management_port, f"{prefix}/")
         lines.append(f"  Management:        {management} (health, metrics)")
     if mode == "dev":
         lines.append("  Development mode: not for production (SQLite, local caches, plain HTTP).")

@@ -129,9 +129,11 @@ def start_server(
     env: dict[str, str] | None = None,
     port: int | None = None,
     management_port: int | None = None,
+    relative_path: str = "",
 ) -> RunningServer:
     """`port` reuses a previous server's port: the issuer URL, and so every token,
-    depends on it; a load balancer also knows a node by its ports."""
+    depends on it; a load balancer also knows a node by its ports. `relative_path` (such
+    as /auth) starts it with --http-relative-path, and the URLs below include it."""
     port, management = port or free_port(), management_port or free_port()
     process = subprocess.Popen(
         [
@@ -143,6 +145,7 @@ def start_server(
             f"--http-management-port={management}",
             "--http-host=127.0.0.1",
             f"--data-dir={data_dir}",
+            *([f"--http-relative-path={relative_path}"] if relative_path else []),
             *extra,
         ],
         stdout=subprocess.PIPE,
@@ -151,7 +154,11 @@ def start_server(
         env=process_env(env),
     )
     server = RunningServer(
-        process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{management}", data_dir, []
+        process,
+        f"http://127.0.0.1:{port}{relative_path}",
+        f"http://127.0.0.1:{management}{relative_path}",
+        data_dir,
+        [],
     )
     # Drain the output in the background so the server never blocks on a full pipe.
     server.drain = threading.Thread(target=_drain, args=(process, server.output), daemon=True)

@@ -579,7 +579,6 @@ def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--http-relative-path=/auth"], "--http-relative-path=/auth is not supported yet (serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>)"),
         (["--proxy-protocol-enabled"], "--proxy-protocol-enabled=true is not supported yet (leave it false and let the load balancer speak plain HTTP)"),
     ],
 )  # fmt: skip
@@ -591,14 +590,14 @@ def test_an_option_not_supported_yet_is_refused_by_name(
 
 def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path: Path) -> None:
     from_env = error_of(tmp_path, env={"OSTIUM_PROXY_PROTOCOL_ENABLED": "true"})
-    path = write_conf(tmp_path, "http-relative-path=/auth\n")
+    path = write_conf(tmp_path, "proxy-protocol-enabled=true\n")
     from_conf = error_of(tmp_path)
 
     assert from_env.startswith(
         "--proxy-protocol-enabled=true (from OSTIUM_PROXY_PROTOCOL_ENABLED) is not supported yet"
     )
     assert from_conf.startswith(
-        f"--http-relative-path=/auth (from {path} line 1) is not supported yet"
+        f"--proxy-protocol-enabled=true (from {path} line 1) is not supported yet"
     )
 
 
@@ -630,10 +629,14 @@ def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) 
     assert config.proxy_protocol_enabled is False
 
 
+def test_a_relative_path_is_accepted(tmp_path: Path) -> None:
+    assert load(tmp_path, "--http-relative-path=/auth").http_relative_path == "/auth"
+
+
 def test_help_says_which_options_are_not_supported_yet() -> None:
     text = " ".join(help_text("prod").split())
 
-    for name in ("http-relative-path", "proxy-protocol-enabled"):
+    for name in ("proxy-protocol-enabled",):
         description = " ".join(option_named(name).description.split())
         assert "Not supported yet" in description
         assert description in text

@@ -53,7 +53,7 @@ class Admin:
         Keycloak's UriBuilder writes it, so any name fits into the header."""
         base = self.runtime.base_url(self.request)
         segments = [quote(part, safe="") for part in parts]
-        return "/".join([f"{base}{self.request.url.path.rstrip('/')}", *segments])
+        return "/".join([f"{base}{self.runtime.route_path(self.request).rstrip('/')}", *segments])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:

@@ -34,6 +34,13 @@ def _check_hostname(value: str) -> None:
         )
 
 
+def _check_admin_url(value: str) -> None:
+    # Keycloak takes --hostname-admin only as a full URL: the console's own origin.
+    if "://" not in value:
+        raise BadValue(f"{value!r} is not a full URL (such as https://admin.example.com:8443)")
+    _check_hostname(value)
+
+
 def _parse_networks(raw: str) -> list[str]:
     networks = parse_list(raw)
     for network in networks:
@@ -58,6 +65,40 @@ class HostnameProxyOptions:
                 " Issuer URLs, redirects and links are built from it, not from request headers."
             ),
             check=_check_hostname,
+        ),
+    )
+    hostname_admin: str | None = field(
+        default=None,
+        metadata=option(
+            category="Hostname",
+            description=(
+                "The full URL of the admin console (https://admin.example.com), when it is"
+                " reached on another address than --hostname: its redirect URIs"
+                " (${authAdminUrl}) resolve against it. The admin REST API stays reachable"
+                " through --hostname too; restricting it is the proxy's job."
+            ),
+            check=_check_admin_url,
+        ),
+    )
+    hostname_backchannel_dynamic: bool = field(
+        default=False,
+        metadata=option(
+            category="Hostname",
+            description=(
+                "Give back-channel endpoints (token, introspection, userinfo, certs, revocation)"
+                " the address each request came in on, so services inside a network reach them"
+                " directly; the issuer stays --hostname, which must then be a full URL."
+            ),
+        ),
+    )
+    hostname_debug: bool = field(
+        default=False,
+        metadata=option(
+            category="Hostname",
+            description=(
+                "Serve /realms/<realm>/hostname-debug, a page that shows the URLs a request"
+                " resolves to and the headers it came with, to check a proxy set-up."
+            ),
         ),
     )
     hostname_strict: bool = field(

@@ -72,8 +72,8 @@ class HttpOptions:
             category="HTTP(S)",
             description=(
                 "The path prefix of every endpoint, such as /auth for the layout of Keycloak 16"
-                " and older. Not supported yet: only the default, /, is accepted; a proxy that"
-                " strips the prefix, with --hostname=https://host/auth, gives that layout."
+                " and older: realms, the admin API, resources, the welcome page, cookies and the"
+                " management port's /health and /metrics move under it; other paths answer 404."
             ),
             check=_check_relative_path,
         ),

@@ -244,6 +244,7 @@ def _check_together(config: Config) -> None:
         raise ConfigError(
             "Missing option '--cache-remote-host': --cache=redis needs the Redis server's address"
         )
+    _check_hostname_options(config)
     both = [feature for feature in config.features_disabled if feature in config.features]
     if both:
         raise ConfigError(
@@ -253,6 +254,22 @@ def _check_together(config: Config) -> None:
         # Keycloak enables this option only with --proxy-headers; alone it would trust nothing.
         raise ConfigError(
             "Option '--proxy-trusted-addresses' is available only when --proxy-headers is set"
+        )
+
+
+def _check_hostname_options(config: Config) -> None:
+    """Keycloak's hostname v2 combinations: a dynamic back channel and an admin URL both
+    need a frontend URL to differ from."""
+    if config.hostname_backchannel_dynamic and (
+        config.hostname is None or "://" not in config.hostname
+    ):
+        raise ConfigError(
+            "Invalid value for option '--hostname-backchannel-dynamic': it needs --hostname"
+            " as a full URL (https://auth.example.com), the frontend the issuer stays on"
+        )
+    if config.hostname_admin is not None and config.hostname is None:
+        raise ConfigError(
+            "Missing option '--hostname': --hostname-admin needs the frontend URL too"
         )
 
 

@@ -2,7 +2,7 @@
 anything else is refused by name.
 
 A script written for Keycloak that sets one of them expects a behaviour Ostium would not give
-(forwarded client addresses, a path prefix); starting anyway would fail later and obscurely,
+(PROXY protocol); starting anyway would fail later and obscurely,
 so start-up stops at once with one line that names the option. The default, which is what
 Ostium does, stays accepted so that a script restating it runs unchanged.
 """
@@ -18,9 +18,6 @@ __all__ = ["NOT_SUPPORTED_YET", "refuse_unsupported"]
 
 # Option name -> what to do instead, for the error line.
 NOT_SUPPORTED_YET: Mapping[str, str] = {
-    "http-relative-path": (
-        "serve at / and let a proxy strip the prefix, with --hostname=https://<host>/<prefix>"
-    ),
     "proxy-protocol-enabled": "leave it false and let the load balancer speak plain HTTP",
 }
 

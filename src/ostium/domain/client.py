@@ -20,7 +20,7 @@ __all__ = [
 # value "+" stands for "the same as the redirect URIs".
 POST_LOGOUT_REDIRECT_URIS = "post.logout.redirect.uris"
 # Keycloak's rootUrl placeholders: the server's frontend URL and its admin console URL
-# (one and the same here: Ostium has no separate admin hostname).
+# (--hostname-admin; the frontend URL when it is not set).
 AUTH_BASE_URL = "${authBaseUrl}"
 AUTH_ADMIN_URL = "${authAdminUrl}"
 
@@ -89,10 +89,12 @@ class Client:
     def confidential(self) -> bool:
         return not self.public_client and not self.bearer_only
 
-    def is_valid_redirect_uri(self, uri: str, *, base_url: str = "") -> bool:
+    def is_valid_redirect_uri(
+        self, uri: str, *, base_url: str = "", admin_url: str | None = None
+    ) -> bool:
         """`base_url` is the server's base URL for this request (the frontend URL):
         relative patterns resolve against it, see `resolve_redirect_uris`."""
-        patterns = resolve_redirect_uris(self.redirect_uris, self.root_url, base_url)
+        patterns = resolve_redirect_uris(self.redirect_uris, self.root_url, base_url, admin_url)
         return any(redirect_uri_matches(pattern, uri) for pattern in patterns)
 
     def post_logout_redirect_uris(self) -> list[str]:
@@ -162,9 +164,13 @@ class Client:
                 )
         return warnings
 
-    def is_valid_post_logout_redirect_uri(self, uri: str, *, base_url: str = "") -> bool:
+    def is_valid_post_logout_redirect_uri(
+        self, uri: str, *, base_url: str = "", admin_url: str | None = None
+    ) -> bool:
         """The same rule as the redirect URIs (Keycloak's `RedirectUtils` serves both)."""
-        patterns = resolve_redirect_uris(self.post_logout_redirect_uris(), self.root_url, base_url)
+        patterns = resolve_redirect_uris(
+            self.post_logout_redirect_uris(), self.root_url, base_url, admin_url
+        )
         return any(redirect_uri_matches(p, uri) for p in patterns)
 
 
@@ -176,17 +182,22 @@ def _origin(url: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-def resolve_redirect_uris(patterns: list[str], root_url: str | None, base_url: str) -> list[str]:
+def resolve_redirect_uris(
+    patterns: list[str], root_url: str | None, base_url: str, admin_url: str | None = None
+) -> list[str]:
     """Registered redirect URIs made absolute, as Keycloak's `RedirectUtils` does before
     matching: a pattern starting with `/` is appended to the client's rootUrl, where
-    `${authBaseUrl}` (and `${authAdminUrl}`) stand for the server's frontend URL
-    (`base_url`, with its path); a client without rootUrl takes the origin of `base_url`.
+    `${authBaseUrl}` stands for the server's frontend URL (`base_url`, with its path) and
+    `${authAdminUrl}` for the admin console's (`admin_url`, else the frontend URL); a
+    client without rootUrl takes the origin of `base_url`.
 
     A relative pattern that cannot be resolved (no base URL known) is dropped rather than
     kept as is: a redirect URI must be absolute (RFC 6749 §3.1.2), so the bare path never
     matches anything but a relative `redirect_uri`, which no client may send."""
     root = (root_url or "").strip()
-    if root in (AUTH_BASE_URL, AUTH_ADMIN_URL):
+    if root == AUTH_ADMIN_URL:
+        root = admin_url or base_url
+    elif root == AUTH_BASE_URL:
         root = base_url
     elif not root:
         root = _origin(base_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
@@ -44,6 +45,10 @@ class RealmContext:
     secure_cookies: bool  # HTTPS as the browser sees it: sets Secure and SameSite=None
     hashing: PasswordHashing  # the process's password-hashing pool, off the event loop
     node_name: str | None = None  # the AUTH_SESSION_ID route suffix, None to leave it off
+    # --hostname-backchannel-dynamic: the server's URL as this request reached it (None:
+    # the frontend URL), and --hostname-admin: the admin console's URL (None: frontend).
+    backchannel_url: str | None = None
+    admin_url: str | None = None
     login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
     backchannel: BackchannelLogout | None = None  # back-channel logout deliveries
     # Work that must happen whether the request succeeds or fails, once its own
@@ -63,7 +68,9 @@ class RealmContext:
 
     @property
     def cookie_path(self) -> str:
-        return f"/realms/{self.realm.name}/"
+        """The realm's path as the browser sees it (Keycloak's cookies follow the frontend
+        URL), so a path in `--hostname` or `--http-relative-path` is part of it."""
+        return f"{urlsplit(self.issuer).path}/"
 
     @property
     def base_url(self) -> str:
@@ -71,6 +78,13 @@ class RealmContext:
 
     def endpoint(self, name: str) -> str:
         return f"{self.issuer}/protocol/openid-connect/{name}"
+
+    def backchannel_endpoint(self, name: str) -> str:
+        """An endpoint services call directly (token, userinfo, …): Keycloak's backend URL."""
+        if self.backchannel_url is None:
+            return self.endpoint(name)
+        realm_path = self.issuer[len(self.base_url) :]
+        return f"{self.backchannel_url}{realm_path}/protocol/openid-connect/{name}"
 
     def record(self, type: str, **fields: Any) -> None:
         """An audit event of this realm, now."""

@@ -14,8 +14,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from ostium.web.error_handlers import http_error
+from ostium.web.relative_path import under_relative_path
 from ostium.web.runtime import Runtime
 
 __all__ = ["create_management_app"]
@@ -31,7 +33,10 @@ def create_management_app(
     health_enabled: bool,
     metrics_enabled: bool,
     registry: CollectorRegistry | None,
-) -> Starlette:
+) -> ASGIApp:
+    """Under `--http-relative-path` like the main port (Keycloak's management paths
+    follow it: `/auth/health`, `/auth/metrics`)."""
+
     async def up(request: Request) -> Response:
         return JSONResponse({"status": "UP", "checks": []})
 
@@ -61,4 +66,5 @@ def create_management_app(
     if metrics_enabled and registry is not None:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     # The management port answers unknown paths as the main port does (Keycloak's shape).
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    return under_relative_path(app, runtime.relative_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -52,7 +53,8 @@ def render_page(
     html = runtime.pages.render(
         page.template,
         locale=locale,
-        static_url=STATIC_URL,
+        # The resources sit under the frontend URL's path too (--hostname, --http-relative-path).
+        static_url=urlsplit(runtime.base_url(request)).path + STATIC_URL,
         realm_display_name=realm_display_name,
         csp_nonce=nonce,
         **page.context,

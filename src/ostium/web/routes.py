@@ -16,6 +16,7 @@ from ostium.protocol.cors import preflight_headers
 from ostium.protocol.results import Result
 from ostium.web import oidc, robots, welcome
 from ostium.web.error_handlers import json_error, page_error, unexpected
+from ostium.web.hostname_debug import hostname_debug
 from ostium.web.responses import STATIC_URL, render_result
 from ostium.web.runtime import Runtime
 
@@ -142,6 +143,7 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["GET"],
             "3p_step2",
         ),
+        browser("/realms/{realm}/hostname-debug", hostname_debug, ["GET"], "hostname_debug"),
         *(
             Route(f"{OIDC}/{path}", preflight, methods=["OPTIONS"], name=f"preflight_{path}")
             for path in CORS_ENDPOINTS

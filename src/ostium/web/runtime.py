@@ -51,6 +51,12 @@ class Runtime:
     events: EventLog
     pages: Pages
     hostname: str | None = None
+    # --http-relative-path: the prefix every path of this server sits under ("/" for none).
+    relative_path: str = "/"
+    # --hostname-admin, --hostname-backchannel-dynamic, --hostname-debug (hostname v2).
+    hostname_admin: str | None = None
+    backchannel_dynamic: bool = False
+    hostname_debug: bool = False
     node_name: str | None = None
     version: str = ""
     # Keycloak features turned off with --features-disabled (such as `impersonation`).
@@ -73,6 +79,10 @@ class Runtime:
         events: EventLog | None = None,
         pages: Pages | None = None,
         hostname: str | None = None,
+        relative_path: str = "/",
+        hostname_admin: str | None = None,
+        backchannel_dynamic: bool = False,
+        hostname_debug: bool = False,
         node_name: str | None = None,
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
@@ -89,6 +99,10 @@ class Runtime:
             events=events or EventLog(),
             pages=pages or Pages(),
             hostname=hostname,
+            relative_path=relative_path,
+            hostname_admin=hostname_admin,
+            backchannel_dynamic=backchannel_dynamic,
+            hostname_debug=hostname_debug,
             node_name=node_name,
             version=version,
             features_disabled=features_disabled,
@@ -101,17 +115,44 @@ class Runtime:
         own keys back, and a restart (or the `work` channel) reloads them."""
         return self.caches.local["keys"]
 
+    @property
+    def path_prefix(self) -> str:
+        """`--http-relative-path` without its trailing slash: "" when serving at the root."""
+        return self.relative_path.rstrip("/")
+
     def base_url(self, request: Request) -> str:
-        """`--hostname` as a URL wins; a bare host name takes scheme and port from the
-        request; with no hostname (start-dev) the request's Host decides."""
+        """The frontend URL every link, issuer and redirect starts with (Keycloak's hostname
+        v2): `--hostname` as a URL wins, path included (a proxy may map it onto another
+        local path); a bare host name takes scheme and port from the request; with no
+        hostname (start-dev) the request's Host decides. Without a path in `--hostname`,
+        `--http-relative-path` is the path, as in Keycloak."""
         if self.hostname:
             if "://" in self.hostname:
                 return self.hostname.rstrip("/")
             port = request.url.port
             default = {"http": 80, "https": 443}.get(request.url.scheme)
             suffix = f":{port}" if port and port != default else ""
-            return f"{request.url.scheme}://{self.hostname}{suffix}"
-        return f"{request.url.scheme}://{request.url.netloc}"
+            return f"{request.url.scheme}://{self.hostname}{suffix}{self.path_prefix}"
+        return f"{request.url.scheme}://{request.url.netloc}{self.path_prefix}"
+
+    def request_url(self, request: Request) -> str:
+        """The server's URL as this request reached it, whatever `--hostname` says."""
+        return f"{request.url.scheme}://{request.url.netloc}{self.path_prefix}"
+
+    def backchannel_url(self, request: Request) -> str:
+        """Keycloak's backend URL: the request's own with `--hostname-backchannel-dynamic`
+        (services inside the network call the server directly), else the frontend URL."""
+        return self.request_url(request) if self.backchannel_dynamic else self.base_url(request)
+
+    def admin_url(self, request: Request) -> str:
+        """Where the admin console is reached: `--hostname-admin`, else the frontend URL."""
+        return self.hostname_admin.rstrip("/") if self.hostname_admin else self.base_url(request)
+
+    def route_path(self, request: Request) -> str:
+        """The request's path without `--http-relative-path`: what routes are written for."""
+        path = request.url.path
+        prefix = self.path_prefix
+        return path[len(prefix) :] if prefix and path.startswith(prefix) else path
 
     async def realm_context(self, request: Request, name: str | None = None) -> RealmContext:
         """The context of the realm named in the path (or `name`)."""
@@ -133,6 +174,8 @@ class Runtime:
             events=self.events,
             secure_cookies=base.startswith("https://"),
             node_name=self.node_name,
+            backchannel_url=self.request_url(request) if self.backchannel_dynamic else None,
+            admin_url=self.hostname_admin.rstrip("/") if self.hostname_admin else None,
             login_failures=self.login_failures,
             backchannel=self.backchannel,
             hashing=self.hashing,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -94,7 +95,7 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
             response.set_cookie(
                 STATE_COOKIE,
                 token,
-                path="/",
+                path=f"{urlsplit(base).path}/",
                 httponly=True,
                 samesite="strict",
                 secure=base.startswith("https://"),

@@ -16,6 +16,8 @@ class AuthorizationRequest:
     client: Client | None = None
     # The server's base URL for this request: relative redirect URIs resolve against it.
     base_url: str = ""
+    # The admin console's URL (--hostname-admin), for `${authAdminUrl}`; None: base_url.
+    admin_url: str | None = None
     # Set only once validated against the client: until then no error may redirect.
     redirect_uri: str | None = None
     response_mode: str = "query"

@@ -44,7 +44,9 @@ def check_redirect_uri(request: AuthorizationRequest) -> None:
         raise InvalidRequest(
             "Missing parameter: redirect_uri", redirectable=False, event="invalid_redirect_uri"
         )
-    if not client.is_valid_redirect_uri(uri, base_url=request.base_url):
+    if not client.is_valid_redirect_uri(
+        uri, base_url=request.base_url, admin_url=request.admin_url
+    ):
         raise InvalidRequest(
             "Invalid parameter: redirect_uri",
             detail=f"{uri!r} is not registered for {client.client_id}",

@@ -37,7 +37,7 @@ async def check_client(
 
 
 async def authorization(ctx: RealmContext, params: Mapping[str, str], info: RequestInfo) -> Result:
-    request = AuthorizationRequest(params, base_url=ctx.base_url)
+    request = AuthorizationRequest(params, base_url=ctx.base_url, admin_url=ctx.admin_url)
     async with ctx.storage.transaction() as repos:
         try:
             await check_client(repos, ctx, request)

@@ -14,17 +14,20 @@ SIGNING_ALGORITHMS = ["RS256", "ES256"]
 
 
 def discovery(ctx: RealmContext) -> JsonResult:
+    """Browser-facing endpoints on the frontend URL; the back-channel ones (token,
+    introspection, userinfo, certs, revocation) on the request's own address when
+    `--hostname-backchannel-dynamic` is on, as Keycloak's OIDCWellKnownProvider does."""
     issuer = ctx.issuer
     body: dict[str, object] = {
         "issuer": issuer,
         "authorization_endpoint": ctx.endpoint("auth"),
-        "token_endpoint": ctx.endpoint("token"),
-        "introspection_endpoint": ctx.endpoint("token/introspect"),
-        "userinfo_endpoint": ctx.endpoint("userinfo"),
+        "token_endpoint": ctx.backchannel_endpoint("token"),
+        "introspection_endpoint": ctx.backchannel_endpoint("token/introspect"),
+        "userinfo_endpoint": ctx.backchannel_endpoint("userinfo"),
         "end_session_endpoint": ctx.endpoint("logout"),
         "frontchannel_logout_session_supported": True,
         "frontchannel_logout_supported": True,
-        "jwks_uri": ctx.endpoint("certs"),
+        "jwks_uri": ctx.backchannel_endpoint("certs"),
         "check_session_iframe": ctx.endpoint("login-status-iframe.html"),
         "grant_types_supported": sorted(GRANTS),
         "acr_values_supported": ["0", "1"],
@@ -74,7 +77,7 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "require_request_uri_registration": False,
         "code_challenge_methods_supported": ["plain", "S256"],
         "tls_client_certificate_bound_access_tokens": False,
-        "revocation_endpoint": ctx.endpoint("revoke"),
+        "revocation_endpoint": ctx.backchannel_endpoint("revoke"),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,

@@ -62,7 +62,9 @@ async def end_session(ctx: RealmContext, params: Mapping[str, str], info: Reques
         if redirect_uri is not None:
             if client is None:
                 return error_page("missingParameterMessage", args=["id_token_hint / client_id"])
-            if not client.is_valid_post_logout_redirect_uri(redirect_uri, base_url=ctx.base_url):
+            if not client.is_valid_post_logout_redirect_uri(
+                redirect_uri, base_url=ctx.base_url, admin_url=ctx.admin_url
+            ):
                 return error_page("invalidRedirectUriMessage")
         if hint_claims is None:
             return await _confirmation(ctx, client, redirect_uri, state, info)
