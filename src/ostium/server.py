@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from ostium import __version__
 from ostium.app import create_app
@@ -44,6 +45,7 @@ from ostium.storage.sql.lock import (
 )
 from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
+from ostium.web.proxy_protocol import proxy_protocol_class
 from ostium.web.runtime import Runtime
 
 __all__ = ["serve"]
@@ -145,7 +147,14 @@ async def _serve(config: Config, mode: str) -> int:
                 )
                 servers.append(_server(management))
             else:
-                servers.append(_server(app, tls=config if listener.name == "HTTPS" else None))
+                https = listener.name == "HTTPS"
+                servers.append(
+                    _server(
+                        app,
+                        tls=config if https else None,
+                        proxy_protocol=config.proxy_protocol_enabled and not https,
+                    )
+                )
         # Each uvicorn server logs its process's start and end; one process, one line.
         once = _OncePerProcess(servers)
         uvicorn_log = logging.getLogger("uvicorn.error")
@@ -383,11 +392,15 @@ def _proxy_trust(config: Config) -> ProxyTrust | None:
     return ProxyTrust.of(config.proxy_headers, config.proxy_trusted_addresses)
 
 
-def _server(app: object, *, tls: Config | None = None) -> uvicorn.Server:
+def _server(
+    app: object, *, tls: Config | None = None, proxy_protocol: bool = False
+) -> uvicorn.Server:
     """One listener, served on sockets bound beforehand; `tls` gives the certificate and
-    key to serve HTTPS with."""
+    key to serve HTTPS with; `proxy_protocol`: each connection begins with a PROXY
+    protocol header naming the client (web/proxy_protocol.py)."""
     uv_config = uvicorn.Config(
         app,  # type: ignore[arg-type]
+        http=proxy_protocol_class(AutoHTTPProtocol) if proxy_protocol else "auto",
         log_config=None,
         access_log=False,
         # Forwarded headers are honoured only by our own proxy handling, from the

@@ -130,10 +130,13 @@ def start_server(
     port: int | None = None,
     management_port: int | None = None,
     relative_path: str = "",
+    ready_path: str = "",
 ) -> RunningServer:
     """`port` reuses a previous server's port: the issuer URL, and so every token,
     depends on it; a load balancer also knows a node by its ports. `relative_path` (such
-    as /auth) starts it with --http-relative-path, and the URLs below include it."""
+    as /auth) starts it with --http-relative-path, and the URLs below include it.
+    `ready_path`: a path on the management port (with --health-enabled=true) that tells
+    when the server is up, for a public port a plain request cannot reach."""
     port, management = port or free_port(), management_port or free_port()
     process = subprocess.Popen(
         [
@@ -168,7 +171,12 @@ def start_server(
         if process.poll() is not None:
             raise AssertionError(f"ostium exited early:\n{server.stop()}")
         try:
-            if httpx.get(f"{server.base_url}/realms/master", timeout=1).status_code == 200:
+            probe = (
+                f"{server.management_url}{ready_path}"
+                if ready_path
+                else f"{server.base_url}/realms/master"
+            )
+            if httpx.get(probe, timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.05)

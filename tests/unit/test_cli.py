@@ -13,7 +13,7 @@ import pytest
 
 from ostium import __version__
 from ostium.cli import COMMANDS, main
-from ostium.config import Config, help_text
+from ostium.config import Config, help_text, unsupported
 
 
 @pytest.fixture(autouse=True)
@@ -254,11 +254,14 @@ def test_start_optimized_is_keycloaks_command_flag(
 
 
 def test_an_option_not_supported_yet_exits_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], served: list[tuple[Config, str]]
+    capsys: pytest.CaptureFixture[str],
+    served: list[tuple[Config, str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert main(["start-dev", "--proxy-protocol-enabled=true"]) == 2
+    monkeypatch.setattr(unsupported, "NOT_SUPPORTED_YET", {"hostname-debug": "leave it off"})
+    assert main(["start-dev", "--hostname-debug=true"]) == 2
 
     err = capsys.readouterr().err
-    assert err.startswith("ERROR: --proxy-protocol-enabled=true is not supported yet")
+    assert err.startswith("ERROR: --hostname-debug=true is not supported yet")
     assert err.count("\n") == 1
     assert served == []

@@ -19,6 +19,7 @@ from ostium.config import (
     help_text,
     load_config,
     option_named,
+    unsupported,
 )
 
 
@@ -574,31 +575,59 @@ def test_cache_only_sessions_cannot_be_bounded(tmp_path: Path) -> None:
 
 
 # --- options not supported yet: refused by name, their default accepted -------------------
+# Every option acts today; the mechanism is shown with an option entered for the test.
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--proxy-protocol-enabled"], "--proxy-protocol-enabled=true is not supported yet (leave it false and let the load balancer speak plain HTTP)"),
-    ],
-)  # fmt: skip
-def test_an_option_not_supported_yet_is_refused_by_name(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
-    assert error_of(tmp_path, *args) == message
+@pytest.fixture
+def hostname_debug_not_supported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(unsupported, "NOT_SUPPORTED_YET", {"hostname-debug": "leave it off"})
 
 
+@pytest.mark.usefixtures("hostname_debug_not_supported")
+def test_an_option_not_supported_yet_is_refused_by_name(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "--hostname-debug") == (
+        "--hostname-debug=true is not supported yet (leave it off)"
+    )
+
+
+@pytest.mark.usefixtures("hostname_debug_not_supported")
 def test_an_option_not_supported_yet_is_refused_from_env_and_conf_file(tmp_path: Path) -> None:
-    from_env = error_of(tmp_path, env={"OSTIUM_PROXY_PROTOCOL_ENABLED": "true"})
-    path = write_conf(tmp_path, "proxy-protocol-enabled=true\n")
+    from_env = error_of(tmp_path, env={"OSTIUM_HOSTNAME_DEBUG": "true"})
+    path = write_conf(tmp_path, "hostname-debug=true\n")
     from_conf = error_of(tmp_path)
 
     assert from_env.startswith(
-        "--proxy-protocol-enabled=true (from OSTIUM_PROXY_PROTOCOL_ENABLED) is not supported yet"
+        "--hostname-debug=true (from OSTIUM_HOSTNAME_DEBUG) is not supported yet"
     )
-    assert from_conf.startswith(
-        f"--proxy-protocol-enabled=true (from {path} line 1) is not supported yet"
+    assert from_conf.startswith(f"--hostname-debug=true (from {path} line 1) is not supported yet")
+
+
+@pytest.mark.usefixtures("hostname_debug_not_supported")
+def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) -> None:
+    assert load(tmp_path, "--hostname-debug=false").hostname_debug is False
+
+
+# --- proxy options ------------------------------------------------------------------------
+
+
+def test_proxy_protocol_cannot_be_combined_with_proxy_headers(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "--proxy-protocol-enabled=true", "--proxy-headers=xforwarded") == (
+        "Option '--proxy-protocol-enabled' cannot be enabled when --proxy-headers is used"
     )
+
+
+def test_proxy_protocol_with_https_is_refused_by_name(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "--proxy-protocol-enabled=true",
+        "--https-certificate-file=c.pem",
+        "--https-certificate-key-file=k.pem",
+    )
+    assert message.startswith("Option '--proxy-protocol-enabled' is not supported yet with HTTPS")
+
+
+def test_proxy_protocol_is_read(tmp_path: Path) -> None:
+    assert load(tmp_path, "--proxy-protocol-enabled=true").proxy_protocol_enabled is True
 
 
 def test_proxy_headers_and_trusted_addresses_are_read(tmp_path: Path) -> None:
@@ -614,7 +643,7 @@ def test_proxy_trusted_addresses_without_proxy_headers_is_refused(tmp_path: Path
     )
 
 
-def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) -> None:
+def test_the_proxy_options_defaults_are_accepted(tmp_path: Path) -> None:
     config = load(
         tmp_path,
         "--http-relative-path=/",
@@ -631,15 +660,6 @@ def test_the_default_of_an_option_not_supported_yet_is_accepted(tmp_path: Path) 
 
 def test_a_relative_path_is_accepted(tmp_path: Path) -> None:
     assert load(tmp_path, "--http-relative-path=/auth").http_relative_path == "/auth"
-
-
-def test_help_says_which_options_are_not_supported_yet() -> None:
-    text = " ".join(help_text("prod").split())
-
-    for name in ("proxy-protocol-enabled",):
-        description = " ".join(option_named(name).description.split())
-        assert "Not supported yet" in description
-        assert description in text
 
 
 # --- features -----------------------------------------------------------------------------

@@ -141,8 +141,10 @@ class HostnameProxyOptions:
         metadata=option(
             category="Proxy",
             description=(
-                "Read the client's address from the PROXY protocol header a load balancer sends"
-                " first on each connection. Not supported yet: only false is accepted."
+                "Read the client's address from the PROXY protocol header (v1 or v2) a TCP load"
+                " balancer sends first on each connection of the HTTP listener; a connection"
+                " without one is closed. Cannot be enabled with --proxy-headers, nor (yet) with"
+                " HTTPS."
             ),
         ),
     )

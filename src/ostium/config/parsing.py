@@ -250,6 +250,18 @@ def _check_together(config: Config) -> None:
         raise ConfigError(
             f"Invalid value for option '--features-disabled': {both[0]!r} is also in --features"
         )
+    if config.proxy_protocol_enabled and config.proxy_headers is not None:
+        # Keycloak refuses the pair: the PROXY header already names the client.
+        raise ConfigError(
+            "Option '--proxy-protocol-enabled' cannot be enabled when --proxy-headers is used"
+        )
+    if config.proxy_protocol_enabled and config.https_certificate_file is not None:
+        # The header comes before the TLS handshake, which the HTTPS listener's TLS layer
+        # would read as a broken ClientHello: not built yet, so refused by name.
+        raise ConfigError(
+            "Option '--proxy-protocol-enabled' is not supported yet with HTTPS: let the load"
+            " balancer terminate TLS and send the PROXY header to the HTTP listener"
+        )
     if config.proxy_trusted_addresses and config.proxy_headers is None:
         # Keycloak enables this option only with --proxy-headers; alone it would trust nothing.
         raise ConfigError(

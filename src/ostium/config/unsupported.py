@@ -2,7 +2,7 @@
 anything else is refused by name.
 
 A script written for Keycloak that sets one of them expects a behaviour Ostium would not give
-(PROXY protocol); starting anyway would fail later and obscurely,
+; starting anyway would fail later and obscurely,
 so start-up stops at once with one line that names the option. The default, which is what
 Ostium does, stays accepted so that a script restating it runs unchanged.
 """
@@ -17,9 +17,9 @@ from ostium.config.registry import Option
 __all__ = ["NOT_SUPPORTED_YET", "refuse_unsupported"]
 
 # Option name -> what to do instead, for the error line.
-NOT_SUPPORTED_YET: Mapping[str, str] = {
-    "proxy-protocol-enabled": "leave it false and let the load balancer speak plain HTTP",
-}
+# Empty while every declared option acts; an option declared ahead of its implementation
+# goes here, so that it is refused rather than ignored.
+NOT_SUPPORTED_YET: Mapping[str, str] = {}
 
 
 def refuse_unsupported(option: Option, value: object, origin: str) -> None:
