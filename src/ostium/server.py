@@ -42,9 +42,11 @@ from ostium.storage.sql.lock import (
     check_free,
     sqlite_directory,
 )
+from ostium.web.certificate_settings import certificate_lookup
 from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
 from ostium.web.runtime import Runtime
+from ostium.web.truststore import TruststoreError
 
 __all__ = ["serve"]
 
@@ -129,7 +131,13 @@ async def _serve(config: Config, mode: str) -> int:
         registry = CollectorRegistry() if config.metrics_enabled else None
         if registry is not None:
             registry.register(CacheMetrics(caches))
-        app = create_app(runtime, registry=registry, proxy=_proxy_trust(config))
+        try:
+            certificates = certificate_lookup(config)
+        except TruststoreError as exc:
+            raise StartupError(f"Invalid value for option '--truststore-paths': {exc}") from None
+        app = create_app(
+            runtime, registry=registry, proxy=_proxy_trust(config), certificates=certificates
+        )
         servers = []
         for listener in listeners:
             if listener.name == "management":
