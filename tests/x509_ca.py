@@ -44,9 +44,12 @@ def issue(
     issuer: Issued | None = None,
     *,
     ca: bool = False,
-    not_before: datetime = NOW - timedelta(days=1),
-    not_after: datetime = NOW + timedelta(days=365),
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    now: datetime = NOW,
 ) -> Issued:
+    not_before = not_before or now - timedelta(days=1)
+    not_after = not_after or now + timedelta(days=365)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(common_name)
     builder = (
@@ -73,21 +76,22 @@ class Pki:
     other_root: Issued
 
 
-def make_pki() -> Pki:
-    root = issue("Test Root CA", ca=True, not_before=NOW - timedelta(days=30))
-    intermediate = issue("Test Intermediate CA", root, ca=True)
-    other_root = issue("Other Root CA", ca=True)
+def make_pki(now: datetime = NOW) -> Pki:
+    """Valid around `now` (the tests' clock), except `expired`."""
+    root = issue("Test Root CA", ca=True, not_before=now - timedelta(days=30), now=now)
+    intermediate = issue("Test Intermediate CA", root, ca=True, now=now)
+    other_root = issue("Other Root CA", ca=True, now=now)
     return Pki(
         root=root,
         intermediate=intermediate,
-        client=issue("client-app", intermediate),
+        client=issue("client-app", intermediate, now=now),
         expired=issue(
             "expired-app",
             intermediate,
-            not_before=NOW - timedelta(days=60),
-            not_after=NOW - timedelta(days=1),
+            not_before=now - timedelta(days=60),
+            not_after=now - timedelta(days=1),
         ),
-        stranger=issue("client-app", other_root),
+        stranger=issue("client-app", other_root, now=now),
         other_root=other_root,
     )
 

@@ -38,15 +38,18 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
             "none",
         ],
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
         ],
         "revocation_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
             "none",
         ],
         "claims_supported": [
