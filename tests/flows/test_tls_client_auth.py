@@ -8,6 +8,8 @@ negative cases, someone who reached Ostium directly), the headers what HAProxy w
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,9 +20,10 @@ import httpx
 import pytest
 
 from ostium.app import create_app
+from ostium.protocol.mtls import thumbprint
 from ostium.web.client_certificates import CertificateLookup, LookupSettings
 from ostium.web.forwarded import ProxyTrust
-from tests.support import START, OstiumUnderTest, realm_export, start_in_process
+from tests.support import SECRET, START, OstiumUnderTest, realm_export, start_in_process
 from tests.x509_ca import Issued, Pki, issue, make_pki
 
 UPSTREAM = "http://ostium:8080"
@@ -76,6 +79,24 @@ def _realm() -> dict[str, Any]:
             "mtls-other-ca",
             **{"x509.subjectdn": SUBJECT, "x509.casubjectdn": "CN=Other Root CA,O=Ostium Test"},
         ),
+    ]
+    bound = {"x509.subjectdn": SUBJECT, "tls.client.certificate.bound.access.tokens": "true"}
+    realm["clients"] += [
+        {**_mtls_client("mtls-bound", **bound), "directAccessGrantsEnabled": True},
+        {
+            "clientId": "public-bound",
+            "enabled": True,
+            "publicClient": True,
+            "directAccessGrantsEnabled": True,
+            "attributes": {"tls.client.certificate.bound.access.tokens": "true"},
+        },
+        {
+            "clientId": "secret-bound",
+            "enabled": True,
+            "secret": "bound-secret",
+            "directAccessGrantsEnabled": True,
+            "attributes": {"tls.client.certificate.bound.access.tokens": "true"},
+        },
     ]
     realm["users"] += [
         {
@@ -231,3 +252,125 @@ async def test_discovery_lists_tls_client_auth(ostium: OstiumUnderTest, pki: Pki
     metadata = response.json()
     assert "tls_client_auth" in metadata["token_endpoint_auth_methods_supported"]
     assert "tls_client_auth" in metadata["introspection_endpoint_auth_methods_supported"]
+
+
+# --- certificate-bound access tokens (RFC 8705 §3) ----------------------------------------
+
+USERINFO = "/realms/test/protocol/openid-connect/userinfo"
+INTROSPECT = "/realms/test/protocol/openid-connect/token/introspect"
+
+
+async def password_grant(
+    http: httpx.AsyncClient, client_id: str, headers: list[tuple[str, str]], **form: str
+) -> httpx.Response:
+    return await http.post(
+        TOKEN,
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "username": "alice",
+            "password": "wonderland",
+            "scope": "openid",
+            **form,
+        },
+        headers=headers,
+    )
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def other_certificate(pki: Pki) -> Issued:
+    """Same subject, same CA, another key: passes client-x509, is not the bound one."""
+    return issue("client-app", pki.intermediate, now=datetime.fromtimestamp(START, UTC))
+
+
+async def test_a_bound_client_without_a_certificate_gets_no_token(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    async with behind(ostium, pki) as http:
+        response = await http.post(
+            TOKEN,
+            data={"grant_type": "password", "username": "alice", "password": "wonderland"},
+            auth=("secret-bound", "bound-secret"),
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_userinfo_refuses_a_bound_token_without_its_certificate(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    async with behind(ostium, pki) as http:
+        issued = await password_grant(http, "mtls-bound", haproxy_headers(pki.client, pki))
+        assert issued.status_code == 200, issued.text
+        bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+
+        without = await http.get(USERINFO, headers=bearer)
+        other = await http.get(
+            USERINFO, headers=[*bearer.items(), *haproxy_headers(other_certificate(pki), pki)]
+        )
+    async with behind(ostium, pki, peer="192.0.2.9") as direct:
+        forged = await direct.get(
+            USERINFO, headers=[*bearer.items(), *haproxy_headers(pki.client, pki)]
+        )
+
+    for response in (without, other, forged):
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "invalid_token"
+
+
+async def test_a_bound_token_works_with_its_certificate(ostium: OstiumUnderTest, pki: Pki) -> None:
+    async with behind(ostium, pki) as http:
+        issued = await password_grant(http, "mtls-bound", haproxy_headers(pki.client, pki))
+        access_token = issued.json()["access_token"]
+        response = await http.get(
+            USERINFO,
+            headers=[
+                ("Authorization", f"Bearer {access_token}"),
+                *haproxy_headers(pki.client, pki),
+            ],
+        )
+        introspected = await http.post(
+            INTROSPECT, data={"token": access_token}, auth=("app", SECRET)
+        )
+
+    assert claims_of(access_token)["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
+    assert response.status_code == 200, response.text
+    assert response.json()["preferred_username"] == "alice"
+    # §3.2: the resource server compares the certificate presented to it with this.
+    assert introspected.json()["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
+
+
+async def test_a_public_clients_refresh_token_is_bound_too(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    async with behind(ostium, pki) as http:
+        issued = await password_grant(http, "public-bound", haproxy_headers(pki.client, pki))
+        assert issued.status_code == 200, issued.text
+        refresh_token = issued.json()["refresh_token"]
+        refresh = {"grant_type": "refresh_token", "client_id": "public-bound"}
+
+        stolen = await http.post(
+            TOKEN,
+            data={**refresh, "refresh_token": refresh_token},
+            headers=haproxy_headers(other_certificate(pki), pki),
+        )
+        owned = await http.post(
+            TOKEN,
+            data={**refresh, "refresh_token": refresh_token},
+            headers=haproxy_headers(pki.client, pki),
+        )
+
+    assert claims_of(refresh_token)["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
+    assert stolen.status_code == 400, stolen.text
+    assert stolen.json()["error"] == "invalid_grant"
+    assert owned.status_code == 200, owned.text
+
+
+async def test_discovery_advertises_bound_tokens(ostium: OstiumUnderTest, pki: Pki) -> None:
+    async with behind(ostium, pki) as http:
+        response = await http.get("/realms/test/.well-known/openid-configuration")
+    assert response.json()["tls_client_certificate_bound_access_tokens"] is True

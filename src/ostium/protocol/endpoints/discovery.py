@@ -76,7 +76,8 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
         "code_challenge_methods_supported": ["plain", "S256"],
-        "tls_client_certificate_bound_access_tokens": False,
+        # RFC 8705 §3.3: certificate-bound access tokens, for clients that ask for them.
+        "tls_client_certificate_bound_access_tokens": True,
         "revocation_endpoint": ctx.endpoint("revoke"),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
