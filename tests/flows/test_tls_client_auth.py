@@ -235,6 +235,19 @@ async def test_an_issuer_other_than_casubjectdn_is_refused(
 # --- accepted ------------------------------------------------------------------------------
 
 
+async def test_the_proxy_is_judged_by_its_socket_address_not_a_forwarded_one(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    # From the trusted proxy with the browser's address forwarded: still the proxy's header.
+    forwarded = [("X-Forwarded-For", "203.0.113.7"), *haproxy_headers(pki.client, pki)]
+    async with behind(ostium, pki) as http:
+        assert (await client_credentials(http, "mtls-app", forwarded)).status_code == 200
+    # From outside, claiming to be the proxy: still outside.
+    claimed = [("X-Forwarded-For", PROXY_PEER), *haproxy_headers(pki.client, pki)]
+    async with behind(ostium, pki, peer="192.0.2.99") as http:
+        assert_invalid_client(await client_credentials(http, "mtls-app", claimed))
+
+
 @pytest.mark.parametrize("client_id", ["mtls-app", "mtls-regex", "mtls-exact", "mtls-ca"])
 async def test_a_trusted_proxys_certificate_authenticates_the_client(
     ostium: OstiumUnderTest, pki: Pki, client_id: str

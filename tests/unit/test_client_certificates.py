@@ -342,6 +342,15 @@ def test_traefik_url_encoded_pem_verifies(pki: Pki) -> None:
     assert chain[0] == pki.client.cert
 
 
+def test_traefik_url_encoded_pem_with_plus_for_space_verifies(pki: Pki) -> None:
+    """Traefik's own encoding writes the armour's spaces as "+"."""
+    value = ",".join(
+        url_encoded(issued.pem).replace("%20", "+") for issued in (pki.client, pki.intermediate)
+    )
+    chain = _lookup(pki, "traefik").lookup(_headers(("X-Forwarded-Tls-Client-Cert", value)), NOW)
+    assert chain[0] == pki.client.cert
+
+
 def test_traefik_chain_longer_than_allowed_is_refused(pki: Pki) -> None:
     value = f"{pki.client.der_b64},{pki.intermediate.der_b64},{pki.root.der_b64}"
     headers = _headers(("X-Forwarded-Tls-Client-Cert", value))
