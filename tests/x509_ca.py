@@ -26,6 +26,14 @@ class Issued:
         return self.cert.public_bytes(serialization.Encoding.PEM).decode()
 
     @property
+    def key_pem(self) -> str:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    @property
     def der_b64(self) -> str:
         return base64.b64encode(self.cert.public_bytes(serialization.Encoding.DER)).decode()
 
@@ -47,6 +55,7 @@ def issue(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     now: datetime = NOW,
+    dns_names: tuple[str, ...] = (),
 ) -> Issued:
     not_before = not_before or now - timedelta(days=1)
     not_after = not_after or now + timedelta(days=365)
@@ -62,6 +71,9 @@ def issue(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    if dns_names:
+        names = [x509.DNSName(name) for name in dns_names]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     signer = issuer.key if issuer else key
     return Issued(builder.sign(signer, hashes.SHA256()), key)
 
