@@ -11,9 +11,6 @@ reaches Ostium from 127.0.0.2 (`source`), the only trusted proxy.
 
 from __future__ import annotations
 
-import base64
-import json
-import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,21 +21,12 @@ import httpx
 import pytest
 
 from ostium.protocol.mtls import thumbprint
-from tests.e2e.conftest import (
-    ADMIN_ENV,
-    RunningServer,
-    admin_headers,
-    free_port,
-    start_server,
-    system_binary,
-)
-from tests.x509_ca import Issued, Pki, issue, make_pki
+from tests.e2e.conftest import RunningServer, free_port, system_binary
+from tests.e2e.mtls import CLIENT, PROXY, claims_of, mtls_client, start_mtls_ostium
+from tests.x509_ca import Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
 
-CLIENT = "127.0.0.3"
-PROXY = "127.0.0.2"
-SUBJECT = "CN=client-app,O=Ostium Test"
 TOKEN = "/realms/master/protocol/openid-connect/token"
 USERINFO = "/realms/master/protocol/openid-connect/userinfo"
 
@@ -73,39 +61,7 @@ backend ostium
 
 @pytest.fixture
 def ostium(tmp_path: Path, pki: Pki) -> Iterator[RunningServer]:
-    truststore = tmp_path / "truststore"
-    truststore.mkdir()
-    (truststore / "root.pem").write_text(pki.root.pem)
-    (truststore / "intermediate.pem").write_text(pki.intermediate.pem)
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    running = start_server(
-        data_dir,
-        "--proxy-headers=xforwarded",
-        f"--proxy-trusted-addresses={PROXY}",
-        "--spi-x509cert-lookup--provider=haproxy",
-        f"--truststore-paths={truststore}",
-        env=ADMIN_ENV,
-    )
-    headers = admin_headers(running.base_url)
-    created = httpx.post(
-        f"{running.base_url}/admin/realms/master/clients",
-        headers=headers,
-        json={
-            "clientId": "mtls-service",
-            "publicClient": False,
-            "clientAuthenticatorType": "client-x509",
-            "serviceAccountsEnabled": True,
-            "standardFlowEnabled": False,
-            "directAccessGrantsEnabled": True,
-            "attributes": {
-                "x509.subjectdn": SUBJECT,
-                "tls.client.certificate.bound.access.tokens": "true",
-            },
-        },
-        timeout=10,
-    )
-    assert created.status_code == 201, created.text
+    running = start_mtls_ostium(tmp_path, pki, "--spi-x509cert-lookup--provider=haproxy")
     yield running
     running.stop()
 
@@ -135,7 +91,7 @@ def haproxy(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                with _client(pki, None, tmp_path) as client:
+                with mtls_client(pki, None, tmp_path) as client:
                     client.get(f"{base}/realms/master")
                 break
             except httpx.TransportError:
@@ -145,25 +101,6 @@ def haproxy(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _client(pki: Pki, certificate: Issued | None, folder: Path) -> httpx.Client:
-    """An HTTPS client from 127.0.0.3 trusting the test CA, presenting `certificate` (with
-    its intermediate) when given."""
-    context = ssl.create_default_context(cafile=None)
-    context.load_verify_locations(cadata=pki.root.pem)
-    if certificate is not None:
-        chain, key = folder / "client-chain.pem", folder / "client-key.pem"
-        chain.write_text(certificate.pem + pki.intermediate.pem)
-        key.write_text(certificate.key_pem)
-        context.load_cert_chain(chain, key)
-    transport = httpx.HTTPTransport(local_address=CLIENT, verify=context)
-    return httpx.Client(transport=transport, trust_env=False, timeout=10)
-
-
-def _claims(token: str) -> dict[str, object]:
-    payload = token.split(".")[1]
-    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def _client_credentials(client: httpx.Client, base: str) -> httpx.Response:
@@ -189,7 +126,7 @@ def test_a_forged_header_sent_straight_to_ostium_authenticates_nobody(
 def test_without_a_client_certificate_the_client_is_refused(
     haproxy: str, pki: Pki, tmp_path: Path
 ) -> None:
-    with _client(pki, None, tmp_path) as client:
+    with mtls_client(pki, None, tmp_path) as client:
         # A forged header through the proxy is dropped by it.
         response = client.post(
             f"{haproxy}{TOKEN}",
@@ -201,7 +138,7 @@ def test_without_a_client_certificate_the_client_is_refused(
 
 def test_another_subject_is_refused(haproxy: str, pki: Pki, tmp_path: Path) -> None:
     someone = issue("someone-else", pki.intermediate, now=datetime.now(UTC))
-    with _client(pki, someone, tmp_path) as client:
+    with mtls_client(pki, someone, tmp_path) as client:
         response = _client_credentials(client, haproxy)
     assert response.status_code == 401, response.text
 
@@ -209,7 +146,7 @@ def test_another_subject_is_refused(haproxy: str, pki: Pki, tmp_path: Path) -> N
 def test_through_haproxy_the_certificate_authenticates_and_binds_the_token(
     haproxy: str, pki: Pki, tmp_path: Path
 ) -> None:
-    with _client(pki, pki.client, tmp_path) as client:
+    with mtls_client(pki, pki.client, tmp_path) as client:
         response = _client_credentials(client, haproxy)
         assert response.status_code == 200, response.text
         access_token = response.json()["access_token"]
@@ -218,7 +155,7 @@ def test_through_haproxy_the_certificate_authenticates_and_binds_the_token(
             data={"token": access_token, "client_id": "mtls-service"},
         )
 
-    assert _claims(access_token)["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
+    assert claims_of(access_token)["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
     assert introspected.status_code == 200, introspected.text
     assert introspected.json()["active"] is True
     assert introspected.json()["cnf"] == {"x5t#S256": thumbprint(pki.client.cert)}
@@ -227,14 +164,14 @@ def test_through_haproxy_the_certificate_authenticates_and_binds_the_token(
 def test_userinfo_takes_a_bound_token_only_with_its_certificate(
     haproxy: str, pki: Pki, tmp_path: Path
 ) -> None:
-    with _client(pki, pki.client, tmp_path) as client:
+    with mtls_client(pki, pki.client, tmp_path) as client:
         issued = _client_credentials(client, haproxy)
         bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
         owned = client.get(f"{haproxy}{USERINFO}", headers=bearer)
     other = issue("client-app", pki.intermediate, now=datetime.now(UTC))
-    with _client(pki, other, tmp_path) as client:
+    with mtls_client(pki, other, tmp_path) as client:
         stolen = client.get(f"{haproxy}{USERINFO}", headers=bearer)
-    with _client(pki, None, tmp_path) as client:
+    with mtls_client(pki, None, tmp_path) as client:
         bare = client.get(f"{haproxy}{USERINFO}", headers=bearer)
 
     assert owned.status_code == 200, owned.text
