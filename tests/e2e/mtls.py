@@ -18,7 +18,7 @@ PROXY = "127.0.0.2"
 SUBJECT = "CN=client-app,O=Ostium Test"
 
 
-def start_mtls_ostium(tmp_path: Path, pki: Pki, *lookup: str) -> RunningServer:
+def start_mtls_ostium(tmp_path: Path, pki: Pki, *lookup: str, proxy: str = PROXY) -> RunningServer:
     """A start-dev process trusting the test CA, with a `client-x509` client `mtls-service`
     (subject `SUBJECT`, certificate-bound tokens) in the master realm."""
     truststore = tmp_path / "truststore"
@@ -30,7 +30,7 @@ def start_mtls_ostium(tmp_path: Path, pki: Pki, *lookup: str) -> RunningServer:
     running = start_server(
         data_dir,
         "--proxy-headers=xforwarded",
-        f"--proxy-trusted-addresses={PROXY}",
+        f"--proxy-trusted-addresses={proxy}",
         *lookup,
         f"--truststore-paths={truststore}",
         env=ADMIN_ENV,
