@@ -135,6 +135,13 @@ async def _serve(config: Config, mode: str) -> int:
             certificates = certificate_lookup(config)
         except TruststoreError as exc:
             raise StartupError(f"Invalid value for option '--truststore-paths': {exc}") from None
+        if certificates is not None and not config.proxy_trusted_addresses:
+            # Certificates are public: whoever reaches Ostium directly could name anyone's.
+            _log.warning(
+                "--spi-x509cert-lookup-provider=%s reads client certificates from the headers"
+                " of every peer: set --proxy-headers and --proxy-trusted-addresses to the proxy",
+                config.spi_x509cert_lookup_provider,
+            )
         app = create_app(
             runtime, registry=registry, proxy=_proxy_trust(config), certificates=certificates
         )
