@@ -43,10 +43,12 @@ from ostium.storage.sql.lock import (
     check_free,
     sqlite_directory,
 )
+from ostium.web.certificate_settings import certificate_lookup
 from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
 from ostium.web.proxy_protocol import proxy_protocol_class
 from ostium.web.runtime import Runtime
+from ostium.web.truststore import TruststoreError
 
 __all__ = ["serve"]
 
@@ -135,7 +137,20 @@ async def _serve(config: Config, mode: str) -> int:
         registry = CollectorRegistry() if config.metrics_enabled else None
         if registry is not None:
             registry.register(CacheMetrics(caches))
-        app = create_app(runtime, registry=registry, proxy=_proxy_trust(config))
+        try:
+            certificates = certificate_lookup(config)
+        except TruststoreError as exc:
+            raise StartupError(f"Invalid value for option '--truststore-paths': {exc}") from None
+        if certificates is not None and not config.proxy_trusted_addresses:
+            # Certificates are public: whoever reaches Ostium directly could name anyone's.
+            _log.warning(
+                "--spi-x509cert-lookup-provider=%s reads client certificates from the headers"
+                " of every peer: set --proxy-headers and --proxy-trusted-addresses to the proxy",
+                config.spi_x509cert_lookup_provider,
+            )
+        app = create_app(
+            runtime, registry=registry, proxy=_proxy_trust(config), certificates=certificates
+        )
         servers = []
         for listener in listeners:
             if listener.name == "management":

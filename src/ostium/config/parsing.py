@@ -48,8 +48,16 @@ _UNBOUNDED_CACHES: Mapping[str, str] = {
 }
 
 
+def _folded(name: str) -> str:
+    """Keycloak's newer SPI spelling separates SPI, provider and option with double dashes
+    (`spi-x509cert-lookup--nginx--ssl-client-cert`); the older single-dash one names the
+    same option, and is the one declared."""
+    return name.replace("--", "-") if name.startswith("spi-") else name
+
+
 def _option_for(name: str, where: str) -> Option:
     """The option a user wrote `name` for; `where` tells the error where it was written."""
+    name = _folded(name)
     name = _NAME_ALIASES.get(name, name)
     option = BY_NAME.get(name)
     if option is not None:
@@ -206,6 +214,11 @@ def _canonical_env(env: Mapping[str, str]) -> Mapping[str, str]:
     """The environment with aliased names under their option's variable; a refused option
     set in the environment is an error like anywhere else."""
     result = dict(env)
+    spi = ENV_PREFIX + "SPI_"
+    for variable, value in env.items():
+        # KC_SPI_X509CERT_LOOKUP__PROVIDER: the double-dash spelling, as a variable.
+        if variable.startswith(spi) and "__" in variable:
+            result.setdefault(spi + variable[len(spi) :].replace("__", "_"), value)
     for alias, name in _NAME_ALIASES.items():
         alias_var = ENV_PREFIX + alias.upper().replace("-", "_")
         if alias_var in env:
@@ -261,6 +274,14 @@ def _check_together(config: Config) -> None:
         raise ConfigError(
             "Option '--proxy-protocol-enabled' is not supported yet with HTTPS: let the load"
             " balancer terminate TLS and send the PROXY header to the HTTP listener"
+        )
+    provider = config.spi_x509cert_lookup_provider
+    trusts_nginx = provider == "nginx" and config.spi_x509cert_lookup_nginx_trust_proxy_verification
+    if provider != "default" and not trusts_nginx and not config.truststore_paths:
+        # Without a truststore every forwarded certificate would be refused: say so now.
+        raise ConfigError(
+            f"Missing option '--truststore-paths': --spi-x509cert-lookup-provider={provider}"
+            " verifies client certificates against it"
         )
     if config.proxy_trusted_addresses and config.proxy_headers is None:
         # Keycloak enables this option only with --proxy-headers; alone it would trust nothing.

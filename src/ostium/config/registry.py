@@ -26,6 +26,7 @@ from ostium.config.options_hostname_proxy import HostnameProxyOptions
 from ostium.config.options_http import HttpOptions
 from ostium.config.options_logging import LoggingOptions
 from ostium.config.options_startup import StartupOptions
+from ostium.config.options_x509 import X509Options
 
 __all__ = [
     "AREAS",
@@ -55,6 +56,7 @@ AREAS: tuple[type, ...] = (
     GeneralOptions,
     HostnameProxyOptions,
     HttpOptions,
+    X509Options,
     DatabaseOptions,
     CacheOptions,
     LoggingOptions,
@@ -86,6 +88,7 @@ class Config(
     LoggingOptions,
     CacheOptions,
     DatabaseOptions,
+    X509Options,
     HttpOptions,
     HostnameProxyOptions,
     GeneralOptions,

@@ -1,7 +1,8 @@
 """Client authentication at the token, introspection and revocation endpoints.
 
-RFC 6749 §2.3.1 (client_secret_basic, client_secret_post) and §2.1 public clients
-(`none`). A failed authentication is 401 `invalid_client` with a `WWW-Authenticate`
+RFC 6749 §2.3.1 (client_secret_basic, client_secret_post), §2.1 public clients
+(`none`) and RFC 8705 §2.1 `tls_client_auth` (Keycloak's `client-x509` authenticator, see
+`client_x509`). A failed authentication is 401 `invalid_client` with a `WWW-Authenticate`
 challenge (§5.2), not Keycloak's `unauthorized_client`.
 """
 
@@ -13,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from cryptography import x509
+
 from ostium.domain import Client
 from ostium.domain.client_secret import secret_matches
 from ostium.errors import InvalidClient, InvalidRequest, UnauthorizedClient
+from ostium.protocol.client_x509 import CLIENT_X509, check_client_certificate
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["AuthenticatedClient", "authenticate_client", "parse_basic"]
@@ -24,7 +28,7 @@ __all__ = ["AuthenticatedClient", "authenticate_client", "parse_basic"]
 @dataclass(frozen=True)
 class AuthenticatedClient:
     client: Client
-    method: str  # client_secret_basic | client_secret_post | none
+    method: str  # client_secret_basic | client_secret_post | none | tls_client_auth
 
 
 def parse_basic(header: str) -> tuple[str, str]:
@@ -49,8 +53,10 @@ async def authenticate_client(
     authorization: str | None,
     *,
     now: int,
+    certificate_chain: tuple[x509.Certificate, ...] = (),
 ) -> AuthenticatedClient:
-    """`now` decides whether a rotated secret is still in its grace period."""
+    """`now` decides whether a rotated secret is still in its grace period;
+    `certificate_chain` is the verified client certificate of the request, if any."""
     basic = authorization is not None and authorization.strip().lower().startswith("basic")
     if basic and "client_secret" in form:
         # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method".
@@ -76,6 +82,10 @@ async def authenticate_client(
         raise UnauthorizedClient("Bearer-only clients are not allowed to obtain tokens")
     if client.public_client:
         return AuthenticatedClient(client, "none")
+    if client.client_authenticator_type == CLIENT_X509:
+        # The certificate is the credential; a secret sent alongside proves nothing.
+        check_client_certificate(client, certificate_chain)
+        return AuthenticatedClient(client, "tls_client_auth")
     if secret is None:
         raise InvalidClient("Invalid client or Invalid client credentials", detail="no secret")
     if not secret_matches(client, secret, now):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from cryptography import x509
+
 from ostium.clock import Clock
 from ostium.domain import Realm, RealmKey
 from ostium.events import Event, EventLog
@@ -31,6 +33,9 @@ class RequestInfo:
     authorization: str | None = None  # the Authorization header
     accept_language: str | None = None
     origin: str | None = None  # the Origin header of a browser's cross-origin request
+    # The verified client certificate and its chain up to the truststore, leaf first;
+    # () without one (web/middleware/client_certificate.py).
+    client_certificate_chain: tuple[x509.Certificate, ...] = ()
 
 
 @dataclass

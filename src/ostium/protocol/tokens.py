@@ -188,9 +188,11 @@ async def issue_tokens(
     nonce: str | None = None,
     auth_time: int | None = None,
     with_refresh: bool = True,
+    confirmation: dict[str, str] | None = None,
 ) -> IssuedTokens:
     """Mint the token set for one client in one user session (None: no session,
-    as for client_credentials, where Keycloak issues no refresh token either)."""
+    as for client_credentials, where Keycloak issues no refresh token either).
+    `confirmation`: the RFC 8705 `cnf` claim binding the tokens to a certificate."""
     realm = ctx.realm
     now = ctx.clock.now()
     scope = scope_claim(scopes)
@@ -235,6 +237,8 @@ async def issue_tokens(
                 cid: {"roles": names} for cid, names in claims_of_roles.client_roles.items()
             }
     access["scope"] = scope
+    if confirmation is not None:
+        access["cnf"] = confirmation
     access.update(user_claims(user, scopes))
     apply_mappers(mappers, "access", access, mapper_data)
     algorithm = signature_algorithm(ctx, client)
@@ -295,6 +299,8 @@ async def issue_tokens(
             "sid": session.id,
             "scope": " ".join(scopes),
         }
+        if confirmation is not None and client.public_client:
+            refresh["cnf"] = confirmation
         issued.refresh_token = sign(refresh, signing_key(ctx, internal=True), typ="JWT")
         issued.refresh_expires_in = 0 if session.offline else max(refresh_exp - now, 0)
     return issued

@@ -27,10 +27,13 @@ from typing import Literal
 __all__ = [
     "MAX_HEADER_LENGTH",
     "Forwarded",
+    "IPNetwork",
     "MalformedForwarding",
     "ProxyTrust",
     "parse_forwarded",
     "parse_x_forwarded",
+    "peer_is_trusted",
+    "trusted_networks",
 ]
 
 # Proxies append; a chain longer than this is not a real one and only costs parsing time.
@@ -73,28 +76,10 @@ class ProxyTrust:
 
     @classmethod
     def of(cls, mode: HeaderMode, trusted: Iterable[str]) -> ProxyTrust:
-        return cls(mode, tuple(ipaddress.ip_network(item, strict=False) for item in trusted))
+        return cls(mode, trusted_networks(trusted))
 
     def trusts(self, peer: str | None) -> bool:
-        """Keycloak: an empty list trusts every peer. Otherwise the peer must be an IP
-        address inside one of the networks; an IPv4-mapped IPv6 peer (`::ffff:10.0.0.1`,
-        what a dual-stack socket reports) counts as its IPv4 address."""
-        if not self.networks:
-            return True
-        if peer is None:
-            return False
-        try:
-            address: IPAddress = ipaddress.ip_address(peer.split("%", 1)[0])
-        except ValueError:
-            return False
-        candidates: list[IPAddress] = [address]
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            candidates.append(address.ipv4_mapped)
-        return any(
-            candidate.version == network.version and candidate in network
-            for candidate in candidates
-            for network in self.networks
-        )
+        return peer_is_trusted(self.networks, peer)
 
     def parse(self, headers: Sequence[tuple[bytes, bytes]]) -> Forwarded | None:
         """The forwarded values from a trusted peer's raw ASGI headers; None when the
@@ -119,6 +104,34 @@ class ProxyTrust:
             port=named["x-forwarded-port"],
             for_=named["x-forwarded-for"],
         )
+
+
+def trusted_networks(trusted: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """`--proxy-trusted-addresses` as networks; a bare address is a /32 or /128."""
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def peer_is_trusted(networks: Sequence[IPNetwork], peer: str | None) -> bool:
+    """Keycloak: an empty list trusts every peer. Otherwise the peer must be an IP
+    address inside one of the networks; an IPv4-mapped IPv6 peer (`::ffff:10.0.0.1`,
+    what a dual-stack socket reports) counts as its IPv4 address. The forwarding headers
+    and the client-certificate headers share this one decision."""
+    if not networks:
+        return True
+    if peer is None:
+        return False
+    try:
+        address: IPAddress = ipaddress.ip_address(peer.split("%", 1)[0])
+    except ValueError:
+        return False
+    candidates: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        candidates.append(address.ipv4_mapped)
+    return any(
+        candidate.version == network.version and candidate in network
+        for candidate in candidates
+        for network in networks
+    )
 
 
 def _combined(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:

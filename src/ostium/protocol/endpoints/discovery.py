@@ -41,15 +41,18 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
             "none",
         ],
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
         ],
         "revocation_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "tls_client_auth",
             "none",
         ],
         "claims_supported": [
@@ -76,7 +79,8 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
         "code_challenge_methods_supported": ["plain", "S256"],
-        "tls_client_certificate_bound_access_tokens": False,
+        # RFC 8705 §3.3: certificate-bound access tokens, for clients that ask for them.
+        "tls_client_certificate_bound_access_tokens": True,
         "revocation_endpoint": ctx.backchannel_endpoint("revoke"),
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,

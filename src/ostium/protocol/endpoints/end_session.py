@@ -197,7 +197,12 @@ async def logout_with_refresh_token(
     and the whole user session ends (python-keycloak's `logout` uses this)."""
     async with ctx.storage.transaction() as repos:
         authenticated = await authenticate_client(
-            repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+            repos,
+            ctx.realm.id,
+            form,
+            info.authorization,
+            now=ctx.clock.now(),
+            certificate_chain=info.client_certificate_chain,
         )
         try:
             claims = verify_token(

@@ -37,7 +37,12 @@ async def introspection(
     try:
         async with ctx.storage.transaction() as repos:
             authenticated = await authenticate_client(
-                repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+                repos,
+                ctx.realm.id,
+                form,
+                info.authorization,
+                now=ctx.clock.now(),
+                certificate_chain=info.client_certificate_chain,
             )
             client_id = authenticated.client.client_id
             if authenticated.client.public_client:

@@ -18,7 +18,12 @@ TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 async def revocation(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -> JsonResult:
     async with ctx.storage.transaction() as repos:
         authenticated = await authenticate_client(
-            repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+            repos,
+            ctx.realm.id,
+            form,
+            info.authorization,
+            now=ctx.clock.now(),
+            certificate_chain=info.client_certificate_chain,
         )
         token = form.get("token")
         if not token:

@@ -29,7 +29,12 @@ async def token(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -
     try:
         async with ctx.storage.transaction() as repos:
             authenticated = await authenticate_client(
-                repos, ctx.realm.id, form, info.authorization, now=ctx.clock.now()
+                repos,
+                ctx.realm.id,
+                form,
+                info.authorization,
+                now=ctx.clock.now(),
+                certificate_chain=info.client_certificate_chain,
             )
             client = authenticated.client
             client_id = client.client_id

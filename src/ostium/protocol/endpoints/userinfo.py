@@ -9,6 +9,7 @@ from ostium.protocol.claims import user_claims
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.cors import cors_headers
 from ostium.protocol.mappers import apply_mappers
+from ostium.protocol.mtls import binding_holds
 from ostium.protocol.results import JsonResult
 from ostium.protocol.tokens import (
     ACCESS,
@@ -60,6 +61,17 @@ async def userinfo(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo
             client_id = azp if isinstance(azp, str) else None
             record_rejection(ctx, "USERINFO_REQUEST_ERROR", problem, client_id, info)
             raise InvalidToken(problem.description, event=problem.reason) from None
+        if not binding_holds(checked.claims, info.client_certificate_chain):
+            # RFC 8705 §3: a bound token is used only with the certificate it is bound to.
+            description = "Client certificate missing, or its thumbprint and the token's differ"
+            ctx.record(
+                "USERINFO_REQUEST_ERROR",
+                client_id=checked.client.client_id if checked.client else None,
+                ip_address=info.ip_address,
+                error="not_allowed",
+                details={"reason": description},
+            )
+            raise InvalidToken(description, event="not_allowed")
         scopes = str(checked.claims.get("scope", "")).split()
         body: dict[str, object] = {"sub": checked.user.id, **user_claims(checked.user, scopes)}
         mappers = (

@@ -8,6 +8,7 @@ from ostium.errors import InvalidGrant
 from ostium.protocol import pkce
 from ostium.protocol.codes import code_hash
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
 from ostium.protocol.tokens import issue_tokens
 from ostium.services.sessions import live_user_session
@@ -73,4 +74,5 @@ class AuthorizationCodeGrant:
             scopes=scopes,
             nonce=stored.nonce,
             auth_time=stored.auth_time,
+            confirmation=confirmation_for(client, request.info.client_certificate_chain),
         )

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from ostium.errors import UnauthorizedClient
 from ostium.protocol.grants.base import GrantRequest, GrantResult
+from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
 
@@ -34,4 +35,5 @@ class ClientCredentialsGrant:
             session=None,
             scopes=granted_scopes(client, request.form.get("scope")),
             with_refresh=False,
+            confirmation=confirmation_for(client, request.info.client_certificate_chain),
         )

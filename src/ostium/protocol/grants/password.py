@@ -14,6 +14,7 @@ from typing import ClassVar
 from ostium.errors import InvalidGrant, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
 from ostium.protocol.login import USER_DISABLED, check_credentials
+from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
@@ -55,5 +56,12 @@ class PasswordGrant:
         )
         session = await token_session(ctx, repos, client, user, session, scopes)
         return await issue_tokens(
-            ctx, repos, client=client, user=user, session=session, scopes=scopes, auth_time=now
+            ctx,
+            repos,
+            client=client,
+            user=user,
+            session=session,
+            scopes=scopes,
+            auth_time=now,
+            confirmation=confirmation_for(client, request.info.client_certificate_chain),
         )

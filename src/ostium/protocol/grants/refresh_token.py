@@ -7,6 +7,7 @@ from typing import ClassVar
 from ostium.domain import Realm
 from ostium.errors import InvalidGrant, InvalidScope
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
+from ostium.protocol.mtls import binding_holds, confirmation_for
 from ostium.protocol.tokens import OFFLINE, REFRESH, TokenProblem, issue_tokens, verify_token
 from ostium.services.sessions import auth_time, live_user_session
 
@@ -54,6 +55,12 @@ class RefreshTokenGrant:
             raise InvalidGrant(
                 "Invalid refresh token. Token client and authorized client don't match",
                 event="invalid_client_credentials",
+            )
+        if not binding_holds(claims, request.info.client_certificate_chain):
+            # RFC 8705 §4: a public client's refresh token is bound to its certificate.
+            raise InvalidGrant(
+                "Client certificate missing, or its thumbprint and the refresh token's differ",
+                event="not_allowed",
             )
         sid = claims.get("sid")
         now = ctx.clock.now()
@@ -105,4 +112,5 @@ class RefreshTokenGrant:
             session=session,
             scopes=granted,
             auth_time=auth_time(session),
+            confirmation=confirmation_for(client, request.info.client_certificate_chain),
         )

@@ -1,0 +1,66 @@
+"""Looks up the client certificate a TLS-terminating proxy passes on, once per request.
+
+Keycloak's `x509cert-lookup` SPI: the headers are read only from a peer inside
+`--proxy-trusted-addresses` — the same decision as for the forwarding headers
+(`web/forwarded.py`) — so this runs outermost, while the scope's `client` is still the
+peer and not the forwarded client address. The verified chain (client certificate first)
+is left in the scope under `CLIENT_CERTIFICATE` for `request_info` to hand to the protocol;
+a rejected one is logged as a warning and leaves nothing, so it can never authenticate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from cryptography import x509
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ostium.web.client_certificates import CertificateLookup, RejectedCertificate
+from ostium.web.forwarded import IPNetwork, peer_is_trusted
+
+__all__ = ["CLIENT_CERTIFICATE", "ClientCertificateMiddleware", "client_certificate_of"]
+
+CLIENT_CERTIFICATE = "ostium.client_certificate"
+
+_log = logging.getLogger(__name__)
+
+
+class ClientCertificateMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        lookup: CertificateLookup,
+        trusted: Sequence[IPNetwork],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.app = app
+        self.lookup = lookup
+        self.trusted = tuple(trusted)
+        self.now = now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope)
+            scope[CLIENT_CERTIFICATE] = self._chain(scope)
+        await self.app(scope, receive, send)
+
+    def _chain(self, scope: Scope) -> tuple[x509.Certificate, ...]:
+        client = scope.get("client")
+        peer = client[0] if client else None
+        if not peer_is_trusted(self.trusted, peer):
+            # Whatever certificate headers it sent are its own words.
+            return ()
+        try:
+            return self.lookup.lookup(scope.get("headers", []), self.now())
+        except RejectedCertificate as exc:
+            _log.warning("No client certificate for a request from proxy %s: %s", peer, exc)
+            return ()
+
+
+def client_certificate_of(scope: Scope) -> tuple[x509.Certificate, ...]:
+    """The verified chain the middleware found; () without one or without the middleware."""
+    chain = scope.get(CLIENT_CERTIFICATE, ())
+    return tuple(chain)
