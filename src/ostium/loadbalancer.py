@@ -390,7 +390,6 @@ def haproxy_config(
         "    log global",
         "    option httplog",
         "    option dontlognull",
-        "    option forwardfor",
         # Redispatch on every retry: when the routed node refuses the connection, the retry
         # goes to another node at once instead of hammering the dead one first.
         "    option redispatch 1",
@@ -404,6 +403,9 @@ def haproxy_config(
         "",
         "frontend ostium",
         f"    bind {listen.authority}",
+        # Set, never append (`option forwardfor` adds a second header after the client's):
+        # Ostium, as Keycloak, believes the first X-Forwarded-For value.
+        "    http-request set-header X-Forwarded-For %[src]",
         "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",
         "    http-request set-header X-Forwarded-Proto http if !{ ssl_fc }",
         "    http-request set-header X-Forwarded-Host %[req.hdr(host)]",
@@ -582,7 +584,9 @@ def nginx_config(
         "",
         "    # How every location below passes a request on.",
         "    proxy_set_header Host $http_host;",
-        "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        # $remote_addr, not $proxy_add_x_forwarded_for: Ostium believes the first value,
+        # which appending would leave to the client.
+        "    proxy_set_header X-Forwarded-For $remote_addr;",
         "    proxy_set_header X-Forwarded-Proto $scheme;",
         "    proxy_set_header X-Forwarded-Host $http_host;",
         "    proxy_set_header X-Forwarded-Port $server_port;",

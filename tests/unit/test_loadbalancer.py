@@ -180,6 +180,13 @@ def test_typed_values_check_themselves() -> None:
 # HAProxy.
 
 
+def test_neither_proxy_appends_to_the_x_forwarded_for_the_client_sent() -> None:
+    """Ostium, as Keycloak, reads the first X-Forwarded-For value: a proxy that appends
+    leaves that value to the client, who would choose the address of its events."""
+    assert "forwardfor" not in haproxy_config(THREE, LISTEN)
+    assert "$proxy_add_x_forwarded_for" not in nginx_config(THREE, LISTEN)
+
+
 def test_haproxy_routes_on_the_cookie_suffix() -> None:
     config = haproxy_config(THREE, Endpoint("127.0.0.1", 8000))
     lines = [line.strip() for line in config.splitlines()]
@@ -195,8 +202,8 @@ def test_haproxy_routes_on_the_cookie_suffix() -> None:
         "balance roundrobin",
         "option redispatch 1",
         "retries 3",
-        "option forwardfor",
         "timeout connect 5s",
+        "http-request set-header X-Forwarded-For %[src]",
         "http-request set-header X-Forwarded-Proto http if !{ ssl_fc }",
         "http-request set-header X-Forwarded-Host %[req.hdr(host)]",
         "http-request set-header X-Forwarded-Port %[dst_port]",
@@ -290,7 +297,7 @@ def test_nginx_is_a_complete_config_for_a_prefix() -> None:
         "proxy_temp_path proxy_temp;",
         "client_body_temp_path client_body_temp;",
         "proxy_set_header Host $http_host;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         "proxy_set_header X-Forwarded-Host $http_host;",
         "proxy_set_header X-Forwarded-Port $server_port;",
