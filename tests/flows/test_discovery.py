@@ -42,6 +42,25 @@ async def test_discovery_document(ostium: OstiumUnderTest) -> None:
     assert set(doc["response_modes_supported"]) >= {"query", "fragment", "form_post"}
 
 
+async def test_mtls_endpoint_aliases_name_the_back_channel_endpoints(
+    ostium: OstiumUnderTest,
+) -> None:
+    """RFC 8705 §5: a client with a certificate finds where to send it; behind a
+    TLS-terminating proxy these are the ordinary endpoints."""
+    document = (await ostium.client.get(f"{ISSUER}/.well-known/openid-configuration")).json()
+
+    assert document["tls_client_certificate_bound_access_tokens"] is True
+    assert document["mtls_endpoint_aliases"] == {
+        name: document[name]
+        for name in (
+            "token_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "userinfo_endpoint",
+        )
+    }
+
+
 async def test_issuer_follows_the_request_host_in_dev(ostium: OstiumUnderTest) -> None:
     response = await ostium.client.get(
         "http://127.0.0.1:8080/realms/test/.well-known/openid-configuration"

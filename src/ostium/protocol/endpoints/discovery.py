@@ -86,4 +86,16 @@ def discovery(ctx: RealmContext) -> JsonResult:
         "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,
     }
+    # RFC 8705 §5: where a client presenting a certificate sends its back-channel calls.
+    # The certificate reaches Ostium through the proxy on the same URLs (Keycloak, too,
+    # lists the same endpoints), so the aliases are the endpoints themselves.
+    body["mtls_endpoint_aliases"] = {
+        name: body[name]
+        for name in (
+            "token_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "userinfo_endpoint",
+        )
+    }
     return JsonResult(body)
