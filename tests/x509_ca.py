@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -56,6 +57,7 @@ def issue(
     not_after: datetime | None = None,
     now: datetime = NOW,
     dns_names: tuple[str, ...] = (),
+    ip_addresses: tuple[str, ...] = (),
 ) -> Issued:
     not_before = not_before or now - timedelta(days=1)
     not_after = not_after or now + timedelta(days=365)
@@ -71,8 +73,9 @@ def issue(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
-    if dns_names:
-        names = [x509.DNSName(name) for name in dns_names]
+    if dns_names or ip_addresses:
+        names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+        names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     signer = issuer.key if issuer else key
     return Issued(builder.sign(signer, hashes.SHA256()), key)

@@ -10,9 +10,11 @@ import logging
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +45,8 @@ from ostium.storage.sql.lock import (
     check_free,
     sqlite_directory,
 )
-from ostium.web.certificate_settings import certificate_lookup
+from ostium.web.certificate_settings import certificate_lookup, https_client_ca_pem
+from ostium.web.connection import tls_client_certificate_class
 from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
 from ostium.web.proxy_protocol import proxy_protocol_class
@@ -139,8 +142,9 @@ async def _serve(config: Config, mode: str) -> int:
             registry.register(CacheMetrics(caches))
         try:
             certificates = certificate_lookup(config)
+            client_cas = https_client_ca_pem(config)
         except TruststoreError as exc:
-            raise StartupError(f"Invalid value for option '--truststore-paths': {exc}") from None
+            raise StartupError(f"Invalid trust store: {exc}") from None
         if certificates is not None and not config.proxy_trusted_addresses:
             # Certificates are public: whoever reaches Ostium directly could name anyone's.
             _log.warning(
@@ -167,6 +171,7 @@ async def _serve(config: Config, mode: str) -> int:
                     _server(
                         app,
                         tls=config if https else None,
+                        client_cas=client_cas if https else None,
                         proxy_protocol=config.proxy_protocol_enabled and not https,
                     )
                 )
@@ -408,14 +413,27 @@ def _proxy_trust(config: Config) -> ProxyTrust | None:
 
 
 def _server(
-    app: object, *, tls: Config | None = None, proxy_protocol: bool = False
+    app: object,
+    *,
+    tls: Config | None = None,
+    client_cas: str | None = None,
+    proxy_protocol: bool = False,
 ) -> uvicorn.Server:
     """One listener, served on sockets bound beforehand; `tls` gives the certificate and
-    key to serve HTTPS with; `proxy_protocol`: each connection begins with a PROXY
-    protocol header naming the client (web/proxy_protocol.py)."""
+    key to serve HTTPS with, `client_cas` the CAs client certificates must chain to when
+    it asks for them (`--https-client-auth`); `proxy_protocol`: each connection begins with
+    a PROXY protocol header naming the client (web/proxy_protocol.py)."""
+    http: str | type[asyncio.Protocol] = "auto"
+    context_factory = None
+    if proxy_protocol:
+        http = proxy_protocol_class(AutoHTTPProtocol)
+    if tls is not None and client_cas is not None:
+        http = tls_client_certificate_class(AutoHTTPProtocol)
+        context_factory = _client_auth_context(tls.https_client_auth, client_cas)
     uv_config = uvicorn.Config(
         app,  # type: ignore[arg-type]
-        http=proxy_protocol_class(AutoHTTPProtocol) if proxy_protocol else "auto",
+        http=http,
+        ssl_context_factory=context_factory,
         log_config=None,
         access_log=False,
         # Forwarded headers are honoured only by our own proxy handling, from the
@@ -427,6 +445,22 @@ def _server(
         ssl_keyfile=str(tls.https_certificate_key_file) if tls else None,
     )
     return uvicorn.Server(uv_config)
+
+
+def _client_auth_context(
+    mode: str, client_cas: str
+) -> Callable[[uvicorn.Config, Callable[[], ssl.SSLContext]], ssl.SSLContext]:
+    """uvicorn's TLS context (certificate and key), asking for a client certificate:
+    `request` verifies one when sent, `required` refuses the handshake without one, as
+    Keycloak's `https-client-auth`."""
+
+    def factory(_: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        context = default()
+        context.verify_mode = ssl.CERT_REQUIRED if mode == "required" else ssl.CERT_OPTIONAL
+        context.load_verify_locations(cadata=client_cas)
+        return context
+
+    return factory
 
 
 class _OncePerProcess(logging.Filter):

@@ -719,3 +719,38 @@ def test_python_logger_names_and_org_keycloak_are_categories(tmp_path: Path) -> 
     config = load(tmp_path, "--log-level=WARN,org.keycloak:debug,sqlalchemy.engine:info")
 
     assert config.log_level == "warn,org.keycloak:debug,sqlalchemy.engine:info"
+
+
+# --- HTTPS client certificates ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--https-client-auth=request"], "Option '--https-client-auth=request' needs HTTPS: set --https-certificate-file and --https-certificate-key-file"),
+        (["--https-client-auth=required", "--https-certificate-file=c.pem", "--https-certificate-key-file=k.pem"], "Option '--https-client-auth=required' needs the CAs to verify client certificates: set --truststore-paths or --https-trust-store-file"),
+        (["--https-trust-store-file=cas.jks"], "--https-trust-store-type=jks is not supported yet (convert the store to PKCS#12: keytool -importkeystore -deststoretype pkcs12)"),
+        (["--https-trust-store-file=cas.bin"], "Option '--https-trust-store-type' is needed: the type of cas.bin cannot be told from its extension"),
+        (["--https-trust-store-file=cas.bin", "--https-trust-store-type=bcfks"], "--https-trust-store-type=bcfks is not supported yet (convert the store to PKCS#12: keytool -importkeystore -deststoretype pkcs12)"),
+        (["--https-client-auth=sometimes"], "Invalid value for option '--https-client-auth': 'sometimes'; expected one of: none, request, required"),
+    ],
+)  # fmt: skip
+def test_https_client_auth_needs_https_and_a_trust_store(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert error_of(tmp_path, *args) == message
+
+
+def test_https_client_auth_with_a_pkcs12_trust_store_is_read(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "--https-client-auth=request",
+        "--https-certificate-file=c.pem",
+        "--https-certificate-key-file=k.pem",
+        "--https-trust-store-file=cas.p12",
+        "--https-trust-store-password=secret",
+    )
+
+    assert config.https_client_auth == "request"
+    assert config.https_trust_store_file == tmp_path / "cas.p12"
+    assert config.https_trust_store_password == "secret"

@@ -6,11 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ostium.config import ConfigError, help_text, load_config
-from ostium.web.certificate_settings import certificate_lookup, lookup_settings
-from ostium.web.truststore import TruststoreError, load_truststore
+from ostium.web.certificate_settings import (
+    certificate_lookup,
+    https_client_ca_pem,
+    lookup_settings,
+)
+from ostium.web.truststore import TruststoreError, load_pkcs12_truststore, load_truststore
 from tests.x509_ca import make_pki
 
 
@@ -136,3 +142,45 @@ def test_truststore_files_and_folders_are_read(tmp_path: Path) -> None:
     )
     lookup = certificate_lookup(config)
     assert lookup is not None and len(lookup.truststore) == 3
+
+
+def test_a_pkcs12_trust_store_is_read_with_its_password(tmp_path: Path) -> None:
+    """`--https-trust-store-file`: every certificate of the store is a trust anchor; a
+    wrong password or another file is refused by name, and the anchors reach the HTTPS
+    listener's TLS context together with `--truststore-paths`."""
+    pki = make_pki()
+    store = tmp_path / "cas.p12"
+    store.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            None,
+            None,
+            None,
+            [pki.root.cert, pki.intermediate.cert],
+            serialization.BestAvailableEncryption(b"store-pw"),
+        )
+    )
+    (tmp_path / "other.pem").write_text(pki.other_root.pem)
+
+    assert set(load_pkcs12_truststore(store, "store-pw")) == {pki.root.cert, pki.intermediate.cert}
+    with pytest.raises(TruststoreError, match="password is wrong"):
+        load_pkcs12_truststore(store, "nope")
+    with pytest.raises(TruststoreError, match="not a PKCS#12 store"):
+        load_pkcs12_truststore(tmp_path / "other.pem", None)
+
+    config = _load(
+        tmp_path,
+        "--https-client-auth=request",
+        "--https-certificate-file=c.pem",
+        "--https-certificate-key-file=k.pem",
+        f"--https-trust-store-file={store}",
+        "--https-trust-store-password=store-pw",
+        f"--truststore-paths={tmp_path / 'other.pem'}",
+    )
+    pem = https_client_ca_pem(config)
+    assert pem is not None
+    assert set(x509.load_pem_x509_certificates(pem.encode())) == {
+        pki.root.cert,
+        pki.intermediate.cert,
+        pki.other_root.cert,
+    }
+    assert https_client_ca_pem(_load(tmp_path)) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ostium.config.declare import BadValue, check_port, option
 
@@ -64,6 +65,46 @@ class HttpOptions:
         metadata=option(
             category="HTTP(S)",
             description="The private key of --https-certificate-file, in PEM format.",
+        ),
+    )
+    https_client_auth: Literal["none", "request", "required"] = field(
+        default="none",
+        metadata=option(
+            category="HTTP(S)",
+            description=(
+                "Whether the HTTPS listener asks clients for a certificate: none, request (a"
+                " certificate is verified when sent) or required (no handshake without one)."
+                " The certificate must chain to --truststore-paths or --https-trust-store-file;"
+                " it then serves tls_client_auth and certificate-bound tokens."
+            ),
+        ),
+    )
+    https_trust_store_file: Path | None = field(
+        default=None,
+        metadata=option(
+            category="HTTP(S)",
+            description=(
+                "A PKCS#12 keystore of CA certificates that client certificates of the HTTPS"
+                " listener must chain to (besides --truststore-paths)."
+            ),
+        ),
+    )
+    https_trust_store_password: str | None = field(
+        default=None,
+        metadata=option(
+            category="HTTP(S)",
+            description="The password of --https-trust-store-file.",
+            secret=True,
+        ),
+    )
+    https_trust_store_type: Literal["pkcs12", "jks", "bcfks"] | None = field(
+        default=None,
+        metadata=option(
+            category="HTTP(S)",
+            description=(
+                "The type of --https-trust-store-file; unset: from its extension. Only pkcs12"
+                " is supported yet (convert a JKS store with keytool -importkeystore)."
+            ),
         ),
     )
     http_relative_path: str = field(

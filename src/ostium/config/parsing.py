@@ -275,6 +275,7 @@ def _check_together(config: Config) -> None:
             "Option '--proxy-protocol-enabled' is not supported yet with HTTPS: let the load"
             " balancer terminate TLS and send the PROXY header to the HTTP listener"
         )
+    _check_https_client_auth(config)
     provider = config.spi_x509cert_lookup_provider
     trusts_nginx = provider == "nginx" and config.spi_x509cert_lookup_nginx_trust_proxy_verification
     if provider != "default" and not trusts_nginx and not config.truststore_paths:
@@ -287,6 +288,38 @@ def _check_together(config: Config) -> None:
         # Keycloak enables this option only with --proxy-headers; alone it would trust nothing.
         raise ConfigError(
             "Option '--proxy-trusted-addresses' is available only when --proxy-headers is set"
+        )
+
+
+def _check_https_client_auth(config: Config) -> None:
+    """Keycloak's `https-client-auth` with its trust store: asking for certificates needs
+    HTTPS and something to verify them against."""
+    if config.https_client_auth != "none":
+        if config.https_certificate_file is None:
+            raise ConfigError(
+                f"Option '--https-client-auth={config.https_client_auth}' needs HTTPS:"
+                " set --https-certificate-file and --https-certificate-key-file"
+            )
+        if not config.truststore_paths and config.https_trust_store_file is None:
+            raise ConfigError(
+                f"Option '--https-client-auth={config.https_client_auth}' needs the CAs to"
+                " verify client certificates: set --truststore-paths or --https-trust-store-file"
+            )
+    store = config.https_trust_store_file
+    kind: str | None = config.https_trust_store_type
+    if store is not None and kind is None:
+        kind = {".p12": "pkcs12", ".pfx": "pkcs12", ".jks": "jks", ".bcfks": "bcfks"}.get(
+            store.suffix.lower()
+        )
+        if kind is None:
+            raise ConfigError(
+                f"Option '--https-trust-store-type' is needed: the type of {store.name}"
+                " cannot be told from its extension"
+            )
+    if kind is not None and kind != "pkcs12":
+        raise ConfigError(
+            f"--https-trust-store-type={kind} is not supported yet (convert the store to"
+            " PKCS#12: keytool -importkeystore -deststoretype pkcs12)"
         )
 
 

@@ -1,13 +1,16 @@
 """The client-certificate lookup a configuration asks for (`--spi-x509cert-lookup-*`,
-`--truststore-paths`), built once at start-up."""
+`--truststore-paths`), and the CAs the HTTPS listener verifies client certificates against
+(`--https-client-auth`), built once at start-up."""
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from ostium.config import Config
 from ostium.web.client_certificates import CertificateLookup, LookupSettings
-from ostium.web.truststore import load_truststore
+from ostium.web.truststore import load_pkcs12_truststore, load_truststore
 
-__all__ = ["certificate_lookup", "lookup_settings"]
+__all__ = ["certificate_lookup", "https_client_ca_pem", "lookup_settings"]
 
 
 def lookup_settings(config: Config) -> LookupSettings:
@@ -57,3 +60,18 @@ def certificate_lookup(config: Config) -> CertificateLookup | None:
     if settings.provider == "default":
         return None
     return CertificateLookup(settings, load_truststore(config.truststore_paths))
+
+
+def https_client_ca_pem(config: Config) -> str | None:
+    """The trust anchors of `--https-client-auth`, as one PEM text for the TLS context:
+    `--truststore-paths` (Keycloak's one truststore for everything) and
+    `--https-trust-store-file`. None when the listener asks for no certificate. Raises
+    `TruststoreError`."""
+    if config.https_client_auth == "none":
+        return None
+    anchors = load_truststore(config.truststore_paths)
+    if config.https_trust_store_file is not None:
+        anchors += load_pkcs12_truststore(
+            config.https_trust_store_file, config.https_trust_store_password
+        )
+    return "".join(cert.public_bytes(Encoding.PEM).decode() for cert in anchors)

@@ -20,6 +20,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from ostium.web.connection import DelegatingProtocol
+
 __all__ = ["Header", "Invalid", "parse_header", "proxy_protocol_class"]
 
 log = logging.getLogger(__name__)
@@ -146,13 +148,15 @@ class _PeerTransport:
 
 
 def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol `inner`, behind the PROXY header: uvicorn builds the class
-    with its own keyword arguments, and `inner` sees the connection only once the header
-    has been read (its `connection_made` takes the peer from the transport)."""
+    """uvicorn's HTTP protocol `inner`, behind the PROXY header: `inner` sees the
+    connection only once the header has been read (its `connection_made` takes the peer
+    from the transport)."""
 
-    class ProxyProtocol(asyncio.Protocol):
+    class ProxyProtocol(DelegatingProtocol):
+        inner_class = inner
+
         def __init__(self, **kwargs: Any) -> None:
-            self._inner = inner(**kwargs)
+            super().__init__(**kwargs)
             self._transport: asyncio.Transport | None = None
             self._buffer = b""
             self._open = False
@@ -163,7 +167,7 @@ def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol
 
         def data_received(self, data: bytes) -> None:
             if self._open:
-                self._inner.data_received(data)
+                super().data_received(data)
                 return
             assert self._transport is not None
             self._buffer += data
@@ -178,25 +182,25 @@ def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol
                 return
             rest, self._buffer = self._buffer[header.length :], b""
             self._open = True
-            self._inner.connection_made(_PeerTransport(self._transport, header.client))  # type: ignore[arg-type]
+            super().connection_made(_PeerTransport(self._transport, header.client))  # type: ignore[arg-type]
             if rest:
-                self._inner.data_received(rest)
+                super().data_received(rest)
 
         def eof_received(self) -> bool | None:
             if self._open:
-                return self._inner.eof_received()
+                return super().eof_received()
             return None  # closes the transport: the header never came
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._open:
-                self._inner.connection_lost(exc)
+                super().connection_lost(exc)
 
         def pause_writing(self) -> None:
             if self._open:
-                self._inner.pause_writing()
+                super().pause_writing()
 
         def resume_writing(self) -> None:
             if self._open:
-                self._inner.resume_writing()
+                super().resume_writing()
 
     return ProxyProtocol

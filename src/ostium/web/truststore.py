@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-__all__ = ["TruststoreError", "load_truststore"]
+__all__ = ["TruststoreError", "load_pkcs12_truststore", "load_truststore"]
 
 _SUFFIXES = (".pem", ".crt", ".cer")
 
@@ -44,4 +45,23 @@ def _read(file: Path) -> list[x509.Certificate]:
         found = x509.load_pem_x509_certificates(data)
     except ValueError:
         raise TruststoreError(f"{file} holds no PEM certificate") from None
+    return found
+
+
+def load_pkcs12_truststore(path: Path, password: str | None) -> list[x509.Certificate]:
+    """`--https-trust-store-file`: every certificate of a PKCS#12 store is a trust anchor,
+    as in a Java trust store."""
+    try:
+        data = path.expanduser().read_bytes()
+    except OSError as exc:
+        raise TruststoreError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        store = pkcs12.load_pkcs12(data, password.encode() if password else None)
+    except ValueError:
+        raise TruststoreError(f"{path} is not a PKCS#12 store, or the password is wrong") from None
+    found = [c.certificate for c in store.additional_certs]
+    if store.cert is not None:
+        found.insert(0, store.cert.certificate)
+    if not found:
+        raise TruststoreError(f"{path} holds no certificate")
     return found

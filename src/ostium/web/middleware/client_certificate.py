@@ -61,6 +61,13 @@ class ClientCertificateMiddleware:
 
 
 def client_certificate_of(scope: Scope) -> tuple[x509.Certificate, ...]:
-    """The verified chain the middleware found; () without one or without the middleware."""
-    chain = scope.get(CLIENT_CERTIFICATE, ())
-    return tuple(chain)
+    """The verified chain the middleware found, else the certificate the HTTPS listener's
+    own handshake verified (`--https-client-auth`, the ASGI TLS extension's
+    `client_cert_chain`); () without either."""
+    chain = tuple(scope.get(CLIENT_CERTIFICATE, ()))
+    if chain:
+        return chain
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    return tuple(
+        x509.load_pem_x509_certificate(pem.encode()) for pem in tls.get("client_cert_chain", ())
+    )
