@@ -164,6 +164,26 @@ async def test_keycloak_json_for_confidential_and_public_clients(ostium: OstiumU
     }
 
 
+async def test_keycloak_json_for_a_client_x509_client_has_no_secret(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = bearer(await master_admin_token(ostium))
+    created = await ostium.client.post(
+        f"{ADMIN}/test/clients",
+        headers=headers,
+        json={
+            "clientId": "mtls-app",
+            "clientAuthenticatorType": "client-x509",
+            "attributes": {"x509.subjectdn": "CN=mtls-app"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    mtls = await client_uuid(ostium, headers, "mtls-app")
+    path = "installation/providers/keycloak-oidc-keycloak-json"
+    config = (await ostium.client.get(f"{ADMIN}/test/clients/{mtls}/{path}", headers=headers)).json()
+    assert config["credentials"] == {}
+
+
 # --- partial export -----------------------------------------------------------------------
 
 

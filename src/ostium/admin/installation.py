@@ -57,6 +57,10 @@ def keycloak_json(
     if not client.public_client:
         if client.client_authenticator_type == "client-secret":
             body["credentials"] = {"secret": client.secret or ""}
+        elif client.client_authenticator_type == "client-x509":
+            # The certificate is the credential: nothing for the adapter to hold (Keycloak's
+            # X509ClientAuthenticator adapter configuration is empty).
+            body["credentials"] = {}
         else:
             body["credentials"] = {"jwt": {"client-keystore-file": "REPLACE WITH THE LOCATION"}}
     if has_roles:
