@@ -153,6 +153,12 @@ def assert_invalid_client(response: httpx.Response) -> None:
     assert response.json()["error"] == "invalid_client"
 
 
+def last_failure_reason(ostium: OstiumUnderTest) -> str:
+    """The reason the last TOKEN_ERROR event gives: what an operator reads in the log."""
+    error = [e for e in ostium.events.recent if e.type == "TOKEN_ERROR"][-1]
+    return error.details["reason"]
+
+
 # --- refused -------------------------------------------------------------------------------
 
 
@@ -181,6 +187,9 @@ async def test_headers_from_an_untrusted_peer_are_ignored(
     async with behind(ostium, pki, peer="192.0.2.99") as http:
         response = await client_credentials(http, "mtls-app", haproxy_headers(pki.client, pki))
     assert_invalid_client(response)
+    assert last_failure_reason(ostium) == (
+        "client certificate rejected: certificate header from untrusted peer 192.0.2.99"
+    )
 
 
 async def test_a_forged_second_certificate_header_is_refused(
@@ -190,18 +199,21 @@ async def test_a_forged_second_certificate_header_is_refused(
     headers = [("SSL_CLIENT_CERT", pki.client.der_b64), *haproxy_headers(pki.client, pki)]
     async with behind(ostium, pki) as http:
         assert_invalid_client(await client_credentials(http, "mtls-app", headers))
+    assert last_failure_reason(ostium).startswith("client certificate rejected: ")
 
 
 async def test_a_certificate_from_another_ca_is_refused(ostium: OstiumUnderTest, pki: Pki) -> None:
     headers = [("SSL_CLIENT_CERT", pki.stranger.der_b64), ("CERT_CHAIN_0", pki.other_root.der_b64)]
     async with behind(ostium, pki) as http:
         assert_invalid_client(await client_credentials(http, "mtls-app", headers))
+    assert last_failure_reason(ostium).startswith("client certificate rejected: ")
 
 
 async def test_an_expired_certificate_is_refused(ostium: OstiumUnderTest, pki: Pki) -> None:
     async with behind(ostium, pki) as http:
         response = await client_credentials(http, "mtls-app", haproxy_headers(pki.expired, pki))
     assert_invalid_client(response)
+    assert last_failure_reason(ostium).startswith("client certificate rejected: ")
 
 
 async def test_a_secret_does_not_stand_in_for_the_certificate(

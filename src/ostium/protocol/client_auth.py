@@ -54,9 +54,11 @@ async def authenticate_client(
     *,
     now: int,
     certificate_chain: tuple[x509.Certificate, ...] = (),
+    certificate_rejected: str | None = None,
 ) -> AuthenticatedClient:
     """`now` decides whether a rotated secret is still in its grace period;
-    `certificate_chain` is the verified client certificate of the request, if any."""
+    `certificate_chain` is the verified client certificate of the request, if any, and
+    `certificate_rejected` why the one it presented was refused."""
     basic = authorization is not None and authorization.strip().lower().startswith("basic")
     if basic and "client_secret" in form:
         # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method".
@@ -84,7 +86,7 @@ async def authenticate_client(
         return AuthenticatedClient(client, "none")
     if client.client_authenticator_type == CLIENT_X509:
         # The certificate is the credential; a secret sent alongside proves nothing.
-        check_client_certificate(client, certificate_chain)
+        check_client_certificate(client, certificate_chain, certificate_rejected)
         return AuthenticatedClient(client, "tls_client_auth")
     if secret is None:
         raise InvalidClient("Invalid client or Invalid client credentials", detail="no secret")

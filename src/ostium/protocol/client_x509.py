@@ -39,10 +39,15 @@ ALLOW_REGEX = "x509.allow.regex.pattern.comparison"
 _FAILED = "Invalid client or Invalid client credentials"
 
 
-def check_client_certificate(client: Client, chain: tuple[x509.Certificate, ...]) -> None:
-    """Raises `InvalidClient` unless the request's certificate is the one `client` expects."""
+def check_client_certificate(
+    client: Client, chain: tuple[x509.Certificate, ...], rejected: str | None = None
+) -> None:
+    """Raises `InvalidClient` unless the request's certificate is the one `client` expects.
+    `rejected`: why a certificate the request carried was refused; it becomes the failure's
+    detail, which the CLIENT_LOGIN_ERROR event shows as its reason."""
     if not chain:
-        raise InvalidClient(_FAILED, detail="no client certificate")
+        detail = f"client certificate rejected: {rejected}" if rejected else "no client certificate"
+        raise InvalidClient(_FAILED, detail=detail)
     certificate = chain[0]
     expected = client.attributes.get(SUBJECT_DN, "").strip()
     if not expected:

@@ -36,6 +36,9 @@ class RequestInfo:
     # The verified client certificate and its chain up to the truststore, leaf first;
     # () without one (web/middleware/client_certificate.py).
     client_certificate_chain: tuple[x509.Certificate, ...] = ()
+    # Why a certificate the request carried was refused (untrusted peer, a chain that does
+    # not verify, …), for the failure's event; None when none was refused.
+    client_certificate_rejected: str | None = None
 
 
 @dataclass

@@ -27,7 +27,10 @@ from ostium.sessions.caches import Caches
 from ostium.sessions.local_cache import LocalCache
 from ostium.sessions.login_failures import LoginFailures
 from ostium.storage.interfaces import Storage
-from ostium.web.middleware.client_certificate import client_certificate_of
+from ostium.web.middleware.client_certificate import (
+    client_certificate_of,
+    client_certificate_rejection_of,
+)
 from ostium.web.pages import Pages
 
 __all__ = ["RealmNotFound", "Runtime", "request_info"]
@@ -213,4 +216,5 @@ def request_info(request: Request) -> RequestInfo:
         accept_language=request.headers.get("accept-language"),
         origin=request.headers.get("origin"),
         client_certificate_chain=client_certificate_of(request.scope),
+        client_certificate_rejected=client_certificate_rejection_of(request.scope),
     )

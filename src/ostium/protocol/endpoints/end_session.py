@@ -203,6 +203,7 @@ async def logout_with_refresh_token(
             info.authorization,
             now=ctx.clock.now(),
             certificate_chain=info.client_certificate_chain,
+            certificate_rejected=info.client_certificate_rejected,
         )
         try:
             claims = verify_token(

@@ -43,6 +43,7 @@ async def introspection(
                 info.authorization,
                 now=ctx.clock.now(),
                 certificate_chain=info.client_certificate_chain,
+                certificate_rejected=info.client_certificate_rejected,
             )
             client_id = authenticated.client.client_id
             if authenticated.client.public_client:

@@ -24,6 +24,7 @@ async def revocation(ctx: RealmContext, form: Mapping[str, str], info: RequestIn
             info.authorization,
             now=ctx.clock.now(),
             certificate_chain=info.client_certificate_chain,
+            certificate_rejected=info.client_certificate_rejected,
         )
         token = form.get("token")
         if not token:

@@ -35,6 +35,7 @@ async def token(ctx: RealmContext, form: Mapping[str, str], info: RequestInfo) -
                 info.authorization,
                 now=ctx.clock.now(),
                 certificate_chain=info.client_certificate_chain,
+                certificate_rejected=info.client_certificate_rejected,
             )
             client = authenticated.client
             client_id = client.client_id

@@ -20,9 +20,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ostium.web.client_certificates import CertificateLookup, RejectedCertificate
 from ostium.web.forwarded import IPNetwork, peer_is_trusted
 
-__all__ = ["CLIENT_CERTIFICATE", "ClientCertificateMiddleware", "client_certificate_of"]
+__all__ = [
+    "CERTIFICATE_REJECTED",
+    "CLIENT_CERTIFICATE",
+    "ClientCertificateMiddleware",
+    "client_certificate_of",
+    "client_certificate_rejection_of",
+]
 
 CLIENT_CERTIFICATE = "ostium.client_certificate"
+CERTIFICATE_REJECTED = "ostium.client_certificate_rejected"
 
 _log = logging.getLogger(__name__)
 
@@ -44,20 +51,29 @@ class ClientCertificateMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope = dict(scope)
-            scope[CLIENT_CERTIFICATE] = self._chain(scope)
+            try:
+                scope[CLIENT_CERTIFICATE] = self._chain(scope)
+            except RejectedCertificate as exc:
+                scope[CLIENT_CERTIFICATE] = ()
+                scope[CERTIFICATE_REJECTED] = str(exc)
         await self.app(scope, receive, send)
 
     def _chain(self, scope: Scope) -> tuple[x509.Certificate, ...]:
         client = scope.get("client")
         peer = client[0] if client else None
+        headers = scope.get("headers", [])
         if not peer_is_trusted(self.trusted, peer):
             # Whatever certificate headers it sent are its own words.
+            name = self.lookup.settings.header.encode("latin-1")
+            if any(header == name for header, _ in headers):
+                _log.warning("Ignoring the client certificate header of untrusted peer %s", peer)
+                raise RejectedCertificate(f"certificate header from untrusted peer {peer}")
             return ()
         try:
-            return self.lookup.lookup(scope.get("headers", []), self.now())
+            return self.lookup.lookup(headers, self.now())
         except RejectedCertificate as exc:
             _log.warning("No client certificate for a request from proxy %s: %s", peer, exc)
-            return ()
+            raise
 
 
 def client_certificate_of(scope: Scope) -> tuple[x509.Certificate, ...]:
@@ -71,3 +87,9 @@ def client_certificate_of(scope: Scope) -> tuple[x509.Certificate, ...]:
     return tuple(
         x509.load_pem_x509_certificate(pem.encode()) for pem in tls.get("client_cert_chain", ())
     )
+
+
+def client_certificate_rejection_of(scope: Scope) -> str | None:
+    """Why the middleware refused the certificate the request carried; None if it did not."""
+    reason = scope.get(CERTIFICATE_REJECTED)
+    return str(reason) if reason else None
