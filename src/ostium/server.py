@@ -160,6 +160,7 @@ async def _serve(config: Config, mode: str) -> int:
             if listener.name == "management":
                 management = create_management_app(
                     runtime,
+                    relative_path=config.http_management_relative_path,
                     health_enabled=config.health_enabled,
                     metrics_enabled=config.metrics_enabled,
                     registry=registry,
@@ -529,7 +530,8 @@ def _announce(
             management_port = _bound_port(listeners[-1], management_port)
         # The management listener binds --http-host and never sits behind the proxy that
         # --hostname names, so its URL is the bind address's.
-        management = _url("http", bind, management_port, f"{prefix}/")
+        management_prefix = (config.http_management_relative_path or prefix).rstrip("/")
+        management = _url("http", bind, management_port, f"{management_prefix}/")
         lines.append(f"  Management:        {management} (health, metrics)")
     if mode == "dev":
         lines.append("  Development mode: not for production (SQLite, local caches, plain HTTP).")

@@ -137,3 +137,14 @@ async def test_management_paths_sit_under_the_prefix(runtime: Runtime) -> None:
         ready = await http.get("/auth/health/ready")
         assert ready.status_code == 200
         assert ready.json()["status"] == "UP"
+
+
+async def test_the_management_port_may_have_a_prefix_of_its_own(runtime: Runtime) -> None:
+    """`--http-management-relative-path`: the management port leaves the public prefix."""
+    app = create_management_app(
+        runtime, health_enabled=True, metrics_enabled=False, registry=None, relative_path="/mgmt"
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:9000") as http:
+        assert (await http.get("/auth/health/ready")).status_code == 404
+        assert (await http.get("/mgmt/health/ready")).json()["status"] == "UP"

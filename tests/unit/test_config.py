@@ -754,3 +754,12 @@ def test_https_client_auth_with_a_pkcs12_trust_store_is_read(tmp_path: Path) -> 
     assert config.https_client_auth == "request"
     assert config.https_trust_store_file == tmp_path / "cas.p12"
     assert config.https_trust_store_password == "secret"
+
+
+def test_the_management_relative_path_is_read_and_checked(tmp_path: Path) -> None:
+    assert load(tmp_path).http_management_relative_path is None
+    config = load(tmp_path, "--http-management-relative-path=/mgmt")
+    assert config.http_management_relative_path == "/mgmt"
+    assert error_of(tmp_path, "--http-management-relative-path=mgmt").startswith(
+        "Invalid value for option '--http-management-relative-path'"
+    )

@@ -130,6 +130,18 @@ class HttpOptions:
             check=check_port,
         ),
     )
+    http_management_relative_path: str | None = field(
+        default=None,
+        metadata=option(
+            category="Management",
+            description=(
+                "The path prefix of the management port's /health and /metrics; unset, it is"
+                " --http-relative-path's."
+            ),
+            check=_check_relative_path,
+            default_label="--http-relative-path",
+        ),
+    )
     health_enabled: bool = field(
         default=False,
         metadata=option(

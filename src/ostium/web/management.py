@@ -33,9 +33,11 @@ def create_management_app(
     health_enabled: bool,
     metrics_enabled: bool,
     registry: CollectorRegistry | None,
+    relative_path: str | None = None,
 ) -> ASGIApp:
-    """Under `--http-relative-path` like the main port (Keycloak's management paths
-    follow it: `/auth/health`, `/auth/metrics`)."""
+    """Under `relative_path` (`--http-management-relative-path`); unset, under
+    `--http-relative-path` like the main port, as Keycloak's management paths inherit it
+    (`/auth/health`, `/auth/metrics`)."""
 
     async def up(request: Request) -> Response:
         return JSONResponse({"status": "UP", "checks": []})
@@ -67,4 +69,4 @@ def create_management_app(
         routes.append(Route("/metrics", metrics, methods=["GET"]))
     # The management port answers unknown paths as the main port does (Keycloak's shape).
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    return under_relative_path(app, runtime.relative_path)
+    return under_relative_path(app, relative_path or runtime.relative_path)
