@@ -11,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,3 +242,32 @@ def one_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
     return lines[0]
+
+
+@contextmanager
+def running_proxy(
+    command: list[str], logs: list[Path], probe: Callable[[], object], name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A proxy from Debian's packages (nginx, HAProxy, Apache) run in the foreground with
+    its output in `logs[0]`, handed over once `probe` (a request through it) gets an answer,
+    stopped afterwards. A proxy that exits or stays silent fails with its logs."""
+    with logs[0].open("wb") as sink:
+        process = subprocess.Popen(command, stderr=sink, stdout=sink)
+
+    def output() -> str:
+        return "".join(log.read_text(errors="replace") for log in logs if log.exists())
+
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            assert process.poll() is None, output()
+            try:
+                probe()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, f"{name} did not answer in time:\n{output()}"
+                time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -74,3 +74,11 @@ def mtls_client(pki: Pki, certificate: Issued | None, folder: Path) -> httpx.Cli
 def claims_of(token: str) -> dict[str, object]:
     payload = token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def client_credentials(client: httpx.Client, base: str) -> httpx.Response:
+    """`mtls-service`'s client_credentials grant: its certificate is its only credential."""
+    return client.post(
+        f"{base}/realms/master/protocol/openid-connect/token",
+        data={"grant_type": "client_credentials", "client_id": "mtls-service"},
+    )

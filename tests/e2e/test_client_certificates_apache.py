@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +19,8 @@ import httpx
 import pytest
 
 from ostium.protocol.mtls import thumbprint
-from tests.e2e.conftest import RunningServer, free_port, system_binary
-from tests.e2e.mtls import CLIENT, claims_of, mtls_client, start_mtls_ostium
+from tests.e2e.conftest import RunningServer, free_port, running_proxy, system_binary
+from tests.e2e.mtls import CLIENT, claims_of, client_credentials, mtls_client, start_mtls_ostium
 from tests.x509_ca import Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
@@ -94,31 +93,17 @@ def apache(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
     command = [binary, "-f", str(config)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
-    log = folder / "stderr.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([*command, "-DFOREGROUND"], stderr=sink, stdout=sink)
     base = f"https://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, log.read_text() + (folder / "error.log").read_text()
-            try:
-                with mtls_client(pki, None, tmp_path) as client:
-                    client.get(f"{base}/realms/master")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "apache did not answer in time"
-                time.sleep(0.05)
+
+    def probe() -> None:
+        with mtls_client(pki, None, tmp_path) as client:
+            client.get(f"{base}/realms/master")
+
+    with running_proxy(
+        [*command, "-DFOREGROUND"], [folder / "stderr.log", folder / "error.log"], probe, "apache"
+    ):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
-
-def _client_credentials(client: httpx.Client, base: str) -> httpx.Response:
-    return client.post(
-        f"{base}{TOKEN}", data={"grant_type": "client_credentials", "client_id": "mtls-service"}
-    )
 
 
 def test_without_a_client_certificate_the_client_is_refused(
@@ -137,7 +122,7 @@ def test_through_apache_the_certificate_and_chain_authenticate(
     apache: str, pki: Pki, tmp_path: Path
 ) -> None:
     with mtls_client(pki, pki.client, tmp_path) as client:
-        response = _client_credentials(client, apache)
+        response = client_credentials(client, apache)
 
     assert response.status_code == 200, response.text
     claims = claims_of(response.json()["access_token"])

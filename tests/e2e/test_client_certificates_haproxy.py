@@ -12,7 +12,6 @@ reaches Ostium from 127.0.0.2 (`source`), the only trusted proxy.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +20,15 @@ import httpx
 import pytest
 
 from ostium.protocol.mtls import thumbprint
-from tests.e2e.conftest import RunningServer, free_port, system_binary
-from tests.e2e.mtls import CLIENT, PROXY, claims_of, mtls_client, start_mtls_ostium
+from tests.e2e.conftest import RunningServer, free_port, running_proxy, system_binary
+from tests.e2e.mtls import (
+    CLIENT,
+    PROXY,
+    claims_of,
+    client_credentials,
+    mtls_client,
+    start_mtls_ostium,
+)
 from tests.x509_ca import Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
@@ -82,31 +88,17 @@ def haproxy(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
         [binary, "-c", "-f", str(config)], capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    log = folder / "stderr.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([binary, "-db", "-f", str(config)], stderr=sink, stdout=sink)
     base = f"https://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with mtls_client(pki, None, tmp_path) as client:
-                    client.get(f"{base}/realms/master")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "haproxy did not answer in time"
-                time.sleep(0.05)
+
+    def probe() -> None:
+        with mtls_client(pki, None, tmp_path) as client:
+            client.get(f"{base}/realms/master")
+
+    with running_proxy(
+        [binary, "-db", "-f", str(config)], [folder / "stderr.log"], probe, "haproxy"
+    ):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
-
-def _client_credentials(client: httpx.Client, base: str) -> httpx.Response:
-    return client.post(
-        f"{base}{TOKEN}", data={"grant_type": "client_credentials", "client_id": "mtls-service"}
-    )
 
 
 def test_a_forged_header_sent_straight_to_ostium_authenticates_nobody(
@@ -139,7 +131,7 @@ def test_without_a_client_certificate_the_client_is_refused(
 def test_another_subject_is_refused(haproxy: str, pki: Pki, tmp_path: Path) -> None:
     someone = issue("someone-else", pki.intermediate, now=datetime.now(UTC))
     with mtls_client(pki, someone, tmp_path) as client:
-        response = _client_credentials(client, haproxy)
+        response = client_credentials(client, haproxy)
     assert response.status_code == 401, response.text
 
 
@@ -147,7 +139,7 @@ def test_through_haproxy_the_certificate_authenticates_and_binds_the_token(
     haproxy: str, pki: Pki, tmp_path: Path
 ) -> None:
     with mtls_client(pki, pki.client, tmp_path) as client:
-        response = _client_credentials(client, haproxy)
+        response = client_credentials(client, haproxy)
         assert response.status_code == 200, response.text
         access_token = response.json()["access_token"]
         introspected = client.post(
@@ -165,7 +157,7 @@ def test_userinfo_takes_a_bound_token_only_with_its_certificate(
     haproxy: str, pki: Pki, tmp_path: Path
 ) -> None:
     with mtls_client(pki, pki.client, tmp_path) as client:
-        issued = _client_credentials(client, haproxy)
+        issued = client_credentials(client, haproxy)
         bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
         owned = client.get(f"{haproxy}{USERINFO}", headers=bearer)
     other = issue("client-app", pki.intermediate, now=datetime.now(UTC))

@@ -9,17 +9,15 @@ only trusted proxy.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ostium.protocol.mtls import thumbprint
-from tests.e2e.conftest import RunningServer, free_port, system_binary
-from tests.e2e.mtls import PROXY, claims_of, mtls_client, start_mtls_ostium
+from tests.e2e.conftest import RunningServer, free_port, running_proxy, system_binary
+from tests.e2e.mtls import PROXY, claims_of, client_credentials, mtls_client, start_mtls_ostium
 from tests.x509_ca import Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
@@ -86,31 +84,15 @@ def nginx(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
     command = [binary, "-p", str(prefix), "-c", str(config)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
-    log = prefix / "stderr.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=sink)
     base = f"https://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with mtls_client(pki, None, tmp_path) as client:
-                    client.get(f"{base}/realms/master")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "nginx did not answer in time"
-                time.sleep(0.05)
+
+    def probe() -> None:
+        with mtls_client(pki, None, tmp_path) as client:
+            client.get(f"{base}/realms/master")
+
+    with running_proxy([*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
-
-def _client_credentials(client: httpx.Client, base: str) -> httpx.Response:
-    return client.post(
-        f"{base}{TOKEN}", data={"grant_type": "client_credentials", "client_id": "mtls-service"}
-    )
 
 
 def test_without_a_client_certificate_a_forged_header_is_overwritten(
@@ -129,7 +111,7 @@ def test_through_nginx_the_certificate_authenticates_and_binds_the_token(
     nginx: str, pki: Pki, tmp_path: Path
 ) -> None:
     with mtls_client(pki, pki.client, tmp_path) as client:
-        response = _client_credentials(client, nginx)
+        response = client_credentials(client, nginx)
 
     assert response.status_code == 200, response.text
     claims = claims_of(response.json()["access_token"])
@@ -139,4 +121,4 @@ def test_through_nginx_the_certificate_authenticates_and_binds_the_token(
 def test_another_subject_is_refused(nginx: str, pki: Pki, tmp_path: Path) -> None:
     someone = issue("someone-else", pki.intermediate, now=datetime.now(UTC))
     with mtls_client(pki, someone, tmp_path) as client:
-        assert _client_credentials(client, nginx).status_code == 401
+        assert client_credentials(client, nginx).status_code == 401

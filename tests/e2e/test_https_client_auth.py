@@ -15,12 +15,11 @@ import pytest
 
 from ostium.protocol.mtls import thumbprint
 from tests.e2e.conftest import RunningServer, free_port
-from tests.e2e.mtls import claims_of, mtls_client, start_mtls_ostium
+from tests.e2e.mtls import claims_of, client_credentials, mtls_client, start_mtls_ostium
 from tests.x509_ca import Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "/realms/master/protocol/openid-connect/token"
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +53,13 @@ def requesting(
     running.stop()
 
 
-def _client_credentials(client: httpx.Client, url: str) -> httpx.Response:
-    return client.post(
-        f"{url}{TOKEN}", data={"grant_type": "client_credentials", "client_id": "mtls-service"}
-    )
-
 
 def test_request_without_a_certificate_authenticates_nobody(
     requesting: tuple[RunningServer, str], pki: Pki, tmp_path: Path
 ) -> None:
     _, url = requesting
     with mtls_client(pki, None, tmp_path) as client:
-        response = _client_credentials(client, url)
+        response = client_credentials(client, url)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_client"
 
@@ -75,7 +69,7 @@ def test_a_certificate_from_another_ca_fails_the_handshake(
 ) -> None:
     _, url = requesting
     with mtls_client(pki, pki.stranger, tmp_path) as client, pytest.raises(httpx.TransportError):
-        _client_credentials(client, url)
+        client_credentials(client, url)
 
 
 def test_the_handshake_s_certificate_authenticates_and_binds_the_token(
@@ -83,7 +77,7 @@ def test_the_handshake_s_certificate_authenticates_and_binds_the_token(
 ) -> None:
     _, url = requesting
     with mtls_client(pki, pki.client, tmp_path) as client:
-        response = _client_credentials(client, url)
+        response = client_credentials(client, url)
     assert response.status_code == 200, response.text
     assert claims_of(response.json()["access_token"])["cnf"] == {
         "x5t#S256": thumbprint(pki.client.cert)
@@ -94,8 +88,8 @@ def test_required_refuses_a_handshake_without_a_certificate(pki: Pki, tmp_path: 
     running, url = _https_server(tmp_path, pki, "required")
     try:
         with mtls_client(pki, None, tmp_path) as client, pytest.raises(httpx.TransportError):
-            _client_credentials(client, url)
+            client_credentials(client, url)
         with mtls_client(pki, pki.client, tmp_path) as client:
-            assert _client_credentials(client, url).status_code == 200
+            assert client_credentials(client, url).status_code == 200
     finally:
         running.stop()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, free_port, start_server, system_binary
+from tests.e2e.conftest import RunningServer, free_port, running_proxy, start_server, system_binary
 
 pytestmark = pytest.mark.e2e
 
@@ -81,25 +81,14 @@ def nginx(tmp_path: Path, ostium: RunningServer) -> Iterator[str]:
     command = [binary, "-p", str(prefix), "-c", str(config)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
-    log = prefix / "stderr.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=sink)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with _browser() as browser:
-                    browser.get(f"{base}/realms/master")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "nginx did not answer in time"
-                time.sleep(0.05)
+
+    def probe() -> None:
+        with _browser() as browser:
+            browser.get(f"{base}/realms/master")
+
+    with running_proxy([*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _issuer(client: httpx.Client, url: str, **headers: str) -> str:
