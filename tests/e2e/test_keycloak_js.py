@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -222,8 +223,13 @@ def realm(app_url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextmanager
+def keycloak_js_stack(
+    tmp_path_factory: pytest.TempPathFactory, relative_path: str = ""
+) -> Iterator[Stack]:
+    """The app's site (keycloak-js and its pages) on its own origin, Ostium with the test
+    realm on another, Chromium: the app's keycloak-js is configured with Ostium's URL,
+    `relative_path` (such as /auth) included."""
     chromium = system_binary("chromium")
     lib = keycloak_js_lib()
     site = tmp_path_factory.mktemp("app")
@@ -232,7 +238,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     app_url = f"http://localhost:{httpd.server_address[1]}"
     port = free_port()
-    ostium_url = f"http://localhost:{port}"
+    ostium_url = f"http://localhost:{port}{relative_path}"
     config = {"url": ostium_url, "realm": "test", "clientId": "web"}
     (site / "index.html").write_text(INDEX_HTML % {"config": json.dumps(config)})
     (site / "silent-check-sso.html").write_text(SILENT_CHECK_SSO_HTML)
@@ -245,6 +251,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         f"--hostname={ostium_url}",
         port=port,
         env=ADMIN_ENV,
+        relative_path=relative_path,
     )
     try:
         with sync_playwright() as playwright:
@@ -257,6 +264,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         httpd.shutdown()
         httpd.server_close()
         ostium.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with keycloak_js_stack(tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture
