@@ -271,3 +271,23 @@ def running_proxy(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def nginx_with_servers(prefix: Path, server: str) -> str:
+    """A whole nginx configuration around `server` (its `server { … }` blocks) for an
+    unprivileged nginx run with `-p prefix`: pid, logs and temporary files under `prefix`."""
+    temp = " ".join(
+        f"{name}_temp_path {prefix / name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    {temp}
+{server}
+}}
+"""

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from ostium.protocol.mtls import thumbprint
-from tests.e2e.conftest import RunningServer, free_port, running_proxy, system_binary
+from tests.e2e.conftest import (
+    RunningServer,
+    free_port,
+    nginx_with_servers,
+    running_proxy,
+    system_binary,
+)
 from tests.e2e.mtls import PROXY, claims_of, client_credentials, mtls_client, start_mtls_ostium
 from tests.x509_ca import Pki, issue, make_pki
 
@@ -31,19 +37,7 @@ def pki() -> Pki:
 
 
 def _nginx_config(prefix: Path, port: int, upstream: str) -> str:
-    temp = " ".join(
-        f"{name}_temp_path {prefix / name};"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""
-worker_processes 1;
-pid {prefix / "nginx.pid"};
-error_log {prefix / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    {temp}
-    server {{
+    server = f"""    server {{
         listen 127.0.0.1:{port} ssl;
         ssl_certificate {prefix / "server.crt"};
         ssl_certificate_key {prefix / "server.key"};
@@ -58,8 +52,8 @@ http {{
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
-}}
 """
+    return nginx_with_servers(prefix, server)
 
 
 @pytest.fixture
@@ -92,7 +86,6 @@ def nginx(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
 
     with running_proxy([*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"):
         yield base
-
 
 
 def test_without_a_client_certificate_a_forged_header_is_overwritten(

@@ -16,7 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningServer, free_port, running_proxy, start_server, system_binary
+from tests.e2e.conftest import (
+    RunningServer,
+    free_port,
+    nginx_with_servers,
+    running_proxy,
+    start_server,
+    system_binary,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,19 +33,7 @@ PUBLIC_HOST = "id.example.test"
 
 
 def _nginx_config(prefix: Path, port: int, upstream: str) -> str:
-    temp = " ".join(
-        f"{name}_temp_path {prefix / name};"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""
-worker_processes 1;
-pid {prefix / "nginx.pid"};
-error_log {prefix / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    {temp}
-    server {{
+    server = f"""    server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass {upstream};
@@ -49,8 +44,8 @@ http {{
             proxy_set_header X-Forwarded-Port $server_port;
         }}
     }}
-}}
 """
+    return nginx_with_servers(prefix, server)
 
 
 def _browser() -> httpx.Client:

@@ -36,7 +36,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import RunningServer, free_port, start_server, system_binary
+from tests.e2e.conftest import (
+    RunningServer,
+    free_port,
+    nginx_with_servers,
+    start_server,
+    system_binary,
+)
 from tests.support import CALLBACK, SECRET, form_of, pkce_pair, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -164,21 +170,7 @@ def nginx_config(prefix: Path, port: int, upstream: str, tls: Certificates) -> s
             ("http://127.0.0.1:8080", upstream),
         ],
     )
-    temp = " ".join(
-        f"{name}_temp_path {prefix / name};"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""
-worker_processes 1;
-pid {prefix / "nginx.pid"};
-error_log {prefix / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    {temp}
-{server}
-}}
-"""
+    return nginx_with_servers(prefix, server)
 
 
 def haproxy_config(port: int, upstream: str, tls: Certificates) -> str:
