@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ostium.domain.authentication_flows import (
+    AuthenticationFlow,
+    AuthenticatorConfig,
+    built_in_flows,
+)
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 
 __all__ = ["Realm"]
@@ -64,8 +69,42 @@ class Realm:
     browser_security_headers: dict[str, str] = field(
         default_factory=lambda: dict(BROWSER_HEADER_DEFAULTS)
     )
+    # Authentication flows (domain/authentication_flows.py) and the flow each entry point
+    # runs, by alias as the representation names it. Empty: Keycloak's built-in flows.
+    authentication_flows: list[AuthenticationFlow] = field(default_factory=list)
+    authenticator_config: list[AuthenticatorConfig] = field(default_factory=list)
+    browser_flow: str = "browser"
+    registration_flow: str = "registration"
+    direct_grant_flow: str = "direct grant"
+    reset_credentials_flow: str = "reset credentials"
+    client_authentication_flow: str = "clients"
+    docker_authentication_flow: str = "docker auth"
+    first_broker_login_flow: str = "first broker login"
     # Everything else in a RealmRepresentation that Ostium keeps but does not act on.
     attributes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Stored as JSON, flows come back as dicts; a realm that never had flows gets
+        # Keycloak's built-in ones, with ids derived from its own.
+        self.authentication_flows = [
+            AuthenticationFlow(**f) if isinstance(f, dict) else f for f in self.authentication_flows
+        ]
+        self.authenticator_config = [
+            AuthenticatorConfig(**c) if isinstance(c, dict) else c
+            for c in self.authenticator_config
+        ]
+        if not self.authentication_flows:
+            self.authentication_flows, configs = built_in_flows(self.id)
+            self.authenticator_config = configs + self.authenticator_config
+
+    def flow(self, alias: str) -> AuthenticationFlow | None:
+        return next((f for f in self.authentication_flows if f.alias == alias), None)
+
+    def flow_by_id(self, flow_id: str) -> AuthenticationFlow | None:
+        return next((f for f in self.authentication_flows if f.id == flow_id), None)
+
+    def config_by_id(self, config_id: str | None) -> AuthenticatorConfig | None:
+        return next((c for c in self.authenticator_config if c.id == config_id), None)
 
     @property
     def default_role_name(self) -> str:
