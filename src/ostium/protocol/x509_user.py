@@ -59,6 +59,7 @@ __all__ = [
     "X509AuthConfig",
     "certificate_user",
     "java_dn",
+    "mapped_user",
     "parse_x509_config",
     "x509_event_details",
 ]
@@ -348,7 +349,7 @@ async def certificate_user(
         reason = "unable to extract user identity from the certificate"
         return CertificateLogin(None, None, subject, CERTIFICATE_INVALID, reason)
     try:
-        user = await _find_user(ctx, repos, config, identity)
+        user = await mapped_user(ctx, repos, config, identity)
     except _Refused as refused:
         return CertificateLogin(None, identity, subject, CERTIFICATE_INVALID, str(refused))
     if user is None:
@@ -614,9 +615,11 @@ def extract_identity(chain: tuple[x509.Certificate, ...], config: X509AuthConfig
 # --- the user (Keycloak's UserIdentityToModelMapper) ----------------------------------------
 
 
-async def _find_user(
+async def mapped_user(
     ctx: RealmContext, repos: Repositories, config: X509AuthConfig, identity: str
 ) -> User | None:
+    """The user `identity` names under the configured mapper, enabled or not; raises
+    `_Refused` when several users have it (Keycloak's ModelDuplicateException)."""
     if config.mapper == USERNAME_OR_EMAIL:
         # KeycloakModelUtils.findUserByNameOrEmail; an e-mail several users share
         # (duplicateEmailsAllowed) names nobody.
