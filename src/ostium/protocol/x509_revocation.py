@@ -15,6 +15,7 @@ responses are fetched over HTTP(S) only, at each login (Keycloak sends no-cache 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -103,15 +104,17 @@ async def _load_crl(source: str, config_dir: Path) -> x509.CertificateRevocation
         path = Path(source)
         path = path if path.is_absolute() else config_dir / path
         try:
-            data = path.read_bytes()
+            data = await asyncio.to_thread(path.read_bytes)
         except OSError:
-            raise RevocationRefused(f"unable to load CRL from {source!r}") from None
+            # The file's name only: the reason reaches the client, the directory is ours.
+            raise RevocationRefused(f"unable to load CRL from {path.name!r}") from None
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_crl(data)
         return x509.load_der_x509_crl(data)
     except ValueError:
-        raise RevocationRefused(f"{source!r} is not a CRL") from None
+        shown = source if lowered.startswith(("http://", "https://")) else Path(source).name
+        raise RevocationRefused(f"{shown!r} is not a CRL") from None
 
 
 async def _fetch(url: str, body: bytes | None) -> bytes:

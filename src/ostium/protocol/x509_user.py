@@ -4,7 +4,9 @@ pages: which user a verified client certificate stands for, or why none.
 
 The chain arrives verified against the truststore (`web/client_certificates.py`, leaf first,
 every certificate valid at the time of the request), so Keycloak's "Revalidate Client
-Certificate" option is always in effect here. What this module adds is the authenticator
+Certificate" option is always in effect here — except behind nginx with
+`trust-proxy-verification=true`, where the administrator chose to take the proxy's word and
+the chain is the leaf alone (so CRLs and OCSP, which need the issuer, then refuse it). What this module adds is the authenticator
 configuration's own checks (Keycloak's `CertificateValidator`), in Keycloak's order:
 revocation (CRL, CRL distribution points, OCSP — `protocol/x509_revocation.py`), key usage,
 extended key usage, certificate policies, validity period; then the user identity
