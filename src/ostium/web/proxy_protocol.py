@@ -10,9 +10,9 @@ the client's address for events, brute-force records, sessions and logs.
 sections 2.1 and 2.2); `proxy_protocol_class` wraps uvicorn's HTTP protocol so that the
 request sees the named address as its peer.
 
-On HTTPS the header comes in clear before the TLS handshake (section 2: the header is sent
-by the balancer "before any data", so HAProxy's `send-proxy` to an `ssl` server, or TCP
-passthrough, puts it ahead of the ClientHello). The listening socket is then plain TCP and
+On HTTPS the header comes in clear before the TLS handshake (section 2: it opens the
+connection, ahead of anything the balancer relays, so HAProxy's `send-proxy` to an `ssl`
+server, or TCP passthrough, puts it ahead of the ClientHello; Keycloak accepts it so). The listening socket is then plain TCP and
 TLS starts on the connection once the header has been read, as `loop.start_tls` would; but
 `start_tls` cannot be given the bytes already read past the header, and a balancer often
 sends the header and the ClientHello in one segment, so the TLS layer (asyncio's own
