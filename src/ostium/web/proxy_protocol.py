@@ -12,12 +12,12 @@ request sees the named address as its peer.
 
 On HTTPS the header comes in clear before the TLS handshake (section 2: it opens the
 connection, ahead of anything the balancer relays, so HAProxy's `send-proxy` to an `ssl`
-server, or TCP passthrough, puts it ahead of the ClientHello; Keycloak accepts it so). The listening socket is then plain TCP and
-TLS starts on the connection once the header has been read, as `loop.start_tls` would; but
-`start_tls` cannot be given the bytes already read past the header, and a balancer often
-sends the header and the ClientHello in one segment, so the TLS layer (asyncio's own
-`SSLProtocol`, the one `start_tls` and `create_server(ssl=…)` use) is set up here and fed
-those bytes first.
+server, or TCP passthrough, puts it ahead of the ClientHello; Keycloak accepts it so). The
+listening socket is then plain TCP and TLS starts on the connection once the header has
+been read, as `loop.start_tls` would; but `start_tls` cannot be given the bytes already
+read past the header, and a balancer often sends the header and the ClientHello in one
+segment, so the TLS layer (asyncio's own `SSLProtocol`, the one `start_tls` and
+`create_server(ssl=…)` use) is set up here and fed those bytes first.
 """
 
 from __future__ import annotations
