@@ -311,3 +311,26 @@ def test_a_failed_handshake_after_the_header_closes_the_connection(
 
     with pytest.raises((ConnectionResetError, ssl.SSLError)):
         _run(loop_factory, _exchange(server, client, header, one_write=True))
+
+
+async def _silent_peer(header_timeout: float) -> bytes:
+    """Connects and sends nothing; returns what the server sent before it closed."""
+    protocol = proxy_protocol_class(_Echo)
+    protocol.header_timeout = header_timeout  # type: ignore[attr-defined]
+    listener = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+        listener.close()
+        await listener.wait_closed()
+
+
+@pytest.mark.parametrize("loop_factory", LOOPS)
+def test_a_peer_that_never_sends_the_header_is_closed(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop],
+) -> None:
+    # Without the deadline the read would wait for its own 5 s timeout and fail.
+    assert _run(loop_factory, _silent_peer(0.2)) == b""

@@ -43,6 +43,9 @@ V1_MAX = 107  # the longest version-1 line, CRLF included (section 2.1)
 V2_FIXED = 16  # signature, version and command, family, length
 
 
+HEADER_TIMEOUT = 10.0
+
+
 class Invalid(ValueError):
     """Not a PROXY protocol header: the connection is closed."""
 
@@ -170,9 +173,14 @@ def proxy_protocol_class(
 
     class ProxyProtocol(DelegatingProtocol):
         inner_class = inner
+        # A balancer sends the header at once; a peer that does not within this many
+        # seconds is closed, so idle connections cannot pile up before any HTTP timeout
+        # applies.
+        header_timeout = HEADER_TIMEOUT
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            self._deadline: asyncio.TimerHandle | None = None
             self._transport: asyncio.Transport | None = None
             self._buffer = b""
             self._client: tuple[str, int] | None = None
@@ -183,10 +191,22 @@ def proxy_protocol_class(
             transport = cast(asyncio.Transport, transport)
             if self._transport is None:
                 self._transport = transport
+                loop = asyncio.get_running_loop()
+                self._deadline = loop.call_later(self.header_timeout, self._expire)
                 return
             # With TLS, a second call: the TLS layer's transport, once its handshake is
             # done (this object is that layer's application protocol).
             self._hand_over(transport)
+
+        def _expire(self) -> None:
+            if self._client is None and self._transport is not None:
+                peer = self._transport.get_extra_info("peername")
+                log.warning(
+                    "Closing a connection from %s: no PROXY protocol header within %s s",
+                    peer and peer[0],
+                    self.header_timeout,
+                )
+                self._transport.close()
 
         def _hand_over(self, transport: asyncio.Transport) -> None:
             self._open = True
@@ -209,6 +229,8 @@ def proxy_protocol_class(
                 return
             rest, self._buffer = self._buffer[header.length :], b""
             self._client = header.client
+            if self._deadline is not None:
+                self._deadline.cancel()
             if tls is not None:
                 _start_tls(self._transport, self, tls, rest)
                 return
@@ -222,6 +244,8 @@ def proxy_protocol_class(
             return None  # closes the transport: the header (or the handshake) never came
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
             if self._open:
                 super().connection_lost(exc)
 
