@@ -173,7 +173,7 @@ async def _serve(config: Config, mode: str) -> int:
                         app,
                         tls=config if https else None,
                         client_cas=client_cas if https else None,
-                        proxy_protocol=config.proxy_protocol_enabled and not https,
+                        proxy_protocol=config.proxy_protocol_enabled,
                     )
                 )
         # Each uvicorn server logs its process's start and end; one process, one line.
@@ -423,14 +423,18 @@ def _server(
     """One listener, served on sockets bound beforehand; `tls` gives the certificate and
     key to serve HTTPS with, `client_cas` the CAs client certificates must chain to when
     it asks for them (`--https-client-auth`); `proxy_protocol`: each connection begins with
-    a PROXY protocol header naming the client (web/proxy_protocol.py)."""
-    http: str | type[asyncio.Protocol] = "auto"
-    context_factory = None
-    if proxy_protocol:
-        http = proxy_protocol_class(AutoHTTPProtocol)
+    a PROXY protocol header naming the client (web/proxy_protocol.py). On HTTPS that header
+    comes in clear before the TLS handshake, so the socket is then plain TCP and the
+    protocol starts TLS itself once it has read the header."""
+    http: type[asyncio.Protocol] = AutoHTTPProtocol
     if tls is not None and client_cas is not None:
-        http = tls_client_certificate_class(AutoHTTPProtocol)
+        http = tls_client_certificate_class(http)
+    context_factory = None
+    if tls is not None and client_cas is not None and not proxy_protocol:
         context_factory = _client_auth_context(tls.https_client_auth, client_cas)
+    if proxy_protocol:
+        http = proxy_protocol_class(http, tls=_tls_context(tls, client_cas) if tls else None)
+    socket_tls = tls if not proxy_protocol else None
     uv_config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         http=http,
@@ -442,26 +446,48 @@ def _server(
         proxy_headers=False,
         server_header=False,
         lifespan="off",
-        ssl_certfile=str(tls.https_certificate_file) if tls else None,
-        ssl_keyfile=str(tls.https_certificate_key_file) if tls else None,
+        ssl_certfile=str(socket_tls.https_certificate_file) if socket_tls else None,
+        ssl_keyfile=str(socket_tls.https_certificate_key_file) if socket_tls else None,
     )
     return uvicorn.Server(uv_config)
+
+
+def _tls_context(tls: Config, client_cas: str | None) -> ssl.SSLContext:
+    """The TLS context uvicorn would build for the HTTPS listener (a TLS server context
+    with the certificate and key, its defaults otherwise), for a listener that starts TLS
+    after the PROXY header; asking for client certificates as `_client_auth_context`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(
+            str(tls.https_certificate_file), str(tls.https_certificate_key_file)
+        )
+    except (ssl.SSLError, OSError) as exc:
+        raise StartupError(
+            f"Cannot use --https-certificate-file and --https-certificate-key-file: {exc}"
+        ) from None
+    if client_cas is not None:
+        _ask_for_client_certificates(context, tls.https_client_auth, client_cas)
+    return context
 
 
 def _client_auth_context(
     mode: str, client_cas: str
 ) -> Callable[[uvicorn.Config, Callable[[], ssl.SSLContext]], ssl.SSLContext]:
-    """uvicorn's TLS context (certificate and key), asking for a client certificate:
-    `request` verifies one when sent, `required` refuses the handshake without one, as
-    Keycloak's `https-client-auth`."""
+    """uvicorn's TLS context (certificate and key), asking for a client certificate."""
 
     def factory(_: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default()
-        context.verify_mode = ssl.CERT_REQUIRED if mode == "required" else ssl.CERT_OPTIONAL
-        context.load_verify_locations(cadata=client_cas)
+        _ask_for_client_certificates(context, mode, client_cas)
         return context
 
     return factory
+
+
+def _ask_for_client_certificates(context: ssl.SSLContext, mode: str, client_cas: str) -> None:
+    """`request` verifies a client certificate when one is sent, `required` refuses the
+    handshake without one, as Keycloak's `https-client-auth`."""
+    context.verify_mode = ssl.CERT_REQUIRED if mode == "required" else ssl.CERT_OPTIONAL
+    context.load_verify_locations(cadata=client_cas)
 
 
 class _OncePerProcess(logging.Filter):

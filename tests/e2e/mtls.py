@@ -18,6 +18,21 @@ PROXY = "127.0.0.2"
 SUBJECT = "CN=client-app,O=Ostium Test"
 
 
+# `mtls-service`: a `client-x509` client (subject `SUBJECT`, certificate-bound tokens).
+MTLS_SERVICE = {
+    "clientId": "mtls-service",
+    "publicClient": False,
+    "clientAuthenticatorType": "client-x509",
+    "serviceAccountsEnabled": True,
+    "standardFlowEnabled": False,
+    "directAccessGrantsEnabled": True,
+    "attributes": {
+        "x509.subjectdn": SUBJECT,
+        "tls.client.certificate.bound.access.tokens": "true",
+    },
+}
+
+
 def start_mtls_ostium(tmp_path: Path, pki: Pki, *lookup: str, proxy: str = PROXY) -> RunningServer:
     """A start-dev process trusting the test CA, with a `client-x509` client `mtls-service`
     (subject `SUBJECT`, certificate-bound tokens) in the master realm."""
@@ -39,27 +54,18 @@ def start_mtls_ostium(tmp_path: Path, pki: Pki, *lookup: str, proxy: str = PROXY
     created = httpx.post(
         f"{running.base_url}/admin/realms/master/clients",
         headers=headers,
-        json={
-            "clientId": "mtls-service",
-            "publicClient": False,
-            "clientAuthenticatorType": "client-x509",
-            "serviceAccountsEnabled": True,
-            "standardFlowEnabled": False,
-            "directAccessGrantsEnabled": True,
-            "attributes": {
-                "x509.subjectdn": SUBJECT,
-                "tls.client.certificate.bound.access.tokens": "true",
-            },
-        },
+        json=MTLS_SERVICE,
         timeout=10,
     )
     assert created.status_code == 201, created.text
     return running
 
 
-def mtls_client(pki: Pki, certificate: Issued | None, folder: Path) -> httpx.Client:
-    """An HTTPS client from 127.0.0.3 trusting the test CA, presenting `certificate` (with
-    its intermediate) when given."""
+def mtls_client(
+    pki: Pki, certificate: Issued | None, folder: Path, address: str = CLIENT
+) -> httpx.Client:
+    """An HTTPS client from `address` (127.0.0.3) trusting the test CA, presenting
+    `certificate` (with its intermediate) when given."""
     context = ssl.create_default_context(cafile=None)
     context.load_verify_locations(cadata=pki.root.pem)
     if certificate is not None:
@@ -67,7 +73,7 @@ def mtls_client(pki: Pki, certificate: Issued | None, folder: Path) -> httpx.Cli
         chain.write_text(certificate.pem + pki.intermediate.pem)
         key.write_text(certificate.key_pem)
         context.load_cert_chain(chain, key)
-    transport = httpx.HTTPTransport(local_address=CLIENT, verify=context)
+    transport = httpx.HTTPTransport(local_address=address, verify=context)
     return httpx.Client(transport=transport, trust_env=False, timeout=10)
 
 

@@ -616,14 +616,19 @@ def test_proxy_protocol_cannot_be_combined_with_proxy_headers(tmp_path: Path) ->
     )
 
 
-def test_proxy_protocol_with_https_is_refused_by_name(tmp_path: Path) -> None:
-    message = error_of(
+def test_proxy_protocol_is_accepted_with_https_and_client_certificates(tmp_path: Path) -> None:
+    # The header comes in clear before the TLS handshake, as Keycloak accepts it.
+    config = load(
         tmp_path,
         "--proxy-protocol-enabled=true",
         "--https-certificate-file=c.pem",
         "--https-certificate-key-file=k.pem",
+        "--https-client-auth=required",
+        "--truststore-paths=cas.pem",
     )
-    assert message.startswith("Option '--proxy-protocol-enabled' is not supported yet with HTTPS")
+
+    assert config.proxy_protocol_enabled is True
+    assert config.https_client_auth == "required"
 
 
 def test_proxy_protocol_is_read(tmp_path: Path) -> None:

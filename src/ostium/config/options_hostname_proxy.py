@@ -142,9 +142,9 @@ class HostnameProxyOptions:
             category="Proxy",
             description=(
                 "Read the client's address from the PROXY protocol header (v1 or v2) a TCP load"
-                " balancer sends first on each connection of the HTTP listener; a connection"
-                " without one is closed. Cannot be enabled with --proxy-headers, nor (yet) with"
-                " HTTPS."
+                " balancer sends first on each connection of the HTTP and HTTPS listeners (on"
+                " HTTPS, in clear before the TLS handshake); a connection without one is"
+                " closed. Cannot be enabled with --proxy-headers."
             ),
         ),
     )

@@ -268,13 +268,6 @@ def _check_together(config: Config) -> None:
         raise ConfigError(
             "Option '--proxy-protocol-enabled' cannot be enabled when --proxy-headers is used"
         )
-    if config.proxy_protocol_enabled and config.https_certificate_file is not None:
-        # The header comes before the TLS handshake, which the HTTPS listener's TLS layer
-        # would read as a broken ClientHello: not built yet, so refused by name.
-        raise ConfigError(
-            "Option '--proxy-protocol-enabled' is not supported yet with HTTPS: let the load"
-            " balancer terminate TLS and send the PROXY header to the HTTP listener"
-        )
     _check_https_client_auth(config)
     provider = config.spi_x509cert_lookup_provider
     trusts_nginx = provider == "nginx" and config.spi_x509cert_lookup_nginx_trust_proxy_verification

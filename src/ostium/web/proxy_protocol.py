@@ -1,4 +1,4 @@
-"""The PROXY protocol (HAProxy's, versions 1 and 2) on the HTTP listener.
+"""The PROXY protocol (HAProxy's, versions 1 and 2) on the HTTP and HTTPS listeners.
 
 With `--proxy-protocol-enabled=true` a load balancer that forwards TCP connections (no
 HTTP of its own, so no forwarding headers) says first, on each connection, whom the
@@ -9,6 +9,15 @@ the client's address for events, brute-force records, sessions and logs.
 `parse_header` is the pure part (the wire format of haproxy.org's proxy-protocol.txt,
 sections 2.1 and 2.2); `proxy_protocol_class` wraps uvicorn's HTTP protocol so that the
 request sees the named address as its peer.
+
+On HTTPS the header comes in clear before the TLS handshake (section 2: it opens the
+connection, ahead of anything the balancer relays, so HAProxy's `send-proxy` to an `ssl`
+server, or TCP passthrough, puts it ahead of the ClientHello; Keycloak accepts it so). The
+listening socket is then plain TCP and TLS starts on the connection once the header has
+been read, as `loop.start_tls` would; but `start_tls` cannot be given the bytes already
+read past the header, and a balancer often sends the header and the ClientHello in one
+segment, so the TLS layer (asyncio's own `SSLProtocol`, the one `start_tls` and
+`create_server(ssl=…)` use) is set up here and fed those bytes first.
 """
 
 from __future__ import annotations
@@ -16,9 +25,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import ssl
 import struct
+from asyncio.sslproto import SSLProtocol
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ostium.web.connection import DelegatingProtocol
 
@@ -30,6 +41,9 @@ V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 V1_PREFIX = b"PROXY "
 V1_MAX = 107  # the longest version-1 line, CRLF included (section 2.1)
 V2_FIXED = 16  # signature, version and command, family, length
+
+
+HEADER_TIMEOUT = 10.0
 
 
 class Invalid(ValueError):
@@ -147,23 +161,56 @@ class _PeerTransport:
         return getattr(self._transport, name)
 
 
-def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+def proxy_protocol_class(
+    inner: type[asyncio.Protocol], tls: ssl.SSLContext | None = None
+) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol `inner`, behind the PROXY header: `inner` sees the
     connection only once the header has been read (its `connection_made` takes the peer
-    from the transport)."""
+    from the transport). With `tls`, the bytes after the header are a TLS connection served
+    with that context: `inner` sees it once the handshake is done, with the TLS transport's
+    `ssl_object`, `peercert` and `sslcontext` (so the scheme is https and a client
+    certificate reaches the request as without the PROXY protocol)."""
 
     class ProxyProtocol(DelegatingProtocol):
         inner_class = inner
+        # A balancer sends the header at once; a peer that does not within this many
+        # seconds is closed, so idle connections cannot pile up before any HTTP timeout
+        # applies.
+        header_timeout = HEADER_TIMEOUT
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            self._deadline: asyncio.TimerHandle | None = None
             self._transport: asyncio.Transport | None = None
             self._buffer = b""
-            self._open = False
+            self._client: tuple[str, int] | None = None
+            self._open = False  # `inner` has the connection
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            self._transport = transport
+            # A stream transport, though uvloop's are not registered as asyncio.Transport.
+            transport = cast(asyncio.Transport, transport)
+            if self._transport is None:
+                self._transport = transport
+                loop = asyncio.get_running_loop()
+                self._deadline = loop.call_later(self.header_timeout, self._expire)
+                return
+            # With TLS, a second call: the TLS layer's transport, once its handshake is
+            # done (this object is that layer's application protocol).
+            self._hand_over(transport)
+
+        def _expire(self) -> None:
+            if self._client is None and self._transport is not None:
+                peer = self._transport.get_extra_info("peername")
+                log.warning(
+                    "Closing a connection from %s: no PROXY protocol header within %s s",
+                    peer and peer[0],
+                    self.header_timeout,
+                )
+                self._transport.close()
+
+        def _hand_over(self, transport: asyncio.Transport) -> None:
+            self._open = True
+            super().connection_made(_PeerTransport(transport, self._client))  # type: ignore[arg-type]
 
         def data_received(self, data: bytes) -> None:
             if self._open:
@@ -181,17 +228,24 @@ def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol
             if header is None:
                 return
             rest, self._buffer = self._buffer[header.length :], b""
-            self._open = True
-            super().connection_made(_PeerTransport(self._transport, header.client))  # type: ignore[arg-type]
+            self._client = header.client
+            if self._deadline is not None:
+                self._deadline.cancel()
+            if tls is not None:
+                _start_tls(self._transport, self, tls, rest)
+                return
+            self._hand_over(self._transport)
             if rest:
                 super().data_received(rest)
 
         def eof_received(self) -> bool | None:
             if self._open:
                 return super().eof_received()
-            return None  # closes the transport: the header never came
+            return None  # closes the transport: the header (or the handshake) never came
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
             if self._open:
                 super().connection_lost(exc)
 
@@ -204,3 +258,31 @@ def proxy_protocol_class(inner: type[asyncio.Protocol]) -> type[asyncio.Protocol
                 super().resume_writing()
 
     return ProxyProtocol
+
+
+def _start_tls(
+    transport: asyncio.Transport, protocol: asyncio.Protocol, context: ssl.SSLContext, rest: bytes
+) -> None:
+    """TLS, server side, on `transport` for `protocol`, beginning with `rest` (the bytes
+    read past the PROXY header, often the ClientHello). The same steps as asyncio's
+    `start_tls` (reading paused while the protocols change), plus the feed of `rest`,
+    which `start_tls` has no way to take. The handshake has asyncio's timeout (60 s), and a
+    failed one closes the connection before `protocol` ever sees it."""
+    loop = asyncio.get_running_loop()
+    handshake: asyncio.Future[None] = loop.create_future()
+    # Nobody awaits the handshake (`protocol` hears of its success); a failure is only
+    # retrieved, so that it is not reported as a never-retrieved exception.
+    handshake.add_done_callback(lambda done: done.cancelled() or done.exception())
+    layer = SSLProtocol(loop, protocol, context, handshake, server_side=True)
+    transport.pause_reading()
+    transport.set_protocol(layer)
+    layer.connection_made(transport)
+    view = memoryview(rest)
+    while view and not transport.is_closing():
+        buffer = layer.get_buffer(len(view))
+        size = min(len(buffer), len(view))
+        memoryview(buffer)[:size] = view[:size]
+        layer.buffer_updated(size)
+        view = view[size:]
+    if not transport.is_closing():
+        transport.resume_reading()
