@@ -688,3 +688,18 @@ async def test_an_unreachable_responder_fails_closed(ostium: OstiumUnderTest, pk
         "x509-cert-auth.ocsp-responder-uri": f"http://127.0.0.1:{port}/",
     }
     assert "no answer" in await _refused(ostium, config, _client("alice", pki), pki)
+
+
+async def test_a_permanently_locked_out_user_is_not_called_merely_disabled(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    ctx = await _context(ostium)
+    ctx.realm.brute_force_protected = True
+    ctx.realm.permanent_lockout = True
+    async with ostium.storage.transaction() as repos:
+        mallory = await repos.users.get_by_username(ctx.realm.id, "mallory")
+    assert mallory is not None
+    failure = LoginFailure(num_failures=30)
+    await ostium.runtime.login_failures.put(ctx.realm.id, mallory.id, failure, keep_seconds=600)
+    login = await _login(ostium, BY_CN, _chain(_client("mallory", pki), pki), ctx=ctx)
+    assert (login.user, login.error) == (None, "user_disabled_by_permanent_lockout")
