@@ -74,6 +74,8 @@ def _new_id() -> str:
 def check_alias(alias: object, what: str = "alias") -> str:
     if not isinstance(alias, str) or not alias.strip():
         raise FlowError(f"{what}: a non-empty string is required")
+    if len(alias) > 255:  # Keycloak's column
+        raise FlowError(f"{what}: at most 255 characters")
     bad = next((c for c in alias if c in _RESERVED), None)
     if bad is not None:
         raise FlowError(f"{what}: the character '{bad}' is not allowed")
