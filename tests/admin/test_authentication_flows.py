@@ -6,11 +6,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.admin.test_admin_http import bearer, master_admin_token
-from tests.admin.test_admin_realm_endpoints import grant_management_role
-from tests.support import BASE, OstiumUnderTest
+from tests.admin.helpers import (
+    ADMIN,
+    admin_headers,
+    grant_management_role,
+    user_token_headers,
+)
+from tests.support import OstiumUnderTest
 
-ADMIN = f"{BASE}/admin/realms"
 AUTH = f"{ADMIN}/test/authentication"
 X509 = "auth-x509-client-username-form"
 X509_CONFIG = {
@@ -22,7 +25,7 @@ X509_CONFIG = {
 
 
 async def _headers(ostium: OstiumUnderTest) -> dict[str, str]:
-    return bearer(await master_admin_token(ostium))
+    return await admin_headers(ostium)
 
 
 async def _flows(ostium: OstiumUnderTest, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -52,9 +55,10 @@ async def test_reading_needs_view_realm_and_changing_needs_manage_realm(
     ostium: OstiumUnderTest,
 ) -> None:
     assert (await ostium.client.get(f"{AUTH}/flows")).status_code == 401
-    alice = (await ostium.password_grant()).json()["access_token"]
-    assert (await ostium.client.get(f"{AUTH}/flows", headers=bearer(alice))).status_code == 403
-    bob = bearer(await grant_management_role(ostium, "bob", "view-realm"))
+    alice = await user_token_headers(ostium, "alice", "wonderland")
+    assert (await ostium.client.get(f"{AUTH}/flows", headers=alice)).status_code == 403
+    await grant_management_role(ostium, await admin_headers(ostium), "bob", "view-realm")
+    bob = await user_token_headers(ostium, "bob", "builder")
     assert (await ostium.client.get(f"{AUTH}/flows", headers=bob)).status_code == 200
     assert (
         await ostium.client.get(f"{AUTH}/authenticator-providers", headers=bob)

@@ -310,7 +310,8 @@ def add_sub_flow(
         raise FlowError("type: a sub-flow is a basic-flow or a form-flow")
     form = None
     if flow_type == "form-flow":
-        found = provider(body.get("provider") if isinstance(body.get("provider"), str) else None)  # type: ignore[arg-type]
+        form_id = body.get("provider")
+        found = provider(form_id if isinstance(form_id, str) else None)
         if found is None or found.kind is not ProviderKind.FORM:
             raise FlowError("provider: a form-flow needs a form provider (registration-page-form)")
         form = found.id
