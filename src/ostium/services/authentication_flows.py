@@ -447,11 +447,12 @@ def _config(realm: Realm, config_id: str) -> AuthenticatorConfig:
 
 def update_config(realm: Realm, config_id: str, body: Mapping[str, object]) -> None:
     config = _config(realm, config_id)
-    if "alias" in body and body["alias"] is not None:
+    alias = config.alias
+    if body.get("alias") is not None:
         alias = check_alias(body["alias"])
         _config_alias_free(realm, alias, config.id)
-        config.alias = alias
-    config.config = config_values(body.get("config"))
+    values = config_values(body.get("config"))
+    config.alias, config.config = alias, values
 
 
 def delete_config(realm: Realm, config_id: str) -> None:
