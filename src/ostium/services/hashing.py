@@ -117,3 +117,4 @@ class PasswordHashing:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
