@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from ostium.admin import (
     action_emails,
     attack_detection,
+    authentication,
     client_scopes,
     clients,
     components,
@@ -69,6 +70,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         components,
         sessions,
         attack_detection,
+        authentication,
         serverinfo,
         identity_providers,
         installation,
@@ -83,6 +85,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     # Unknown admin paths and wrong methods (the OpenAPI route too) answer as Keycloak,
     # not with FastAPI's {"detail": …}.
     app.add_exception_handler(HTTPException, http_error)
+
     @app.exception_handler(UserProfileError)
     async def profile_rejected(request: Request, exc: UserProfileError) -> Response:
         # Keycloak's ErrorResponse.errors: {field, errorMessage, params} or {errors: [...]}.
