@@ -89,6 +89,9 @@ SUPPORTED_REALM_KEYS = frozenset(
         # Key providers and the user profile; other component types are sections below.
         "components",
         "browserSecurityHeaders",
+        "smtpServer",
+        "actionTokenGeneratedByUserLifespan",
+        "actionTokenGeneratedByAdminLifespan",
         # Flows and their configs (services/flow_import.py) and the seven bindings.
         "authenticationFlows",
         "authenticatorConfig",
@@ -506,7 +509,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         plural=False,
     ),
     Section("requiredActions", ("requiredActions",), _required_actions),
-    Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),
     Section("passwordPolicy", ("passwordPolicy",), _non_empty("passwordPolicy"), plural=False),
     Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
     Section(
@@ -540,16 +542,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         "realm default client scopes",
         ("defaultDefaultClientScopes", "defaultOptionalClientScopes"),
         _default_client_scopes,
-    ),
-    Section(
-        "action token lifespans",
-        ("actionTokenGeneratedByAdminLifespan", "actionTokenGeneratedByUserLifespan"),
-        _differs(
-            {
-                "actionTokenGeneratedByAdminLifespan": _one(43200),
-                "actionTokenGeneratedByUserLifespan": _one(300),
-            }
-        ),
     ),
     Section(
         "device authorization settings",

@@ -28,6 +28,7 @@ from ostium.domain import (
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
+from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
@@ -115,6 +116,8 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "verifyEmail": ("verify_email", bool),
     "resetPasswordAllowed": ("reset_password_allowed", bool),
     "editUsernameAllowed": ("edit_username_allowed", bool),
+    "actionTokenGeneratedByUserLifespan": ("action_token_generated_by_user_lifespan", int),
+    "actionTokenGeneratedByAdminLifespan": ("action_token_generated_by_admin_lifespan", int),
     "bruteForceProtected": ("brute_force_protected", bool),
     "permanentLockout": ("permanent_lockout", bool),
     "maxTemporaryLockouts": ("max_temporary_lockouts", int),
@@ -252,10 +255,29 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
     if "browserSecurityHeaders" in raw:
         realm.browser_security_headers = _browser_security_headers(raw)
+    if "smtpServer" in raw:
+        realm.smtp_server = keep_masked_secrets(_smtp_server(raw), realm.smtp_server)
     try:
         apply_bindings(realm, raw)
     except FlowError as exc:
         raise RealmImportError(str(exc)) from None
+
+
+def _smtp_server(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Keycloak's `smtpServer` is a map of strings, replaced whole by an update; numbers
+    and booleans are taken as Jackson takes them into a `Map<String, String>`."""
+    result: dict[str, str] = {}
+    for key, value in _dict(raw, "smtpServer", "realm").items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        if not isinstance(value, str) or len(key) > 255 or len(value) > 4096:
+            raise RealmImportError(f"realm.smtpServer.{key[:64]}: expected a string")
+        result[key] = value
+    return result
 
 
 def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:
