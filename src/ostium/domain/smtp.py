@@ -26,7 +26,7 @@ __all__ = [
     "smtp_settings",
 ]
 
-SECRET_VALUE = "**********"
+SECRET_VALUE = "**********"  # noqa: S105 - the mask itself, not a password
 # The map's entries that are secrets: never shown, never logged.
 SECRET_KEYS = ("password", "authTokenClientSecret")
 DEFAULT_TIMEOUT_MS = 10_000

@@ -28,8 +28,8 @@ from ostium.domain import (
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
-from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
+from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
