@@ -26,6 +26,7 @@ from ostium.admin import (
     roles_by_id,
     serverinfo,
     sessions,
+    smtp,
     user_profile,
     users,
 )
@@ -61,6 +62,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         users,
         credentials,
         action_emails,
+        smtp,
         impersonation,
         roles,
         roles_by_id,

@@ -136,12 +136,15 @@ class MailTemplates:
         realm: Realm,
         user: User | None,
         recipient: str,
+        lifespan: int | None = None,
         **context: object,
     ) -> OutgoingMail:
+        """`lifespan`: the seconds the mail's link lives, written out as `expiry`."""
         locale = mail_locale(realm, user, self.supported)
         msg = self.translator(locale)
         values: dict[str, object] = {
             "msg": msg,
+            "expiry": link_expiry(lifespan, msg) if lifespan is not None else "",
             "locale": locale,
             "realm_name": realm.display_name or realm.name,
             "user": user,
