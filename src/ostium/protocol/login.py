@@ -44,6 +44,14 @@ def _action_url(ctx: RealmContext, client_id: str, tab_id: str) -> str:
     return f"{ctx.issuer}/login-actions/authenticate?{query}"
 
 
+def _reset_credentials_url(ctx: RealmContext, client_id: str, tab_id: str) -> str | None:
+    """The "Forgot password?" link (protocol/login_actions.py), if the realm allows it."""
+    if not ctx.realm.reset_password_allowed:
+        return None
+    query = urlencode({"client_id": client_id, "tab_id": tab_id})
+    return f"{ctx.issuer}/login-actions/reset-credentials?{query}"
+
+
 def login_page(
     ctx: RealmContext,
     client_id: str,
@@ -61,6 +69,7 @@ def login_page(
             "error": error,
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
+            "reset_credentials_url": _reset_credentials_url(ctx, client_id, tab.tab_id),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),

@@ -24,11 +24,17 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form
+from ostium.protocol.login_actions import (
+    action_token,
+    reset_credentials_page,
+    reset_credentials_submit,
+)
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
 
 __all__ = [
+    "action_token_route",
     "authorization_route",
     "discovery_route",
     "end_session_route",
@@ -37,6 +43,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "reset_credentials_route",
     "revocation_route",
     "token_route",
     "userinfo_route",
@@ -59,6 +66,18 @@ async def login_action_route(ctx: RealmContext, request: Request) -> Result:
     return await authenticate_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )
+
+
+async def reset_credentials_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "POST":
+        return await reset_credentials_submit(
+            ctx, query_params(request), await form_params(request), request_info(request)
+        )
+    return await reset_credentials_page(ctx, query_params(request), request_info(request))
+
+
+async def action_token_route(ctx: RealmContext, request: Request) -> Result:
+    return await action_token(ctx, query_params(request), request_info(request))
 
 
 async def token_route(ctx: RealmContext, request: Request) -> Result:

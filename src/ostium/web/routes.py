@@ -110,6 +110,18 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["POST"],
             "login_action",
         ),
+        browser(
+            "/realms/{realm}/login-actions/reset-credentials",
+            oidc.reset_credentials_route,
+            ["GET", "POST"],
+            "reset_credentials",
+        ),
+        browser(
+            "/realms/{realm}/login-actions/action-token",
+            oidc.action_token_route,
+            ["GET"],
+            "action_token",
+        ),
         api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
         api(f"{OIDC}/userinfo", oidc.userinfo_route, ["GET", "POST"], "userinfo"),
         api(f"{OIDC}/token/introspect", oidc.introspection_route, ["POST"], "introspection"),
