@@ -272,7 +272,7 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
         await spend_action_token(ctx.action_tokens, token, now=now)
     except ActionTokenProblem as problem:
         ctx.record(
-            _ERROR_EVENTS.get(kind or "", "EXECUTE_ACTION_TOKEN_ERROR"),
+            _ERROR_EVENTS.get(problem.kind or kind or "", "EXECUTE_ACTION_TOKEN_ERROR"),
             ip_address=info.ip_address,
             error=problem.error,
             details={"reason": problem.detail},

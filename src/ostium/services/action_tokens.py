@@ -49,11 +49,14 @@ class ActionTokenProblem(Exception):
     `message_key` the page's message (Keycloak's `Messages` keys). The person sees the
     same page for a forged and for another realm's link: what was wrong is the event's."""
 
-    def __init__(self, error: str, message_key: str, detail: str) -> None:
+    def __init__(
+        self, error: str, message_key: str, detail: str, *, kind: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.error = error
         self.message_key = message_key
         self.detail = detail
+        self.kind = kind  # the token's `typ`, once its signature has verified
 
 
 # Keycloak: an expired token is EXPIRED_CODE with "expiredActionTokenNoSessionMessage";
@@ -128,7 +131,7 @@ def read_action_token(raw: str, keys: Sequence[RealmKey], *, issuer: str, now: i
     if not isinstance(exp, int) or not isinstance(iat, int) or isinstance(exp, bool):
         raise ActionTokenProblem(*INVALID, "no expiry")
     if exp <= now:
-        raise ActionTokenProblem(*EXPIRED, "expired")
+        raise ActionTokenProblem(*EXPIRED, "expired", kind=kind)
     actions = claims.get("rqac")
     if actions is not None and (
         not isinstance(actions, list) or not all(isinstance(a, str) for a in actions)
@@ -153,4 +156,4 @@ async def spend_action_token(store: ActionTokens, token: ActionToken, *, now: in
     """Marks the token used, cluster-wide; a second use is EXPIRED, as Keycloak refuses
     a reused action token (its single-use object is already there)."""
     if not await store.use(f"action:{token.nonce}", expires=token.expires, now=now):
-        raise ActionTokenProblem(*EXPIRED, "already used")
+        raise ActionTokenProblem(*EXPIRED, "already used", kind=token.type)
