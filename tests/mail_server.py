@@ -137,7 +137,8 @@ def mail_server(
                 )
                 == login
             )
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd answers 535 itself (True means "already answered").
+            return AuthResult(success=ok, handled=False)
 
         # AUTH only after STARTTLS (aiosmtpd's default), as a submission server has it;
         # aiosmtpd does not count SMTPS as TLS for AUTH.
