@@ -180,9 +180,7 @@ async def test_keycloak_json_for_a_client_x509_client_has_no_secret(
     assert created.status_code == 201, created.text
     mtls = await client_uuid(ostium, headers, "mtls-app")
     path = "installation/providers/keycloak-oidc-keycloak-json"
-    config = (
-        await ostium.client.get(f"{ADMIN}/test/clients/{mtls}/{path}", headers=headers)
-    ).json()
+    config = (await ostium.client.get(f"{ADMIN}/test/clients/{mtls}/{path}", headers=headers)).json()
     assert config["credentials"] == {}
 
 

@@ -233,9 +233,7 @@ def client_credentials_claims(server: RunningServer, secret: str) -> dict[str, A
     )
     assert token.status_code == 200, token.text
     payload = token.json()["access_token"].split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return claims
 
 

@@ -21,6 +21,7 @@ from tests.x509_ca import Pki, issue, make_pki
 pytestmark = pytest.mark.e2e
 
 
+
 @pytest.fixture(scope="module")
 def pki() -> Pki:
     return make_pki(datetime.now(UTC))
@@ -50,6 +51,7 @@ def requesting(
     running, url = _https_server(tmp_path_factory.mktemp("request"), pki, "request")
     yield running, url
     running.stop()
+
 
 
 def test_request_without_a_certificate_authenticates_nobody(

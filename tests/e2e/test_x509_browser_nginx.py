@@ -86,9 +86,7 @@ def _set_up_realm(server: RunningServer, callback: str) -> None:
         )
         assert added.status_code == 201, added.text
         executions = admin.get(f"/authentication/flows/{flow}/executions").json()
-        x509 = next(
-            e for e in executions if e.get("providerId") == "auth-x509-client-username-form"
-        )
+        x509 = next(e for e in executions if e.get("providerId") == "auth-x509-client-username-form")
         x509["requirement"] = "ALTERNATIVE"
         assert admin.put(f"/authentication/flows/{flow}/executions", json=x509).status_code == 202
         # Keycloak adds a new execution last; the X.509 step must come before the forms.
@@ -157,9 +155,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[tuple[
             client.get(f"{base}/realms/master")
 
     try:
-        with running_proxy(
-            [*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"
-        ):
+        with running_proxy([*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"):
             yield base, folder
     finally:
         ostium.stop()
@@ -238,9 +234,7 @@ def test_sign_in_another_way_and_an_unknown_certificate(
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(_authorize_url(base))
-        assert (
-            page.get_by_role("alert").inner_text() == "Your certificate cannot be used to sign in."
-        )
+        assert page.get_by_role("alert").inner_text() == "Your certificate cannot be used to sign in."
         assert page.locator("#kc-login").count() == 0
         _shoot(page, "x509-refused-en")
         page.get_by_role("button", name="Sign in another way").click()
