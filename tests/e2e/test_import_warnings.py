@@ -23,7 +23,6 @@ SECTIONS = [
     "user federation (LDAP, Kerberos)",
     "authenticationFlows",
     "smtpServer",
-    "passwordPolicy",
     "client authorization services (authorizationSettings)",
     "credentials other than passwords",
 ]
