@@ -150,8 +150,12 @@ def test_values_canonical_text_and_repeats() -> None:
         ("notUsername", "ALICE", "invalidPasswordNotUsernameMessage", ()),
         ("notContainsUsername", "my-alice-1", "invalidPasswordNotContainsUsernameMessage", ()),
         ("notEmail", "Alice@Example.com", "invalidPasswordNotEmailMessage", ()),
-        ("regexPattern([a-z]+[0-9])", "abc1x", "invalidPasswordRegexPatternMessage",
-         ("[a-z]+[0-9]",)),
+        (
+            "regexPattern([a-z]+[0-9])",
+            "abc1x",
+            "invalidPasswordRegexPatternMessage",
+            ("[a-z]+[0-9]",),
+        ),
     ],
 )
 def test_each_rule_refuses_with_keycloaks_key(
