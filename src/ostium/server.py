@@ -79,7 +79,11 @@ async def _serve(config: Config, mode: str) -> int:
     started = time.perf_counter()
     configure_logging(config.log_level)
     data_dir = Path(config.data_dir)
-    password_blacklists.configure_folder(data_dir / password_blacklists.FOLDER_NAME)
+    password_blacklists.configure_folder(
+        password_blacklists.folder_of(
+            data_dir, config.spi_password_policy_password_blacklist_blacklists_path
+        )
+    )
     url = database_url(config)
     locked_dir = sqlite_directory(url)
     if locked_dir is not None:

@@ -276,8 +276,12 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
         raise ConfigError("Invalid value for option '--override': expected true or false")
     now = SystemClock().now()
     # The policy's passwordBlacklist files are read from the server's data directory.
-    data_dir = Path(load_config(list(rest), os.environ, "prod").data_dir)
-    password_blacklists.configure_folder(data_dir / password_blacklists.FOLDER_NAME)
+    config = load_config(list(rest), os.environ, "prod")
+    password_blacklists.configure_folder(
+        password_blacklists.folder_of(
+            Path(config.data_dir), config.spi_password_policy_password_blacklist_blacklists_path
+        )
+    )
     bundles = []
     for name, data in documents:
         try:

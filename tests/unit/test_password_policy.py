@@ -107,7 +107,7 @@ def test_every_keycloak_26_policy_parses_with_its_default() -> None:
         "notContainsUsername": None,
         "notEmail": None,
         "passwordHistory": 3,
-        "passwordAge": 365,
+        "passwordAge": 30,
         "forceExpiredPasswordChange": 365,
         "hashAlgorithm": "argon2",
         "hashIterations": -1,
@@ -262,3 +262,79 @@ def test_pbkdf2_without_iterations_takes_keycloaks_defaults() -> None:
 def test_an_unsupported_algorithm_never_hashes() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         hash_password("s3cret", "md5")
+
+
+# --- where policies come from: imports, the server info, the blacklists folder -------------
+
+
+def test_an_import_file_with_a_refused_plain_password_names_the_user_and_rule() -> None:
+    from ostium.services.realm_import import PasswordPolicyNotMetError, parse_realm
+
+    realm = {
+        "realm": "acme",
+        "passwordPolicy": "length(12) and notUsername(undefined)",
+        "users": [{"username": "arne", "credentials": [{"type": "password", "value": "arne"}]}],
+    }
+    with pytest.raises(PasswordPolicyNotMetError) as raised:
+        parse_realm(realm, now=1000, env={})
+    assert str(raised.value) == (
+        "users[0].credentials[0] (arne): the password policy refuses the password:"
+        " invalidPasswordMinLengthMessage (Invalid password: use at least 12 characters.)"
+    )
+    realm["passwordPolicy"] = "notUsername(undefined)"
+    with pytest.raises(PasswordPolicyNotMetError, match="invalidPasswordNotUsernameMessage"):
+        parse_realm(realm, now=1000, env={})
+
+
+def test_an_import_keeps_the_policy_and_password_history_credentials() -> None:
+    from ostium.services.realm_import import parse_realm
+
+    secret, data = hash_password("old one", "pbkdf2-sha256", 5)
+    realm = {
+        "realm": "acme",
+        "passwordPolicy": "passwordHistory(2)  and length(4)",
+        "users": [
+            {
+                "username": "arne",
+                "credentials": [
+                    {"type": "password", "value": "new one"},
+                    {
+                        "type": "password-history",
+                        "secretData": secret,
+                        "credentialData": data,
+                        "createdDate": 5,
+                    },
+                ],
+            }
+        ],
+    }
+    bundle = parse_realm(realm, now=1000, env={}, source="acme.json")
+    assert bundle.realm.password_policy == "passwordHistory(2) and length(4)"
+    assert [c.type for c in bundle.credentials] == ["password", "password-history"]
+    assert bundle.warnings == []  # neither the policy nor the history is dropped
+
+
+def test_the_server_info_offers_only_policies_ostium_parses() -> None:
+    from ostium.admin.serverinfo import PASSWORD_POLICIES
+
+    assert {p[0] for p in PASSWORD_POLICIES} <= set(POLICY_IDS)
+    for policy_id, _, _, default, _ in PASSWORD_POLICIES:
+        text = f"{policy_id}({default})" if default else policy_id
+        if policy_id not in ("passwordBlacklist", "regexPattern"):
+            parse_policy(text)
+
+
+def test_the_blacklists_folder_follows_the_option_or_the_data_directory(tmp_path: Path) -> None:
+    from ostium.config import load_config
+    from ostium.services.password_blacklists import folder_of
+
+    config = load_config([f"--data-dir={tmp_path}"], {}, "prod")
+    assert folder_of(config.data_dir, None) == tmp_path / "password-blacklists"
+    moved = load_config(
+        [f"--spi-password-policy-password-blacklist-blacklists-path={tmp_path / 'lists'}"],
+        {},
+        "prod",
+    )
+    assert folder_of(
+        moved.data_dir, moved.spi_password_policy_password_blacklist_blacklists_path
+    ) == (tmp_path / "lists")

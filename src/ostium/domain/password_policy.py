@@ -62,7 +62,7 @@ _POLICIES: Final[dict[str, tuple[str, int | str | None]]] = {
     "notEmail": (_NONE, None),
     "regexPattern": (_TEXT, None),
     "passwordHistory": (_INT, 3),
-    "passwordAge": (_INT, 365),
+    "passwordAge": (_INT, 30),
     "forceExpiredPasswordChange": (_INT, 365),
     "hashAlgorithm": (_TEXT, DEFAULT_HASH_ALGORITHM),
     "hashIterations": (_INT, -1),

@@ -3,7 +3,8 @@
 Keycloak reads `<name>` from its blacklists folder (`data/password-blacklists` under its
 home, moved with `--spi-password-policy-password-blacklist-blacklists-path`), one
 password a line, compared in lower case. Ostium's folder is `<data-dir>/password-blacklists`;
-the server and the offline tools point the process at it (`configure_folder`) at start-up.
+`--spi-password-policy-password-blacklist-blacklists-path` moves it, as in Keycloak. The
+server and the offline tools point the process at it (`configure_folder`) at start-up.
 
 A policy naming a file that is not there is refused when the policy is set (admin API,
 import), never silently ignored. Keycloak keeps a Bloom filter (false positives possible);
@@ -15,7 +16,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-__all__ = ["FOLDER_NAME", "PasswordBlacklists", "configure_folder", "current"]
+__all__ = ["FOLDER_NAME", "PasswordBlacklists", "configure_folder", "current", "folder_of"]
 
 FOLDER_NAME = "password-blacklists"
 
@@ -57,6 +58,12 @@ class PasswordBlacklists:
 
 
 _current = PasswordBlacklists(Path("data") / FOLDER_NAME)
+
+
+def folder_of(data_dir: Path, configured: Path | None) -> Path:
+    """`--spi-password-policy-password-blacklist-blacklists-path`, else
+    `<data-dir>/password-blacklists`."""
+    return configured if configured is not None else data_dir / FOLDER_NAME
 
 
 def configure_folder(folder: Path) -> None:
