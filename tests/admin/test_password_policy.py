@@ -330,3 +330,47 @@ async def test_new_hashes_follow_the_policys_algorithm_and_logins_keep_them(
     assert (await ostium.password_grant("bob", "builder")).status_code == 200
     [(_, bobs)] = await _stored(ostium, bob)
     assert (bobs["algorithm"], bobs["hashIterations"]) == ("pbkdf2-sha512", 1000)
+
+
+async def test_password_age_refuses_passwords_used_within_the_days(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = await admin_headers(ostium)
+    await _set_policy(ostium, headers, "passwordAge(30)")
+    bob = await user_id(ostium, headers, "bob")
+    used = {
+        "error": "invalidPasswordGenericMessage",
+        "error_description": "Invalid password: it was used within the last 30 days.",
+    }
+    assert (await _reset(ostium, headers, bob, "builder")).json() == used  # the current one
+    assert (await _reset(ostium, headers, bob, "first")).status_code == 204
+    ostium.clock.advance(86_400)
+    headers = await admin_headers(ostium)  # the clock outran the admin's token
+    assert (await _reset(ostium, headers, bob, "second")).status_code == 204
+    assert (await _reset(ostium, headers, bob, "first")).json() == used
+    ostium.clock.advance(30 * 86_400)
+    headers = await admin_headers(ostium)
+    # "first" was set 31 days ago: free again.
+    assert (await _reset(ostium, headers, bob, "first")).status_code == 204
+
+
+async def test_an_expired_password_requires_a_change(ostium: OstiumUnderTest) -> None:
+    from ostium.services.password_policy import password_change_required
+
+    headers = await admin_headers(ostium)
+    alice = await user_id(ostium, headers, "alice")
+
+    async def required() -> bool:
+        async with ostium.storage.transaction() as repos:
+            realm = await repos.realms.get_by_name("test")
+            user = await repos.users.get(realm.id, alice)  # type: ignore[union-attr]
+            assert realm is not None and user is not None
+            return await password_change_required(repos, realm, user, now=ostium.clock.now())
+
+    assert not await required()  # no policy
+    await _set_policy(ostium, headers, "forceExpiredPasswordChange(2)")
+    assert (await _reset(ostium, headers, alice, "fresh one")).status_code == 204
+    ostium.clock.advance(2 * 86_400)
+    assert not await required()
+    ostium.clock.advance(1)
+    assert await required()

@@ -26,6 +26,7 @@ from ostium.domain.password_policy import (
     PolicyViolation,
     first_violation,
     parse_policy,
+    password_expired,
 )
 from ostium.domain.user import PASSWORD_HISTORY
 from ostium.services import password_blacklists
@@ -40,6 +41,7 @@ __all__ = [
     "PasswordPolicyError",
     "checked_policy_text",
     "import_violation",
+    "password_change_required",
     "realm_policy",
     "set_password",
 ]
@@ -191,3 +193,19 @@ async def _trim(
     for entry in history[keep:]:
         if entry.id != kept_id and entry.created_date < oldest_kept_ms:
             await repos.credentials.delete(entry.id)
+
+
+async def password_change_required(
+    repos: Repositories, realm: Realm, user: User, *, now: int
+) -> bool:
+    """forceExpiredPasswordChange: whether the user's password has expired at `now`
+    (seconds), so the login must require UPDATE_PASSWORD (Keycloak's UpdatePassword
+    required action, `evaluateTriggers`). A user without a password has nothing to
+    expire. For the required-actions code, after the password has been checked."""
+    policy = realm_policy(realm)
+    if policy.days_to_expire < 0:
+        return False
+    passwords = await repos.credentials.list_for_user(user.id, PASSWORD)
+    if not passwords:
+        return False
+    return password_expired(policy, passwords[0].created_date, now)

@@ -859,7 +859,8 @@ async def import_directory(
         try:
             bundle = parse_realm(data, now=now, env=env, source=name)
         except RealmImportError as exc:
-            raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
+            # Valid JSON that is not an importable realm (a bad field, a refused password).
+            raise RealmImportError(f"{name}: {exc}") from None
         async with storage.transaction() as repos:
             if await repos.realms.get_by_name(bundle.realm.name) is not None:
                 _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)
