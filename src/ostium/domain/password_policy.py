@@ -131,22 +131,23 @@ _TEXTS: Final = {
 
 @dataclass(frozen=True)
 class PasswordPolicy:
-    """A parsed policy: `entries` in the string's order, each id with its value
-    (an int, a compiled pattern's source, a name, or None for rules without one)."""
+    """A parsed policy: `entries` in the string's order, each id with its value (an int,
+    a pattern, a name, or None for rules without one); `written` holds the same ids with
+    their configuration as written, from which Keycloak's canonical string is made."""
 
     entries: tuple[tuple[str, int | str | None], ...] = ()
+    written: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def text(self) -> str | None:
-        """Keycloak's canonical string (`Builder.asString`), None for no policy."""
+        """Keycloak's canonical string (`Builder.asString`), None for no policy: a blank
+        or missing configuration is written without parentheses."""
         if not self.entries:
             return None
         return " and ".join(
-            key if value is None or value == "" else f"{key}({value})" for key, value in self._raw
+            f"{key}({config})" if config is not None and config.strip() else key
+            for key, config in self.written
         )
-
-    # The text as written (configuration strings, not parsed values) for asString.
-    _raw: tuple[tuple[str, str | None], ...] = ()
 
     def has(self, key: str) -> bool:
         return any(k == key for k, _ in self.entries)
