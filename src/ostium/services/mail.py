@@ -47,6 +47,7 @@ __all__ = [
     "Outbox",
     "OutgoingMail",
     "Translator",
+    "compose",
     "link_expiry",
     "mail_locale",
 ]
