@@ -41,6 +41,7 @@ def smtp(tmp_path: Path) -> Iterator[MailServer]:
 def _realm(smtp_settings: dict[str, str], **extra: Any) -> dict[str, Any]:
     realm = realm_export()
     realm.update(resetPasswordAllowed=True, smtpServer=smtp_settings, **extra)
+    realm["clients"][0]["baseUrl"] = "http://localhost:3000/home"
     return realm
 
 
@@ -157,6 +158,7 @@ async def test_a_reset_link_works_once(ostium: OstiumUnderTest, smtp: MailServer
     first = await ostium.browser().http.get(link)
     assert first.status_code == 200, first.text
     assert "Sign in to the application to finish" in _message(first)
+    assert 'id="kc-back" href="http://localhost:3000/home"' in first.text  # the app's base URL
     async with ostium.storage.transaction() as repos:
         realm = await repos.realms.get_by_name(REALM)
         assert realm is not None

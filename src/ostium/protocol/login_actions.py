@@ -267,7 +267,7 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
     try:
         token = read_action_token(query.get("key", ""), ctx.keys, issuer=ctx.issuer, now=now)
         kind = token.type
-        user = await _checked_user(ctx, token)
+        user, client = await _checked_user(ctx, token)
         assert ctx.action_tokens is not None
         await spend_action_token(ctx.action_tokens, token, now=now)
     except ActionTokenProblem as problem:
@@ -285,6 +285,7 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
         ip_address=info.ip_address,
         details={"action": token.type},
     )
+    back = token.redirect_uri or _client_home(client)
     actions = list(token.required_actions)
     if token.type == RESET_CREDENTIALS:
         actions = [UPDATE_PASSWORD]
@@ -294,11 +295,23 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
         await _mark_email_verified(ctx, user, token, info)
         actions = [a for a in actions if a != VERIFY_EMAIL_ACTION]
         if not actions:
-            return info_page("emailVerifiedMessage", back_url=token.redirect_uri)
-    return await start_required_actions(ctx, user, actions, token.redirect_uri, token.client_id)
+            return info_page("emailVerifiedMessage", back_url=back)
+    return await start_required_actions(ctx, user, actions, back, token.client_id)
 
 
-async def _checked_user(ctx: RealmContext, token: ActionToken) -> User:
+def _client_home(client: Client | None) -> str | None:
+    """Where "back to application" goes without a `redirect_uri`: the client's base URL
+    (relative ones under its root URL), as Keycloak's info page links it."""
+    if client is None or not client.base_url:
+        return None
+    if client.base_url.startswith(("https://", "http://")):
+        return client.base_url
+    if client.root_url and client.base_url.startswith("/"):
+        return client.root_url.rstrip("/") + client.base_url
+    return None
+
+
+async def _checked_user(ctx: RealmContext, token: ActionToken) -> tuple[User, Client | None]:
     """The token's user, enabled, still at the address the link was sent to; its
     client enabled and still allowing its redirect URI (Keycloak checks both again)."""
     async with ctx.storage.transaction() as repos:
@@ -319,12 +332,15 @@ async def _checked_user(ctx: RealmContext, token: ActionToken) -> User:
     if token.client_id and (client is None or not client.enabled):
         raise ActionTokenProblem("client_not_found", "clientNotFoundMessage", "client gone")
     if token.redirect_uri and (
-        client is None or not client.is_valid_redirect_uri(token.redirect_uri)
+        client is None
+        or not client.is_valid_redirect_uri(
+            token.redirect_uri, base_url=ctx.base_url, admin_url=ctx.admin_url
+        )
     ):
         raise ActionTokenProblem(
             "invalid_redirect_uri", "invalidRedirectUriMessage", "redirect URI not allowed"
         )
-    return user
+    return user, client
 
 
 async def _mark_email_verified(
@@ -361,7 +377,8 @@ async def start_required_actions(
     `rqac`, without VERIFY_EMAIL, which the link itself has proven) or a
     `reset-credentials` link (`actions` = ["UPDATE_PASSWORD"]) has been verified and
     spent, for `user` (enabled, still at the address the link was mailed to).
-    `redirect_uri` (already checked against `client_id`'s redirect URIs) and
+    `redirect_uri` (the link's, already checked against `client_id`'s redirect URIs, or
+    without one the client's base URL, or None) and
     `client_id` (the client's `clientId`, or None) say where the person goes once done.
 
     What it must do, as Keycloak's ExecuteActionsActionTokenHandler: lead the person
