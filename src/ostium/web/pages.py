@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from functools import cache
-from importlib import resources
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ostium.locales import DEFAULT_LOCALE, available_locales, translate
+
 __all__ = ["Pages", "negotiate_locale"]
-
-DEFAULT_LOCALE = "en"
-
-
-@cache
-def _messages(locale: str) -> dict[str, str]:
-    path = resources.files("ostium") / "locales" / f"messages_{locale}.json"
-    if not path.is_file():
-        return {}
-    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
-
-
-def _available() -> list[str]:
-    folder = resources.files("ostium") / "locales"
-    names = [p.name for p in folder.iterdir() if p.name.startswith("messages_")]
-    return sorted(n.removeprefix("messages_").removesuffix(".json") for n in names)
 
 
 def negotiate_locale(
@@ -62,16 +44,13 @@ class Pages:
             undefined=StrictUndefined,
             auto_reload=False,
         )
-        self.supported_locales = _available()
+        self.supported_locales = list(available_locales())
 
     def translator(self, locale: str) -> Callable[..., str]:
-        local, english = _messages(locale), _messages(DEFAULT_LOCALE)
+        """The templates' `msg(key, *args)`: the key's text in `locale` (`ostium.locales`)."""
 
         def msg(key: str, *args: object) -> str:
-            text = local.get(key) or english.get(key) or key
-            for index, arg in enumerate(args):
-                text = text.replace("{" + str(index) + "}", str(arg))
-            return text
+            return translate(locale, key, *args)
 
         return msg
 
