@@ -19,6 +19,7 @@ from ostium.admin import (
     impersonation,
     installation,
     keys,
+    localization,
     realms,
     role_mappings,
     roles,
@@ -72,6 +73,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         serverinfo,
         identity_providers,
         installation,
+        localization,
     ):
         app.include_router(module.router)
 
@@ -83,6 +85,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     # Unknown admin paths and wrong methods (the OpenAPI route too) answer as Keycloak,
     # not with FastAPI's {"detail": …}.
     app.add_exception_handler(HTTPException, http_error)
+
     @app.exception_handler(UserProfileError)
     async def profile_rejected(request: Request, exc: UserProfileError) -> Response:
         # Keycloak's ErrorResponse.errors: {field, errorMessage, params} or {errors: [...]}.

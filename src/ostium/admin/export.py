@@ -148,6 +148,9 @@ async def export_realm(
     body["supportedLocales"] = list(realm.supported_locales)
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     body["attributes"] = dict(realm.attributes)
+    body["localizationTexts"] = {
+        locale: dict(texts) for locale, texts in sorted(realm.localization_texts.items())
+    }
     body["roles"] = {
         "realm": [
             await _role_json(repos, r, client_ids)

@@ -16,17 +16,35 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
+
+from ostium.domain.locale_selection import DEFAULT_LOCALE, best_match
 
 __all__ = [
     "DEFAULT_LOCALE",
     "available_locales",
     "catalogue",
+    "catalogue_locale",
     "format_message",
+    "language_name",
+    "resolve_text",
     "translate",
 ]
 
-DEFAULT_LOCALE = "en"
+# Each language named in itself, as the language picker shows it.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh-CN": "简体中文",
+    "zh-TW": "繁體中文",
+    "ja": "日本語",
+    "ko": "한국어",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "pt-BR": "Português (Brasil)",
+    "ru": "Русский",
+}
 
 
 def _file_name(locale: str) -> str:
@@ -61,6 +79,24 @@ def available_locales() -> tuple[str, ...]:
     )
 
 
+def catalogue_locale(locale: str) -> str:
+    """The shipped catalogue that serves `locale`: itself, or the closest one (`de-CH` → `de`,
+    `zh` → `zh-CN`, `pt` → `pt-BR`), or English."""
+    return best_match(available_locales(), [locale]) or DEFAULT_LOCALE
+
+
+def language_name(tag: str) -> str:
+    """The language's own name for itself (`简体中文`, `Deutsch`); Babel's CLDR data for a
+    locale Ostium ships no catalogue of, the tag itself when even that is unknown."""
+    if tag in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[tag]
+    try:
+        name = Locale.parse(tag, sep="-").get_display_name()
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return name[:1].upper() + name[1:] if name else tag
+
+
 def format_message(text: str, args: tuple[object, ...]) -> str:
     """Fills `{0}`, `{1}`, … (Keycloak's MessageFormat arguments) with the given values."""
     for index, arg in enumerate(args):
@@ -69,14 +105,30 @@ def format_message(text: str, args: tuple[object, ...]) -> str:
 
 
 def translate(
-    locale: str, key: str, *args: object, overrides: Mapping[str, str] | None = None
+    locale: str,
+    key: str,
+    *args: object,
+    realm_texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """The text of `key` in `locale`: the realm's own text first (`overrides`), then the
-    locale's catalogue, then English, then the key itself (as Keycloak shows unknown keys)."""
+    """The text of `key` in `locale`: the realm's localization text for that locale first
+    (Keycloak: realm texts override the theme's messages), then the catalogue, then the
+    same two in English, then the key itself (as Keycloak shows an unknown key)."""
+    texts = realm_texts or {}
     text = (
-        (overrides or {}).get(key)
-        or catalogue(locale).get(key)
+        texts.get(locale, {}).get(key)
+        or catalogue(catalogue_locale(locale)).get(key)
+        or texts.get(DEFAULT_LOCALE, {}).get(key)
         or catalogue(DEFAULT_LOCALE).get(key)
         or key
     )
     return format_message(text, args)
+
+
+def resolve_text(
+    locale: str, text: str, realm_texts: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """Keycloak's `advancedMsg`: a realm's or client's name written `${key}` is the text of
+    `key` (a realm localization text or a catalogue message); any other text is itself."""
+    if text.startswith("${") and text.endswith("}") and len(text) > 3:
+        return translate(locale, text[2:-1], realm_texts=realm_texts)
+    return text

@@ -117,4 +117,3 @@ class PasswordHashing:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-
