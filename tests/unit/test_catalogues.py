@@ -54,4 +54,7 @@ def test_translate_falls_back_to_english_then_to_the_key() -> None:
     assert translate("en", "loginTitle", "Acme") == "Sign in to Acme"
     assert translate("xx", "loginTitle", "Acme") == "Sign in to Acme"
     assert translate("en", "noSuchKey") == "noSuchKey"
-    assert translate("en", "loginTitle", "Acme", realm_texts={"en": {"loginTitle": "Hi {0}"}}) == "Hi Acme"
+    assert (
+        translate("en", "loginTitle", "Acme", realm_texts={"en": {"loginTitle": "Hi {0}"}})
+        == "Hi Acme"
+    )

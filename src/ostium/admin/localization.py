@@ -83,11 +83,11 @@ async def _texts_body(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").lower()
     body: Any
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise BadRequest("Expected a file")
-        raw = await upload.read(_MAX_BODY + 1)
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadRequest("Expected a file")
+            raw = await upload.read(_MAX_BODY + 1)
         if len(raw) > _MAX_BODY:
             raise BadRequest("File too large")
         try:
