@@ -12,15 +12,19 @@ that asks for HTML) the themed error page.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
+from urllib.parse import unquote, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ostium.domain import Realm
 from ostium.errors import OAuthError, ServerError
 from ostium.protocol.context import RealmContext
 from ostium.protocol.results import Page
+from ostium.services.bootstrap import MASTER
 from ostium.web.responses import render_page
 from ostium.web.runtime import Runtime
 
@@ -131,6 +135,26 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
+_REALM_PATH = re.compile(r"/realms/([^/]+)")
+
+
+async def _realm_of(runtime: Runtime, request: Request) -> tuple[Realm | None, str | None]:
+    """The realm whose languages an HTTP error page speaks: the one its path names, else
+    master (as Keycloak's error handler falls back to the master realm); None if neither
+    exists."""
+    match = _REALM_PATH.search(request.url.path)
+    name = unquote(match.group(1)) if match else MASTER
+    try:
+        async with runtime.storage.transaction() as repos:
+            realm = await repos.realms.get_by_name(name[:255])
+    except Exception:  # the page must render even when storage cannot answer
+        _log.warning("No realm for the error page of %s", request.url.path, exc_info=True)
+        return None, None
+    if realm is None:
+        return None, None
+    return realm, f"{urlsplit(runtime.base_url(request)).path}/realms/{realm.name}/"
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's HTTPException (unknown path 404, wrong method 405, …) in Keycloak's
     shape; the `Allow` header of a 405 is kept."""
@@ -153,7 +177,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
             },
             status_code=status,
         )
-        response = render_page(runtime, request, page)
+        realm, cookie_path = await _realm_of(runtime, request)
+        response = render_page(runtime, request, page, realm=realm, cookie_path=cookie_path)
         response.headers.update(exc.headers or {})
         return response
     return JSONResponse(
