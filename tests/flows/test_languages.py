@@ -332,3 +332,40 @@ async def test_the_error_page_speaks_the_chosen_language(server: OstiumUnderTest
     assert lang_of(page.text) == "zh-CN"
     assert "出错了" in page.text
     assert "参数无效：redirect_uri" in page.text  # noqa: RUF001 (Chinese punctuation)
+
+
+# --- the pages outside the login --------------------------------------------------------
+
+
+async def test_the_hostname_debug_page_is_translated(server: OstiumUnderTest) -> None:
+    server.runtime.hostname_debug = True
+    browser = server.browser()
+    browser.http.headers["Accept-Language"] = "zh-CN"
+    page = await browser.http.get(f"{ISSUER}/hostname-debug")
+    assert page.status_code == 200
+    assert lang_of(page.text) == "zh-CN"
+    assert "<dt>前端地址</dt>" in page.text
+    assert "主机名调试" in page.text
+    assert list(picker_links(page.text)) == LOCALES
+
+
+async def test_the_welcome_page_speaks_the_master_realms_languages(
+    server: OstiumUnderTest,
+) -> None:
+    async with server.storage.transaction() as repos:
+        master = await repos.realms.get_by_name("master")
+        assert master is not None
+        master.internationalization_enabled = True
+        master.supported_locales = ["en", "ja"]
+        await repos.realms.update(master)
+    browser = server.browser()
+    browser.http.headers["Accept-Language"] = "ja"
+    page = await browser.http.get("/")
+    assert lang_of(page.text) == "ja"
+    assert "Ostium へようこそ" in page.text
+    assert picker_links(page.text)["en"].endswith("/?kc_locale=en")
+    english = await browser.http.get(picker_links(page.text)["en"])
+    assert lang_of(english.text) == "en"
+    cookie = english.headers["set-cookie"]
+    assert cookie.startswith("KEYCLOAK_LOCALE=en;")
+    assert "Path=/realms/master/" in cookie
