@@ -239,8 +239,6 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
         " (github, corp-saml, github-email)",
         f"{where}: user federation (LDAP, Kerberos) is not supported yet and was not imported"
         " (corp-ldap)",
-        f"{where}: authenticationFlows are not supported yet and were not imported"
-        " (browser with otp, browserFlow)",
         f"{where}: smtpServer is not supported yet and was not imported",
         f"{where}: passwordPolicy is not supported yet and was not imported",
         f"{where}: client authorization services (authorizationSettings) are not supported"
@@ -256,6 +254,15 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
     assert [c.type for c in bundle.credentials if c.user_id == arne.id] == ["password"]
     assert {"acme-web", "acme-api"} <= {c.client_id for c in bundle.clients}
     assert [g.name for g in bundle.groups if g.parent_id is None] == ["engineering"]
+    # Flows are read now: the custom browser flow is there and bound.
+    assert bundle.realm.browser_flow == "browser with otp"
+    custom = bundle.realm.flow("browser with otp")
+    assert custom is not None
+    assert [e.authenticator for e in custom.ordered()] == [
+        "auth-cookie",
+        "auth-username-password-form",
+        "auth-otp-form",
+    ]
     original = json.loads((VECTORS / "keycloak26-acme-realm.json").read_text())
     kept = {r.name for r in bundle.roles if r.client_id is None}
     assert {r["name"] for r in original["roles"]["realm"]} <= kept

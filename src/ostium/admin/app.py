@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from ostium.admin import (
     action_emails,
     attack_detection,
+    authentication,
     client_scopes,
     clients,
     components,
@@ -70,6 +71,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         components,
         sessions,
         attack_detection,
+        authentication,
         serverinfo,
         identity_providers,
         installation,

@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ostium.admin.representations import (
+    authenticator_config_representation,
+    bindings_of,
     client_representation,
     client_scope_representation,
     fields_of,
+    flow_representation,
 )
 from ostium.domain import Group, Realm, RealmKey, Role, User
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
@@ -148,6 +151,14 @@ async def export_realm(
     body["supportedLocales"] = list(realm.supported_locales)
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     body["attributes"] = dict(realm.attributes)
+    # Flows as Keycloak's ExportUtils writes them, sub-flows and configs named by alias.
+    body["authenticationFlows"] = [
+        flow_representation(realm, f) for f in realm.authentication_flows
+    ]
+    body["authenticatorConfig"] = [
+        authenticator_config_representation(c) for c in realm.authenticator_config
+    ]
+    body.update(bindings_of(realm))
     body["localizationTexts"] = {
         locale: dict(texts) for locale, texts in sorted(realm.localization_texts.items())
     }

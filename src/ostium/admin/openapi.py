@@ -34,6 +34,10 @@ _STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 _MULTIVALUED: Schema = {"type": "object", "additionalProperties": _STRINGS}
 _STRING_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
 _NAME: Schema = {"type": "string", "minLength": 1}
+_REQUIREMENT: Schema = {
+    "type": "string",
+    "enum": ["REQUIRED", "ALTERNATIVE", "CONDITIONAL", "DISABLED"],
+}
 
 
 def _ref(name: str) -> Schema:
@@ -145,6 +149,96 @@ REPRESENTATIONS: dict[str, Schema] = {
         },
         ("name",),
     ),
+    "AuthenticationFlowRepresentation": _object(
+        {
+            "id": {"type": "string"},
+            "alias": _NAME,
+            "description": {"type": "string"},
+            "providerId": {"type": "string", "enum": ["basic-flow", "form-flow", "client-flow"]},
+            "topLevel": {"type": "boolean"},
+            "builtIn": {"type": "boolean"},
+            "authenticationExecutions": {
+                "type": "array",
+                "items": _ref("AuthenticationExecutionExportRepresentation"),
+            },
+        },
+        ("alias",),
+    ),
+    "AuthenticationExecutionExportRepresentation": _object(
+        {
+            "authenticatorConfig": {"type": "string"},
+            "authenticator": {"type": "string"},
+            "authenticatorFlow": {"type": "boolean"},
+            "autheticatorFlow": {"type": "boolean"},
+            "flowAlias": {"type": "string"},
+            "requirement": _REQUIREMENT,
+            "priority": {"type": "integer"},
+            "userSetupAllowed": {"type": "boolean"},
+        }
+    ),
+    "AuthenticationExecutionInfoRepresentation": _object(
+        {
+            "id": {"type": "string"},
+            "requirement": _REQUIREMENT,
+            "displayName": {"type": "string"},
+            "alias": {"type": "string"},
+            "description": {"type": "string"},
+            "requirementChoices": {"type": "array", "items": _REQUIREMENT},
+            "configurable": {"type": "boolean"},
+            "authenticationFlow": {"type": "boolean"},
+            "providerId": {"type": "string"},
+            "authenticationConfig": {"type": "string"},
+            "flowId": {"type": "string"},
+            "level": {"type": "integer"},
+            "index": {"type": "integer"},
+            "priority": {"type": "integer"},
+        }
+    ),
+    "AuthenticationExecutionRepresentation": _object(
+        {
+            "id": {"type": "string"},
+            "authenticator": {"type": "string"},
+            "authenticatorConfig": {"type": "string"},
+            "authenticatorFlow": {"type": "boolean"},
+            "flowId": {"type": "string"},
+            "parentFlow": {"type": "string"},
+            "requirement": _REQUIREMENT,
+            "priority": {"type": "integer"},
+        }
+    ),
+    "AuthenticatorConfigRepresentation": _object(
+        {"id": {"type": "string"}, "alias": _NAME, "config": _STRING_MAP},
+        ("alias",),
+    ),
+    "AuthenticatorConfigInfoRepresentation": _object(
+        {
+            "name": {"type": "string"},
+            "providerId": {"type": "string"},
+            "helpText": {"type": "string"},
+            "properties": {"type": "array", "items": _ref("ConfigPropertyRepresentation")},
+        }
+    ),
+    "ConfigPropertyRepresentation": _object(
+        {
+            "name": {"type": "string"},
+            "label": {"type": "string"},
+            "helpText": {"type": "string"},
+            "type": {"type": "string"},
+            "defaultValue": {},
+            "options": _STRINGS,
+            "secret": {"type": "boolean"},
+            "required": {"type": "boolean"},
+            "readOnly": {"type": "boolean"},
+        }
+    ),
+    "AuthenticatorProviderRepresentation": _object(
+        {
+            "id": {"type": "string"},
+            "displayName": {"type": "string"},
+            "description": {"type": "string"},
+            "supportsSecret": {"type": "boolean"},
+        }
+    ),
     "ComponentRepresentation": _object(
         {
             "id": {"type": "string"},
@@ -166,6 +260,10 @@ _SCOPES = "/realms/{realm}/client-scopes"
 _MAPPERS = _CLIENTS + "/{id}/protocol-mappers/models"
 _COMPONENTS = "/realms/{realm}/components"
 _ROLE_LIST: Schema = {"type": "array", "items": _ref("RoleRepresentation")}
+_AUTH = "/realms/{realm}/authentication"
+_FLOWS = _AUTH + "/flows"
+_EXECUTIONS = _FLOWS + "/{flowAlias}/executions"
+_PROVIDERS: Schema = {"type": "array", "items": _ref("AuthenticatorProviderRepresentation")}
 
 # The JSON body each operation reads, by (method, path).
 REQUEST_BODIES: dict[tuple[str, str], Schema] = {
@@ -202,6 +300,22 @@ REQUEST_BODIES: dict[tuple[str, str], Schema] = {
     ("delete", "/realms/{realm}/roles-by-id/{role_id}/composites"): _ROLE_LIST,
     ("post", _COMPONENTS): _ref("ComponentRepresentation"),
     ("put", _COMPONENTS + "/{id}"): _ref("ComponentRepresentation"),
+    ("post", _FLOWS): _ref("AuthenticationFlowRepresentation"),
+    ("put", _FLOWS + "/{id}"): _ref("AuthenticationFlowRepresentation"),
+    ("post", _FLOWS + "/{flowAlias}/copy"): _object({"newName": _NAME}, ("newName",)),
+    ("put", _EXECUTIONS): _ref("AuthenticationExecutionInfoRepresentation"),
+    ("post", _EXECUTIONS + "/execution"): _object({"provider": _NAME}, ("provider",)),
+    ("post", _EXECUTIONS + "/flow"): _object(
+        {
+            "alias": _NAME,
+            "type": {"type": "string", "enum": ["basic-flow", "form-flow"]},
+            "provider": {"type": "string"},
+            "description": {"type": "string"},
+        },
+        ("alias",),
+    ),
+    ("post", _AUTH + "/executions/{executionId}/config"): _ref("AuthenticatorConfigRepresentation"),
+    ("put", _AUTH + "/config/{id}"): _ref("AuthenticatorConfigRepresentation"),
 }
 
 # What a successful GET answers, where FastAPI only knows "an object" or "a list".
@@ -224,6 +338,17 @@ RESPONSE_BODIES: dict[str, Schema] = {
     "/realms/{realm}/roles-by-id/{role_id}": _ref("RoleRepresentation"),
     _COMPONENTS: {"type": "array", "items": _ref("ComponentRepresentation")},
     _COMPONENTS + "/{id}": _ref("ComponentRepresentation"),
+    _FLOWS: {"type": "array", "items": _ref("AuthenticationFlowRepresentation")},
+    _FLOWS + "/{id}": _ref("AuthenticationFlowRepresentation"),
+    _EXECUTIONS: {"type": "array", "items": _ref("AuthenticationExecutionInfoRepresentation")},
+    _AUTH + "/executions/{executionId}": _ref("AuthenticationExecutionRepresentation"),
+    _AUTH + "/executions/{executionId}/config/{id}": _ref("AuthenticatorConfigRepresentation"),
+    _AUTH + "/config/{id}": _ref("AuthenticatorConfigRepresentation"),
+    _AUTH + "/config-description/{providerId}": _ref("AuthenticatorConfigInfoRepresentation"),
+    _AUTH + "/authenticator-providers": _PROVIDERS,
+    _AUTH + "/client-authenticator-providers": _PROVIDERS,
+    _AUTH + "/form-providers": _PROVIDERS,
+    _AUTH + "/form-action-providers": _PROVIDERS,
 }
 
 
@@ -286,6 +411,15 @@ LINKS: dict[str, dict[str, Schema]] = {
         **_links_to(_ROLES + "/{name}/users", "name", "/roles/([^/]+)$"),
     },
     _COMPONENTS: _links_to(_COMPONENTS + "/{id}", "id", "/components/([^/]+)$"),
+    _FLOWS: _links_to(_FLOWS + "/{id}", "id", "/flows/([^/]+)$"),
+    _FLOWS + "/{flowAlias}/copy": _links_to(_FLOWS + "/{id}", "id", "/flows/([^/]+)$"),
+    _EXECUTIONS + "/flow": _links_to(_FLOWS + "/{id}", "id", "/flows/([^/]+)$"),
+    _EXECUTIONS + "/execution": _links_to(
+        _AUTH + "/executions/{executionId}", "executionId", "/executions/([^/]+)$"
+    ),
+    _AUTH + "/executions/{executionId}/config": _links_to(
+        _AUTH + "/config/{id}", "id", "/config/([^/]+)$"
+    ),
 }
 
 _ERRORS: dict[str, str] = {

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ostium.domain import Client, User
 from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
+from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.results import Page, Result
+from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
+from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
 from ostium.services.logout import end_sessions
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
 from ostium.services.user_locale import update_user_locale
@@ -30,24 +33,14 @@ __all__ = [
     "check_credentials",
     "error_page",
     "picked_locale",
+    "plan_or_page",
     "show_login_form",
     "start_login",
 ]
 
+log = logging.getLogger("ostium.login")
+
 INVALID_USER = "invalidUserMessage"  # "Invalid username or password."
-
-
-def error_page(message_key: str, status_code: int = 400, *, args: list[str] | None = None) -> Page:
-    return Page(
-        "error.html",
-        {
-            "message_key": message_key,
-            "message_args": args or [],
-            "message_text": None,
-            "back_url": None,
-        },
-        status_code=status_code,
-    )
 
 
 def _action_url(ctx: RealmContext, client_id: str, tab_id: str) -> str:
@@ -189,14 +182,28 @@ async def _count_failure(
         )
 
 
+def plan_or_page(ctx: RealmContext) -> BrowserPlan | Page:
+    """The realm's browser flow as Ostium runs it, or the error page of a flow it cannot
+    run (the administrator finds what and why in the log)."""
+    try:
+        return browser_plan(ctx.realm)
+    except UnsupportedFlow as error:
+        log.warning("realm=%s: cannot run the browser flow: %s", ctx.realm.name, error)
+        return error_page("loginFlowNotSupportedMessage", 501)
+
+
 async def start_login(
     ctx: RealmContext,
+    repos: Repositories,
     request: AuthorizationRequest,
     pending: PendingAuthorization,
     info: RequestInfo,
+    plan: BrowserPlan,
 ) -> Result:
-    """Keep the request in a new tab of the browser's authentication session."""
-    assert request.client is not None
+    """Keep the request in a new tab of the browser's authentication session, then run the
+    flow's first step: the X.509 certificate, or the password form."""
+    client = request.client
+    assert client is not None
     now = ctx.clock.now()
     root_id = auth_session_id(info.cookies)
     root = await ctx.auth_sessions.get(root_id) if root_id else None
@@ -211,15 +218,24 @@ async def start_login(
         locale=picked_locale(ctx, request.get("kc_locale")),
     )
     root.tabs[tab.tab_id] = tab
+    if plan.x509:
+        action = _action_url(ctx, client.client_id, tab.tab_id)
+        step = await certificate_step(ctx, repos, client, tab, plan, info, action)
+        if step.user is not None:
+            return await _sign_in(ctx, repos, root, tab, step.user, step.user.username, info)
+        if step.page is not None:
+            await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+            step.page.cookies.append(auth_session_cookie(ctx, root.id))
+            return step.page
     await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
     return login_page(
         ctx,
-        request.client.client_id,
+        client.client_id,
         tab,
         username=pending.login_hint or "",
         error=None,
         root_id=root.id,
-        client_name=request.client.name,
+        client_name=client.name,
     )
 
 
@@ -235,6 +251,11 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
     # A tab that holds no authorization request (a pending logout's) has no login step.
     if root is None or tab is None or "redirect_uri" not in tab.params:
         return error_page("expiredActionMessage")
+    plan = plan_or_page(ctx)
+    if isinstance(plan, Page):
+        return plan
+    if not plan.password_form:
+        return error_page(REQUIRED, 401)  # only a certificate signs in: no form to show
     picked = picked_locale(ctx, query.get("kc_locale"))
     if picked is not None and picked != tab.locale:
         tab.locale = picked
@@ -260,7 +281,9 @@ async def authenticate_form(
     form: Mapping[str, str],
     info: RequestInfo,
 ) -> Result:
-    """The login form's POST: CSRF-checked against the tab, one message for every failure."""
+    """The login pages' POST: CSRF-checked against the tab, one message for every failure.
+    It answers the password form and the X.509 confirmation page ("Continue" sends
+    `login=x509`, "Sign in another way" sends `cancel`)."""
     root_id = auth_session_id(info.cookies)
     if root_id is None:
         return error_page("cookieNotFoundMessage")
@@ -272,13 +295,35 @@ async def authenticate_form(
     # cross-site POST carries the cookie but cannot know it.
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), tab.csrf_token.encode()):
         return error_page("expiredActionMessage")
-    username = form.get("username", "")
-    password = form.get("password", "")
-    now = ctx.clock.now()
+    plan = plan_or_page(ctx)
+    if isinstance(plan, Page):
+        return plan
     async with ctx.storage.transaction() as repos:
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
+        if plan.x509 and tab.x509_user_id is not None and "cancel" not in form:
+            user = await confirmed_user(ctx, repos, client, tab, info)
+            if user is None:
+                return await _spend(ctx, root, tab, error_page(FAILED, 401))
+            return await _sign_in(ctx, repos, root, tab, user, user.username, info)
+        tab.x509_user_id = tab.x509_thumbprint = None
+        if not plan.password_form:
+            # A flow without the password form: only a certificate can sign in.
+            return await _spend(ctx, root, tab, error_page(REQUIRED, 401))
+        if "cancel" in form:
+            await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+            return login_page(
+                ctx,
+                client.client_id,
+                tab,
+                username="",
+                error=None,
+                root_id=root.id,
+                client_name=client.name,
+            )
+        username = form.get("username", "")
+        password = form.get("password", "")
         user = (await check_credentials(ctx, repos, client, username, password, info)).user
         if user is None:
             return login_page(
@@ -290,35 +335,57 @@ async def authenticate_form(
                 root_id=root.id,
                 client_name=client.name,
             )
-        if tab.locale is not None:
-            # The language picked on the login page becomes the user's (LocaleUpdater).
-            await update_user_locale(repos, user, tab.locale)
-        existing = await sso_session(ctx, repos, info.cookies)
-        if existing is not None and existing[1].id == user.id:
-            session = existing[0]
-            session.notes["auth_time"] = str(now)
-            session.last_refresh = now
-            await repos.sessions.update(session)
-        else:
-            if existing is not None:
-                # Another user signs in on this browser: the previous SSO session ends.
-                ctx.ended(await end_sessions(repos, ctx.realm, [existing[0]]))
-            session = await create_user_session(
-                repos,
-                ctx.realm,
-                user,
-                now=now,
-                ip_address=info.ip_address,
-                login_username=username,
-                issuer=ctx.issuer,
-                session_id=root.id if await repos.sessions.get(root.id) is None else None,
-            )
-        pending = PendingAuthorization.from_params(tab.client_id, tab.params)
-        result = await respond_with_code(
-            ctx, repos, pending, session, user, info, cookies=sso_cookies(ctx, session, user)
+        return await _sign_in(ctx, repos, root, tab, user, username, info)
+
+
+async def _sign_in(
+    ctx: RealmContext,
+    repos: Repositories,
+    root: AuthenticationSession,
+    tab: AuthenticationTab,
+    user: User,
+    username: str,
+    info: RequestInfo,
+) -> Result:
+    """The flow succeeded: the browser's SSO session (this user's, or a new one) and the
+    code for the client."""
+    now = ctx.clock.now()
+    if tab.locale is not None:
+        # The language picked during this login becomes the user's (Keycloak's
+        # LocaleUpdater).
+        await update_user_locale(repos, user, tab.locale)
+    existing = await sso_session(ctx, repos, info.cookies)
+    if existing is not None and existing[1].id == user.id:
+        session = existing[0]
+        session.notes["auth_time"] = str(now)
+        session.last_refresh = now
+        await repos.sessions.update(session)
+    else:
+        if existing is not None:
+            # Another user signs in on this browser: the previous SSO session ends.
+            ctx.ended(await end_sessions(repos, ctx.realm, [existing[0]]))
+        session = await create_user_session(
+            repos,
+            ctx.realm,
+            user,
+            now=now,
+            ip_address=info.ip_address,
+            login_username=username,
+            issuer=ctx.issuer,
+            session_id=root.id if await repos.sessions.get(root.id) is None else None,
         )
-    # The tab is spent: a replayed POST of the same form finds nothing to complete.
-    del root.tabs[tab.tab_id]
+    pending = PendingAuthorization.from_params(tab.client_id, tab.params)
+    result = await respond_with_code(
+        ctx, repos, pending, session, user, info, cookies=sso_cookies(ctx, session, user)
+    )
+    return await _spend(ctx, root, tab, result)
+
+
+async def _spend(
+    ctx: RealmContext, root: AuthenticationSession, tab: AuthenticationTab, result: Result
+) -> Result:
+    """The tab is spent: a replayed POST of the same form finds nothing to complete."""
+    root.tabs.pop(tab.tab_id, None)
     if root.tabs:
         await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
     else:

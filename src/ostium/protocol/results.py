@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Cookie", "JsonResult", "Page", "Redirect", "Result"]
+__all__ = ["Cookie", "JsonResult", "Page", "Redirect", "Result", "error_page"]
 
 
 @dataclass
@@ -53,3 +53,17 @@ class JsonResult:
 
 
 Result = Redirect | Page | JsonResult
+
+
+def error_page(message_key: str, status_code: int = 400, *, args: list[str] | None = None) -> Page:
+    """The themed error page with one message of the locale files."""
+    return Page(
+        "error.html",
+        {
+            "message_key": message_key,
+            "message_args": args or [],
+            "message_text": None,
+            "back_url": None,
+        },
+        status_code=status_code,
+    )

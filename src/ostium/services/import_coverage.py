@@ -90,6 +90,16 @@ SUPPORTED_REALM_KEYS = frozenset(
         # Key providers and the user profile; other component types are sections below.
         "components",
         "browserSecurityHeaders",
+        # Flows and their configs (services/flow_import.py) and the seven bindings.
+        "authenticationFlows",
+        "authenticatorConfig",
+        "browserFlow",
+        "registrationFlow",
+        "directGrantFlow",
+        "resetCredentialsFlow",
+        "clientAuthenticationFlow",
+        "dockerAuthenticationFlow",
+        "firstBrokerLoginFlow",
     }
 )
 
@@ -234,37 +244,6 @@ _EVENT_DEFAULTS = {
     "adminEventsEnabled": _one(False),
     "adminEventsDetailsEnabled": _one(False),
 }
-
-# Keycloak's DefaultAuthenticationFlows bindings and the two configs they come with.
-_FLOW_BINDINGS = {
-    "browserFlow": _one("browser"),
-    "registrationFlow": _one("registration"),
-    "directGrantFlow": _one("direct grant"),
-    "resetCredentialsFlow": _one("reset credentials"),
-    "clientAuthenticationFlow": _one("clients"),
-    "dockerAuthenticationFlow": _one("docker auth"),
-    "firstBrokerLoginFlow": _one("first broker login"),
-}
-_DEFAULT_AUTHENTICATOR_CONFIGS = frozenset({"create unique user config", "review profile config"})
-
-
-def _authentication_flows(data: Mapping[str, Any]) -> list[str] | None:
-    """Custom flows (`builtIn` false), authenticator configs of their own, and bindings to
-    other flows than Keycloak's. Changes to the executions of a built-in flow are not
-    detected: telling them apart needs Keycloak's flow definitions."""
-    names = [
-        _name_of(f, "alias")
-        for f in _objects(data, "authenticationFlows")
-        if not f.get("builtIn") and f.get("topLevel", True)
-    ]
-    names += [
-        _name_of(c, "alias")
-        for c in _objects(data, "authenticatorConfig")
-        if c.get("alias") not in _DEFAULT_AUTHENTICATOR_CONFIGS
-    ]
-    names += _differs(_FLOW_BINDINGS)(data) or []
-    return sorted(set(names)) or None
-
 
 # Keycloak's built-in required actions and whether a new realm has them enabled (both
 # where that differs between versions).
@@ -526,11 +505,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         ("userFederationProviders", "userFederationMappers", "federatedUsers"),
         _user_federation,
         plural=False,
-    ),
-    Section(
-        "authenticationFlows",
-        ("authenticationFlows", "authenticatorConfig", *_FLOW_BINDINGS),
-        _authentication_flows,
     ),
     Section("requiredActions", ("requiredActions",), _required_actions),
     Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),

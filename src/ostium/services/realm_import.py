@@ -45,6 +45,8 @@ from ostium.domain.user_profile import (
 from ostium.json_input import JsonInputError, loads
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.protocol.mappers import MAPPER_TYPES
+from ostium.services.authentication_flows import FlowError
+from ostium.services.flow_import import apply_bindings, parse_flows
 from ostium.services.import_coverage import find_unsupported, warning_text
 from ostium.services.keys import key_from_representation
 from ostium.services.passwords import hash_password, is_known_algorithm
@@ -253,6 +255,10 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
     if "browserSecurityHeaders" in raw:
         realm.browser_security_headers = _browser_security_headers(raw)
+    try:
+        apply_bindings(realm, raw)
+    except FlowError as exc:
+        raise RealmImportError(str(exc)) from None
     if "localizationTexts" in raw:
         realm.localization_texts = localization_texts(raw["localizationTexts"])
 
@@ -327,6 +333,10 @@ def parse_realm(
     assert isinstance(name, str)
     bundle = new_realm(name, now, master=name == "master", realm_id=_given_id(data))
     realm = bundle.realm
+    try:
+        parse_flows(realm, data)  # before apply_realm: the bindings name these flows
+    except FlowError as exc:
+        raise RealmImportError(str(exc)) from None
     apply_realm(realm, data)
     _parse_client_scopes(bundle, data)
     parse_clients(bundle, data)

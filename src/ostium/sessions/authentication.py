@@ -35,6 +35,10 @@ class AuthenticationTab:
     # auth note): it outranks `ui_locales` on the next steps and becomes the user's
     # `locale` attribute once they are signed in.
     locale: str | None = None
+    # The X.509 confirmation page is showing: the user the certificate maps to, and the
+    # SHA-256 of that certificate, which the confirming request must present again.
+    x509_user_id: str | None = None
+    x509_thumbprint: str | None = None
 
 
 @dataclass

@@ -9,9 +9,9 @@ from ostium.protocol.authorization.request import AuthorizationRequest, PendingA
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.login import start_login
+from ostium.protocol.login import plan_or_page, start_login
 from ostium.protocol.response_modes import respond
-from ostium.protocol.results import Result
+from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import sso_session
 from ostium.services.sessions import auth_time
 from ostium.storage.interfaces import Repositories
@@ -44,8 +44,12 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
             for step in STEPS:
                 step(request)
             pending = PendingAuthorization.from_request(request)
+            plan = plan_or_page(ctx)
+            if isinstance(plan, Page):
+                return plan
             found = None
-            if "login" not in request.prompt:
+            # Single sign-on is the browser flow's cookie step (`auth-cookie`).
+            if "login" not in request.prompt and plan.cookie:
                 found = await sso_session(ctx, repos, info.cookies)
             if (
                 found is not None
@@ -59,7 +63,7 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
                 return await respond_with_code(ctx, repos, pending, session, user, info)
             if "none" in request.prompt:
                 raise LoginRequired("Login required", event="login_required")
-            return await start_login(ctx, request, pending, info)
+            return await start_login(ctx, repos, request, pending, info, plan)
         except OAuthError as error:
             if error.redirectable and request.redirect_uri is not None:
                 record_error(ctx, request, error, info)
