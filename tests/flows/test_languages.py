@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
+from ostium.app import create_app
 from tests.support import (
     ISSUER,
     OIDC,
@@ -183,6 +186,19 @@ async def test_kc_locale_outranks_ui_locales_and_sets_the_cookie(server: OstiumU
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie  # plain HTTP here; Secure and None over HTTPS
     assert "Max-Age" not in cookie  # a browser-session cookie, as Keycloak's
+
+
+async def test_the_locale_cookie_is_secure_over_https(server: OstiumUnderTest) -> None:
+    runtime = dataclasses.replace(server.runtime, hostname="https://id.example.com/sso")
+    transport = httpx.ASGITransport(app=create_app(runtime), client=("127.0.0.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="https://id.example.com") as http:
+        page = await Browser(http).authorize(kc_locale="de")
+    cookie = next(
+        c for c in page.headers.get_list("set-cookie") if c.startswith("KEYCLOAK_LOCALE=")
+    )
+    # The realm's path as the browser sees it, as every other cookie of the realm.
+    assert f"Path=/sso/realms/{REALM}/" in cookie
+    assert "; HttpOnly" in cookie and "; Secure" in cookie and "SameSite=None" in cookie
 
 
 async def _sign_in(browser: Browser, **params: str) -> None:
