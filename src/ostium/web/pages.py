@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ostium.locales import available_locales, resolve_text, translate
+from ostium.locales import resolve_text, translate
 
 __all__ = ["Pages"]
 
@@ -19,7 +19,6 @@ class Pages:
             undefined=StrictUndefined,
             auto_reload=False,
         )
-        self.supported_locales = list(available_locales())
 
     def translator(
         self, locale: str, realm_texts: Mapping[str, Mapping[str, str]] | None = None
