@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from ostium.domain.password_policy import PolicyViolation
 from ostium.locales import DEFAULT_LOCALE, available_locales, catalogue, translate
 
 PLACEHOLDER = re.compile(r"\{\d+\}")
@@ -58,3 +59,16 @@ def test_translate_falls_back_to_english_then_to_the_key() -> None:
         translate("en", "loginTitle", "Acme", realm_texts={"en": {"loginTitle": "Hi {0}"}})
         == "Hi Acme"
     )
+
+
+def test_password_policy_messages_are_in_every_catalogue_as_the_admin_api_words_them() -> None:
+    # The admin API answers a policy violation in English (PolicyViolation.text); pages
+    # (the update-password form, registration) show the same key from the catalogues.
+    keys = [
+        key
+        for key in catalogue(DEFAULT_LOCALE)
+        if key.startswith("invalidPassword") and key.endswith("Message")
+    ]
+    assert len(keys) == 13
+    for key in keys:
+        assert PolicyViolation(key, (8,)).text == translate("en", key, 8)
