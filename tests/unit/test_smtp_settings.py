@@ -75,15 +75,20 @@ def test_link_expiry_in_the_largest_whole_unit() -> None:
 
 
 def test_mail_locale_user_then_realm_default_then_english() -> None:
-    supported = ["de", "en", "zh-CN"]
     user = User(id="u", realm_id="r", username="u", attributes={"locale": ["zh_CN"]})
-    realm = Realm(id="r", name="r", internationalization_enabled=True, default_locale="de")
-    assert mail_locale(realm, user, supported) == "zh-CN"
-    assert mail_locale(realm, User(id="v", realm_id="r", username="v"), supported) == "de"
+    realm = Realm(
+        id="r",
+        name="r",
+        internationalization_enabled=True,
+        supported_locales=["de", "en", "zh-CN"],
+        default_locale="de",
+    )
+    assert mail_locale(realm, user) == "zh-CN"
+    assert mail_locale(realm, User(id="v", realm_id="r", username="v")) == "de"
+    realm.supported_locales = ["de", "en"]
+    assert mail_locale(realm, user) == "de"  # the realm does not offer the user's
     realm.internationalization_enabled = False
-    assert mail_locale(realm, user, supported) == "de"
-    realm.default_locale = None
-    assert mail_locale(realm, user, supported) == "en"
+    assert mail_locale(realm, user) == "en"  # Keycloak: English alone
 
 
 def test_compose_writes_the_senders_and_both_parts() -> None:

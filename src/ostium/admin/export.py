@@ -161,6 +161,9 @@ async def export_realm(
         authenticator_config_representation(c) for c in realm.authenticator_config
     ]
     body.update(bindings_of(realm))
+    body["localizationTexts"] = {
+        locale: dict(texts) for locale, texts in sorted(realm.localization_texts.items())
+    }
     body["roles"] = {
         "realm": [
             await _role_json(repos, r, client_ids)

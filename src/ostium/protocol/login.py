@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from ostium.domain import Client, User
 from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
 from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
+from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
@@ -19,6 +20,7 @@ from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookie
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
 from ostium.services.logout import end_sessions
 from ostium.services.sessions import create_user_session, new_id, new_secret_token
+from ostium.services.user_locale import update_user_locale
 from ostium.services.users import check_password, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
@@ -30,7 +32,9 @@ __all__ = [
     "authenticate_form",
     "check_credentials",
     "error_page",
+    "picked_locale",
     "plan_or_page",
+    "show_login_form",
     "start_login",
 ]
 
@@ -60,20 +64,33 @@ def login_page(
     username: str,
     error: str | None,
     root_id: str,
+    client_name: str | None = None,
 ) -> Page:
+    action_url = _action_url(ctx, client_id, tab.tab_id)
     return Page(
         "login.html",
         {
-            "action_url": _action_url(ctx, client_id, tab.tab_id),
+            "action_url": action_url,
             "username": username,
             "error": error,
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
+            "client_name": client_name,
             "reset_credentials_url": _reset_credentials_url(ctx, client_id, tab.tab_id),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),
+        selected_locale=tab.locale,
+        # The language picker re-renders this step of this tab (show_login_form).
+        locale_url=action_url,
     )
+
+
+def picked_locale(ctx: RealmContext, requested: str | None) -> str | None:
+    """The realm's supported locale that `kc_locale` names (None: none, or i18n is off)."""
+    if not requested or not ctx.realm.internationalization_enabled:
+        return None
+    return best_match(ctx.realm.supported_locales, [requested[:64]])
 
 
 # LOGIN_ERROR event codes (Keycloak's `Errors`) that `check_credentials` reports.
@@ -207,6 +224,7 @@ async def start_login(
         csrf_token=new_secret_token(),
         created=now,
         params=pending.to_params(),
+        locale=picked_locale(ctx, request.get("kc_locale")),
     )
     root.tabs[tab.tab_id] = tab
     if plan.x509:
@@ -226,6 +244,43 @@ async def start_login(
         username=pending.login_hint or "",
         error=None,
         root_id=root.id,
+        client_name=client.name,
+    )
+
+
+async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: RequestInfo) -> Page:
+    """GET of the login step: the same form of the same tab again, as Keycloak's
+    login-actions/authenticate answers a GET — the language picker's links land here, with
+    `kc_locale` naming the language this login continues in."""
+    root_id = auth_session_id(info.cookies)
+    if root_id is None:
+        return error_page("cookieNotFoundMessage")
+    root = await ctx.auth_sessions.get(root_id)
+    tab = root.tabs.get(query.get("tab_id", "")) if root and root.realm_id == ctx.realm.id else None
+    # A tab that holds no authorization request (a pending logout's) has no login step.
+    if root is None or tab is None or "redirect_uri" not in tab.params:
+        return error_page("expiredActionMessage")
+    plan = plan_or_page(ctx)
+    if isinstance(plan, Page):
+        return plan
+    if not plan.password_form:
+        return error_page(REQUIRED, 401)  # only a certificate signs in: no form to show
+    picked = picked_locale(ctx, query.get("kc_locale"))
+    if picked is not None and picked != tab.locale:
+        tab.locale = picked
+        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+    async with ctx.storage.transaction() as repos:
+        client = await repos.clients.get(ctx.realm.id, tab.client_id)
+    if client is None or not client.enabled:
+        return error_page("clientNotFoundMessage")
+    return login_page(
+        ctx,
+        client.client_id,
+        tab,
+        username=tab.params.get("login_hint", ""),
+        error=None,
+        root_id=root.id,
+        client_name=client.name,
     )
 
 
@@ -267,13 +322,27 @@ async def authenticate_form(
             return await _spend(ctx, root, tab, error_page(REQUIRED, 401))
         if "cancel" in form:
             await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
-            return login_page(ctx, client.client_id, tab, username="", error=None, root_id=root.id)
+            return login_page(
+                ctx,
+                client.client_id,
+                tab,
+                username="",
+                error=None,
+                root_id=root.id,
+                client_name=client.name,
+            )
         username = form.get("username", "")
         password = form.get("password", "")
         user = (await check_credentials(ctx, repos, client, username, password, info)).user
         if user is None:
             return login_page(
-                ctx, client.client_id, tab, username=username, error=INVALID_USER, root_id=root.id
+                ctx,
+                client.client_id,
+                tab,
+                username=username,
+                error=INVALID_USER,
+                root_id=root.id,
+                client_name=client.name,
             )
         return await _sign_in(ctx, repos, root, tab, user, username, info)
 
@@ -290,6 +359,10 @@ async def _sign_in(
     """The flow succeeded: the browser's SSO session (this user's, or a new one) and the
     code for the client."""
     now = ctx.clock.now()
+    if tab.locale is not None:
+        # The language picked during this login becomes the user's (Keycloak's
+        # LocaleUpdater).
+        await update_user_locale(repos, user, tab.locale)
     existing = await sso_session(ctx, repos, info.cookies)
     if existing is not None and existing[1].id == user.id:
         session = existing[0]

@@ -42,6 +42,7 @@ from ostium.services.action_tokens import (
     spend_action_token,
 )
 from ostium.services.mail import MailEvent
+from ostium.services.user_locale import user_locale
 from ostium.services.users import find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 
@@ -75,11 +76,18 @@ def action_token_url(issuer: str, key: str, client_id: str | None) -> str:
 
 
 def info_page(
-    message_key: str, *, back_url: str | None = None, back_key: str = "backToApplication"
+    message_key: str,
+    *,
+    back_url: str | None = None,
+    back_key: str = "backToApplication",
+    user: User | None = None,
 ) -> Page:
-    """Keycloak's info page: one message, and a link back when there is somewhere to go."""
+    """Keycloak's info page: one message, and a link back when there is somewhere to go;
+    in the language of `user` (the link's owner) when the request names none."""
     return Page(
-        "info.html", {"message_key": message_key, "back_url": back_url, "back_key": back_key}
+        "info.html",
+        {"message_key": message_key, "back_url": back_url, "back_key": back_key},
+        user_locale=user_locale(user),
     )
 
 
@@ -128,6 +136,7 @@ def _reset_form(
         },
         cookies=[auth_session_cookie(ctx, root.id)],
         locale=tab.params.get("ui_locales"),
+        selected_locale=tab.locale,
         status_code=400 if error else 200,
     )
 
@@ -183,6 +192,7 @@ async def reset_credentials_submit(
     back = _restart_url(ctx, client, tab)
     page = info_page("emailSentMessage", back_url=back, back_key="backToLogin")
     page.locale = tab.params.get("ui_locales")
+    page.selected_locale = tab.locale
     return page
 
 
@@ -295,7 +305,7 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
         await _mark_email_verified(ctx, user, token, info)
         actions = [a for a in actions if a != VERIFY_EMAIL_ACTION]
         if not actions:
-            return info_page("emailVerifiedMessage", back_url=back)
+            return info_page("emailVerifiedMessage", back_url=back, user=user)
     return await start_required_actions(ctx, user, actions, back, token.client_id)
 
 
@@ -399,4 +409,4 @@ async def start_required_actions(
             if pending != current.required_actions:
                 current.required_actions = pending
                 await repos.users.update(current)
-    return info_page("accountUpdatePendingMessage", back_url=redirect_uri)
+    return info_page("accountUpdatePendingMessage", back_url=redirect_uri, user=user)

@@ -15,9 +15,8 @@ on and refused otherwise (Keycloak's JavaMail sends in clear without it), LOGIN/
 store (or the context the server is given).
 
 Each mail is text and HTML (multipart/alternative) from `templates/email/<name>.txt` and
-`.html`, translated in the user's `locale` attribute (when the realm has
-internationalization on and Ostium has that language), else the realm's default locale,
-else English.
+`.html`, translated (the realm's localization texts first) in the user's `locale`
+attribute when the realm supports it, else the realm's default locale, else English.
 """
 
 from __future__ import annotations
@@ -36,8 +35,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ostium.clock import Clock
 from ostium.domain import Realm, User
+from ostium.domain.locale_selection import LocaleRequest, select_locale
 from ostium.domain.smtp import SmtpSettings, SmtpSettingsError, smtp_settings
 from ostium.events import Event, EventLog
+from ostium.services.user_locale import user_locale
 
 __all__ = [
     "EMAIL_SEND_FAILED",
@@ -58,8 +59,9 @@ EMAIL_SEND_FAILED = "email_send_failed"  # Keycloak's Errors.EMAIL_SEND_FAILED
 # Seconds to wait before the second, third and fourth attempt.
 RETRY_DELAYS: tuple[float, ...] = (2.0, 15.0, 60.0)
 
-# locale → msg(key, *args): the same catalogues as the pages (web/pages.py).
-Translator = Callable[[str], Callable[..., str]]
+# (locale, realm texts) → msg(key, *args): the pages' catalogues (web/pages.py), the
+# realm's localization texts first.
+Translator = Callable[[str, Mapping[str, Mapping[str, str]] | None], Callable[..., str]]
 
 
 class MailError(Exception):
@@ -87,19 +89,16 @@ class MailEvent:
     details: dict[str, str] = field(default_factory=dict)
 
 
-def mail_locale(realm: Realm, user: User | None, supported: Sequence[str]) -> str:
-    """Keycloak's e-mail locale: the user's `locale` attribute when internationalization
-    is on, else the realm's default locale, else English; each only if Ostium has it."""
-    candidates: list[str] = []
-    if realm.internationalization_enabled and user is not None:
-        candidates += user.attributes.get("locale", [])[:1]
-    if realm.default_locale:
-        candidates.append(realm.default_locale)
-    for tag in candidates:
-        for candidate in (tag, tag.replace("_", "-"), tag.split("-")[0].split("_")[0]):
-            if candidate in supported:
-                return candidate
-    return "en"
+def mail_locale(realm: Realm, user: User | None) -> str:
+    """Keycloak's e-mail locale (LocaleSelector with the user and no request): the user's
+    `locale` attribute among the realm's supported locales, else the realm's default,
+    else English — English alone when internationalization is off."""
+    return select_locale(
+        LocaleRequest(user_locale=user_locale(user)),
+        internationalization_enabled=realm.internationalization_enabled,
+        supported_locales=realm.supported_locales,
+        default_locale=realm.default_locale,
+    )
 
 
 def link_expiry(seconds: int, msg: Callable[..., str]) -> str:
@@ -115,7 +114,7 @@ def link_expiry(seconds: int, msg: Callable[..., str]) -> str:
 class MailTemplates:
     """`templates/email/<name>.txt` and `.html`; the subject is the message `<subject>`."""
 
-    def __init__(self, translator: Translator, supported: Sequence[str]) -> None:
+    def __init__(self, translator: Translator) -> None:
         loader = PackageLoader("ostium", "templates")
         self._html = Environment(
             loader=loader, autoescape=select_autoescape(["html"]), undefined=StrictUndefined
@@ -127,7 +126,6 @@ class MailTemplates:
             undefined=StrictUndefined,
         )
         self.translator = translator
-        self.supported = list(supported)
 
     def render(
         self,
@@ -141,8 +139,8 @@ class MailTemplates:
         **context: object,
     ) -> OutgoingMail:
         """`lifespan`: the seconds the mail's link lives, written out as `expiry`."""
-        locale = mail_locale(realm, user, self.supported)
-        msg = self.translator(locale)
+        locale = mail_locale(realm, user)
+        msg = self.translator(locale, realm.localization_texts)
         values: dict[str, object] = {
             "msg": msg,
             "expiry": link_expiry(lifespan, msg) if lifespan is not None else "",

@@ -23,7 +23,7 @@ from ostium.protocol.endpoints.session_status import (
 )
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
-from ostium.protocol.login import authenticate_form
+from ostium.protocol.login import authenticate_form, show_login_form
 from ostium.protocol.login_actions import (
     action_token,
     reset_credentials_page,
@@ -63,6 +63,8 @@ async def authorization_route(ctx: RealmContext, request: Request) -> Result:
 
 
 async def login_action_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_login_form(ctx, query_params(request), request_info(request))
     return await authenticate_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )

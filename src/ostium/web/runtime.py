@@ -78,7 +78,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.backchannel = BackchannelLogout(self.realm_keys, self.events, self.clock)
-        templates = MailTemplates(self.pages.translator, self.pages.supported_locales)
+        templates = MailTemplates(self.pages.translator)
         self.mail = Outbox(
             self.events,
             self.clock,
