@@ -20,11 +20,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography.hazmat.primitives import serialization
 
 from tests.redis_server import free_port
+from tests.support import form_of
 from tests.x509_ca import issue
 
 
@@ -156,3 +158,13 @@ def mail_server(
 def closed_port() -> int:
     """A loopback port nothing listens on: an SMTP server that is down."""
     return free_port()
+
+
+async def follow_link(http: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Opens an e-mailed link as a person does: the confirmation page, then "Continue".
+    A refused link answers on the first request already."""
+    page = await http.get(link)
+    if page.status_code != 200 or 'id="kc-action-confirm"' not in page.text:
+        return page
+    action, hidden = form_of(page.text, "kc-action-confirm")
+    return await http.post(action, data=hidden)

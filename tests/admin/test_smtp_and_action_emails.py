@@ -13,7 +13,7 @@ import pytest
 
 from ostium.admin.export import export_realm
 from tests.admin.helpers import ADMIN, TEST, admin_headers, grant_management_role, user_id
-from tests.mail_server import MailServer, closed_port, link_in, mail_server, text_of
+from tests.mail_server import MailServer, closed_port, follow_link, link_in, mail_server, text_of
 from tests.support import CALLBACK, REALM, OstiumUnderTest, start_in_process
 
 MASK = "**********"
@@ -196,7 +196,7 @@ async def test_execute_actions_email_sends_a_link_that_verifies_and_sets_actions
     assert "10 minutes" in text
     [sent] = [e for e in ostium.events.recent if e.type == "EXECUTE_ACTIONS"]
     assert sent.details["actions"] == "UPDATE_PASSWORD,VERIFY_EMAIL"
-    page = await ostium.browser().http.get(link_in(mail))
+    page = await follow_link(ostium.browser().http, link_in(mail))
     assert page.status_code == 200, page.text
     assert f'href="{CALLBACK}"' in page.text
     user = (await ostium.client.get(f"{TEST}/users/{bob}", headers=headers)).json()
@@ -220,7 +220,7 @@ async def test_execute_actions_link_lives_the_given_lifespan(
     )
     await ostium.runtime.mail.drain()
     ostium.clock.advance(61)
-    page = await ostium.browser().http.get(link_in(smtp.inbox.messages[0]))
+    page = await follow_link(ostium.browser().http, link_in(smtp.inbox.messages[0]))
     assert page.status_code == 400 and "expired" in page.text
     user = (await ostium.client.get(f"{TEST}/users/{bob}", headers=headers)).json()
     assert user["requiredActions"] == []
@@ -243,19 +243,19 @@ async def test_send_verify_email_link_verifies_once_and_not_after_the_address_ch
     first, second = smtp.inbox.messages
     assert first["Subject"] == f"Verify your e-mail address for {REALM}"
     assert "5 minutes" in text_of(first)  # the realm's user lifespan (Keycloak's default)
-    page = await ostium.browser().http.get(link_in(first))
+    page = await follow_link(ostium.browser().http, link_in(first))
     assert page.status_code == 200
     assert re.search(r'id="kc-info-message"[^>]*>Your e-mail address is verified', page.text)
     assert (await ostium.client.get(f"{TEST}/users/{bob}", headers=headers)).json()[
         "emailVerified"
     ] is True
-    again = await ostium.browser().http.get(link_in(first))
+    again = await follow_link(ostium.browser().http, link_in(first))
     assert again.status_code == 400
     moved = await ostium.client.put(
         f"{TEST}/users/{bob}", json={"email": "bob@elsewhere.test"}, headers=headers
     )
     assert moved.status_code == 204
-    stale = await ostium.browser().http.get(link_in(second))
+    stale = await follow_link(ostium.browser().http, link_in(second))
     assert stale.status_code == 400 and "no longer has" in stale.text
 
 

@@ -1,7 +1,7 @@
 """A person who forgot their password, in Debian's Chromium against `ostium start-dev`:
 "Forgot password?" on the login page, the form, the "e-mail on its way" page, the mail
 received by a real SMTP server in the test process (aiosmtpd), its link opened in the
-browser — up to where the required-action pages take over (today an info page saying to
+browser and confirmed — up to where the required-action pages take over (today an info page saying to
 sign in to finish; `start_required_actions` in protocol/login_actions.py) — and the same
 link refused the second time.
 
@@ -143,6 +143,8 @@ def test_forgot_password_mail_and_link(
         _shoot(page, f"mail-email-sent-{locale}")
         _wait_for_mail(smtp.inbox, f"{username}@example.com", before + 1)
         mail = smtp.inbox.to(f"{username}@example.com")[-1]
+        if locale == "zh-CN":  # the user's `locale` attribute, whatever the browser says
+            assert mail["Subject"] == f"重置您的 {REALM} 密码"
         link = link_in(mail)
         assert link.startswith(f"{base}/realms/{REALM}/login-actions/action-token?key=")
 
@@ -152,6 +154,11 @@ def test_forgot_password_mail_and_link(
         rendered.close()
 
         page.goto(link)
+        page.wait_for_selector("#kc-action-confirm")
+        _shoot(page, f"mail-link-confirm-{locale}")
+        # Keyboard only: the focus starts on "Continue".
+        assert page.evaluate("document.activeElement.id") == "kc-continue"
+        page.keyboard.press("Enter")
         page.wait_for_selector("#kc-info-message")
         _shoot(page, f"mail-link-opened-{locale}")
         page.goto(link)

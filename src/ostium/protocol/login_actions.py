@@ -37,6 +37,7 @@ from ostium.services.action_tokens import (
     VERIFY_EMAIL,
     ActionToken,
     ActionTokenProblem,
+    check_unspent,
     issue_action_token,
     read_action_token,
     spend_action_token,
@@ -270,8 +271,25 @@ async def _send_reset_mail(
 # ---------------------------------------------------------------- the e-mailed link
 
 
-async def action_token(ctx: RealmContext, query: Mapping[str, str], info: RequestInfo) -> Result:
-    """Keycloak's LoginActionsService.executeActionToken: verify, check, spend, handle."""
+# The confirmation page's message, by the token's kind.
+_CONFIRM_MESSAGES = {
+    VERIFY_EMAIL: "confirmEmailAddressVerification",
+    EXECUTE_ACTIONS: "confirmExecutionOfActions",
+    RESET_CREDENTIALS: "confirmPasswordResetMessage",
+}
+
+
+async def action_token(
+    ctx: RealmContext, query: Mapping[str, str], info: RequestInfo, *, confirmed: bool
+) -> Result:
+    """Keycloak's LoginActionsService.executeActionToken: verify, check, then — once the
+    person confirmed (`confirmed`: the confirmation page's POST) — spend and handle.
+
+    The GET only shows what the link will do, with a "Continue" button that POSTs to the
+    same URL: mail scanners and link previews that fetch every link in a message would
+    otherwise spend it before the person opens it (Keycloak asks for the same
+    confirmation when the link is opened outside the login that sent it). A refused
+    link is refused on the GET already."""
     now = ctx.clock.now()
     kind: str | None = None
     try:
@@ -279,7 +297,10 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
         kind = token.type
         user, client = await _checked_user(ctx, token)
         assert ctx.action_tokens is not None
-        await spend_action_token(ctx.action_tokens, token, now=now)
+        if not confirmed:
+            await check_unspent(ctx.action_tokens, token)
+        else:
+            await spend_action_token(ctx.action_tokens, token, now=now)
     except ActionTokenProblem as problem:
         ctx.record(
             _ERROR_EVENTS.get(problem.kind or kind or "", "EXECUTE_ACTION_TOKEN_ERROR"),
@@ -288,6 +309,17 @@ async def action_token(ctx: RealmContext, query: Mapping[str, str], info: Reques
             details={"reason": problem.detail},
         )
         return error_page(problem.message_key)
+    if not confirmed:
+        return Page(
+            "action_token_confirm.html",
+            {
+                "message_key": _CONFIRM_MESSAGES[token.type],
+                "email": user.email or "",
+                "actions": list(token.required_actions),
+                "action_url": action_token_url(ctx.issuer, query.get("key", ""), None),
+            },
+            user_locale=user_locale(user),
+        )
     ctx.record(
         "EXECUTE_ACTION_TOKEN",
         client_id=token.client_id,

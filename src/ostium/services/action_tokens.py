@@ -33,6 +33,7 @@ __all__ = [
     "VERIFY_EMAIL",
     "ActionToken",
     "ActionTokenProblem",
+    "check_unspent",
     "issue_action_token",
     "read_action_token",
     "spend_action_token",
@@ -150,6 +151,12 @@ def read_action_token(raw: str, keys: Sequence[RealmKey], *, issuer: str, now: i
         redirect_uri=_text(claims, "reduri"),
         auth_session_id=_text(claims, "asid"),
     )
+
+
+async def check_unspent(store: ActionTokens, token: ActionToken) -> None:
+    """EXPIRED when the token was used already; spends nothing (the confirmation page)."""
+    if await store.used(f"action:{token.nonce}"):
+        raise ActionTokenProblem(*EXPIRED, "already used", kind=token.type)
 
 
 async def spend_action_token(store: ActionTokens, token: ActionToken, *, now: int) -> None:

@@ -79,7 +79,11 @@ async def reset_credentials_route(ctx: RealmContext, request: Request) -> Result
 
 
 async def action_token_route(ctx: RealmContext, request: Request) -> Result:
-    return await action_token(ctx, query_params(request), request_info(request))
+    if request.method == "POST":
+        await optional_form_params(request)  # the confirmation form carries nothing else
+    return await action_token(
+        ctx, query_params(request), request_info(request), confirmed=request.method == "POST"
+    )
 
 
 async def token_route(ctx: RealmContext, request: Request) -> Result:

@@ -124,7 +124,7 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
         browser(
             "/realms/{realm}/login-actions/action-token",
             oidc.action_token_route,
-            ["GET"],
+            ["GET", "POST"],
             "action_token",
         ),
         api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
