@@ -92,9 +92,11 @@ async def test_the_smtp_password_is_masked_and_a_put_of_the_mask_keeps_it(
         assert realm is not None
         full = await export_realm(repos, realm, include_users=False)
     assert full["smtpServer"]["password"] == "smtp-pass"  # `ostium export`, as kc.sh export
-    # A new password replaces it; an empty map removes the settings.
+    # A new password replaces it; null changes nothing; an empty map removes the settings.
     shown["password"] = "rotated"
     await ostium.client.put(TEST, json={"smtpServer": shown}, headers=headers)
+    assert (await _stored_smtp(ostium))["password"] == "rotated"
+    await ostium.client.put(TEST, json={"smtpServer": None}, headers=headers)
     assert (await _stored_smtp(ostium))["password"] == "rotated"
     await ostium.client.put(TEST, json={"smtpServer": {}}, headers=headers)
     assert await _stored_smtp(ostium) == {}

@@ -280,7 +280,7 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
     if "browserSecurityHeaders" in raw:
         realm.browser_security_headers = _browser_security_headers(raw)
-    if "smtpServer" in raw:
+    if raw.get("smtpServer") is not None:  # null leaves it, as Keycloak's update does
         realm.smtp_server = keep_masked_secrets(_smtp_server(raw), realm.smtp_server)
     try:
         apply_bindings(realm, raw)
