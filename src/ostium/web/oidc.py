@@ -24,6 +24,7 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form
+from ostium.protocol.required_actions import required_action_form
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
@@ -37,6 +38,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "required_action_route",
     "revocation_route",
     "token_route",
     "userinfo_route",
@@ -57,6 +59,12 @@ async def authorization_route(ctx: RealmContext, request: Request) -> Result:
 
 async def login_action_route(ctx: RealmContext, request: Request) -> Result:
     return await authenticate_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def required_action_route(ctx: RealmContext, request: Request) -> Result:
+    return await required_action_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )
 
