@@ -29,6 +29,7 @@ from ostium.clock import SystemClock
 from ostium.config import Config, database_url
 from ostium.events import EventLog
 from ostium.log_levels import configure_logging
+from ostium.services import password_blacklists
 from ostium.services.bootstrap import ensure_master_realm
 from ostium.services.logout import end_expired_sessions
 from ostium.services.realm_import import RealmImportError, import_directory
@@ -78,6 +79,11 @@ async def _serve(config: Config, mode: str) -> int:
     started = time.perf_counter()
     configure_logging(config.log_level)
     data_dir = Path(config.data_dir)
+    password_blacklists.configure_folder(
+        password_blacklists.folder_of(
+            data_dir, config.spi_password_policy_password_blacklist_blacklists_path
+        )
+    )
     url = database_url(config)
     locked_dir = sqlite_directory(url)
     if locked_dir is not None:

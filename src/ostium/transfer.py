@@ -26,6 +26,7 @@ from ostium.admin.export import export_realm, export_users
 from ostium.clock import SystemClock
 from ostium.config import ConfigError, database_url, load_config
 from ostium.json_input import JsonInputError, loads
+from ostium.services import password_blacklists
 from ostium.services.realm_import import RealmImportError, parse_realm
 from ostium.services.realm_setup import write_bundle
 from ostium.storage.interfaces import Storage
@@ -274,6 +275,13 @@ async def _import(own: dict[str, str], rest: list[str], documents: list[tuple[st
     if override not in ("true", "false"):
         raise ConfigError("Invalid value for option '--override': expected true or false")
     now = SystemClock().now()
+    # The policy's passwordBlacklist files are read from the server's data directory.
+    config = load_config(list(rest), os.environ, "prod")
+    password_blacklists.configure_folder(
+        password_blacklists.folder_of(
+            Path(config.data_dir), config.spi_password_policy_password_blacklist_blacklists_path
+        )
+    )
     bundles = []
     for name, data in documents:
         try:

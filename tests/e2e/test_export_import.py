@@ -261,3 +261,40 @@ def test_ostium_import_creates_missing_service_account_users(tmp_path: Path) -> 
         assert "offline_access" in claims["realm_access"]["roles"]  # the default roles
     finally:
         server.stop()
+
+
+def test_ostium_import_holds_plain_passwords_to_the_realms_policy(tmp_path: Path) -> None:
+    """A plain-text password the file's own policy refuses stops the import, naming the
+    user and Keycloak's message key; the blacklist is read from
+    <data-dir>/password-blacklists; nothing is written until the file is right."""
+    data = tmp_path / "data"
+    realm = {
+        "realm": "strict",
+        "passwordPolicy": "length(12) and passwordBlacklist(top.txt)",
+        "users": [{"username": "kim", "credentials": [{"type": "password", "value": "too short"}]}],
+    }
+    source = tmp_path / "strict.json"
+
+    def run(user_password: str) -> Any:
+        realm["users"][0]["credentials"][0]["value"] = user_password  # type: ignore[index]
+        source.write_text(json.dumps(realm))
+        return run_cli("import", "--file", str(source), f"--data-dir={data}")
+
+    missing = run("long enough, surely")
+    assert missing.returncode != 0
+    assert "no file 'top.txt' in the password blacklists folder" in missing.stderr
+    (data / "password-blacklists").mkdir(parents=True)
+    (data / "password-blacklists" / "top.txt").write_text("correct horse battery\n")
+    short = run("too short")
+    assert short.returncode != 0
+    assert "(kim)" in short.stderr and "invalidPasswordMinLengthMessage" in short.stderr
+    listed = run("Correct Horse Battery")
+    assert listed.returncode != 0 and "invalidPasswordBlacklistedMessage" in listed.stderr
+    assert not (data / "ostium.db").exists()
+    accepted = run("correct horse battery staple")
+    assert accepted.returncode == 0, accepted.stderr
+    out = tmp_path / "out.json"
+    exported = run_cli("export", "--realm", "strict", "--file", str(out), f"--data-dir={data}")
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(out.read_text())
+    assert document["passwordPolicy"] == "length(12) and passwordBlacklist(top.txt)"

@@ -22,7 +22,6 @@ SECTIONS = [
     "identityProviders",
     "user federation (LDAP, Kerberos)",
     "smtpServer",
-    "passwordPolicy",
     "client authorization services (authorizationSettings)",
     "credentials other than passwords",
 ]

@@ -3,10 +3,17 @@ action e-mails, against a real server process (realm `test` imported)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from keycloak import KeycloakAdmin
-from keycloak.exceptions import KeycloakDeleteError, KeycloakGetError, KeycloakPutError
+from keycloak.exceptions import (
+    KeycloakDeleteError,
+    KeycloakGetError,
+    KeycloakPostError,
+    KeycloakPutError,
+)
 
 from tests.e2e.conftest import RunningServer, keycloak_admin
 
@@ -95,3 +102,45 @@ def test_credentials_and_action_emails(admin: KeycloakAdmin, server: RunningServ
     assert b"Provided invalid required actions" in bad_actions.value.response_body
     admin.delete_credential(user_id, password["id"])
     assert admin.get_credentials(user_id) == []
+
+
+def test_password_policy_refusals_reach_python_keycloak(admin: KeycloakAdmin) -> None:
+    """The realm's policy as python-keycloak sees it: a malformed policy and a refused
+    password are Keycloak's 400 bodies, and nothing is written."""
+    with pytest.raises(KeycloakPutError) as malformed:
+        admin.update_realm("test", {"passwordPolicy": "length(8) and strength(3)"})
+    assert malformed.value.response_code == 400
+    assert json.loads(malformed.value.response_body) == {
+        "errorMessage": "Password policy not found"
+    }
+    admin.update_realm("test", {"passwordPolicy": "length(12) and digits(1)"})
+    try:
+        assert admin.get_realm("test")["passwordPolicy"] == "length(12) and digits(1)"
+        with pytest.raises(KeycloakPostError) as creating:
+            admin.create_user(
+                {
+                    "username": "frank",
+                    "enabled": True,
+                    "credentials": [{"type": "password", "value": "short1"}],
+                }
+            )
+        assert creating.value.response_code == 400
+        assert json.loads(creating.value.response_body)["error"] == (
+            "invalidPasswordMinLengthMessage"
+        )
+        assert admin.get_user_id("frank") is None
+        bob = admin.get_user_id("bob")
+        assert bob is not None
+        with pytest.raises(KeycloakPutError) as resetting:
+            admin.set_user_password(bob, "no digits at all", temporary=True)
+        assert resetting.value.response_code == 400
+        body = json.loads(resetting.value.response_body)
+        assert body["error"] == "invalidPasswordMinDigitsMessage"
+        assert body["error_description"].startswith("Invalid password")
+        assert "UPDATE_PASSWORD" not in admin.get_user(bob)["requiredActions"]
+        admin.set_user_password(bob, "twelve chars 1", temporary=True)
+        assert admin.get_user(bob)["requiredActions"] == ["UPDATE_PASSWORD"]
+        admin.set_user_password(bob, "builder and 2 more", temporary=False)
+        assert admin.get_user(bob)["requiredActions"] == []
+    finally:
+        admin.update_realm("test", {"passwordPolicy": ""})

@@ -441,3 +441,39 @@ async def test_admin_created_user_with_a_temporary_password(ostium: OstiumUnderT
     done = await _new_password(page, browser, "second-1")
     assert "code" in query_of(done.headers["location"])
     assert (await ostium.password_grant("carol", "second-1")).status_code == 200
+
+
+async def test_the_realms_password_policy_holds_on_the_password_page(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = await admin_headers(ostium)
+    response = await ostium.client.put(
+        f"{TEST}", json={"passwordPolicy": "length(10) and digits(1)"}, headers=headers
+    )
+    assert response.status_code == 204, response.text
+    uid = await _require(ostium, "alice", "UPDATE_PASSWORD")
+    browser = ostium.browser()
+    page = await _to_action_page(browser)
+    short = await _new_password(page, browser, "short1")
+    assert short.status_code == 400
+    assert "at least 10 characters" in short.text
+    same = await _new_password(page, browser, "wonderland")
+    assert same.status_code == 400  # no digit
+    assert (await _user(ostium, uid))["requiredActions"] == ["UPDATE_PASSWORD"]
+    done = await _new_password(page, browser, "long-enough-1")
+    assert done.status_code == 302
+    assert (await ostium.password_grant("alice", "long-enough-1")).status_code == 200
+
+
+async def test_an_expired_password_must_be_changed_on_every_path(ostium: OstiumUnderTest) -> None:
+    headers = await admin_headers(ostium)
+    response = await ostium.client.put(
+        f"{TEST}", json={"passwordPolicy": "forceExpiredPasswordChange(1)"}, headers=headers
+    )
+    assert response.status_code == 204, response.text
+    ostium.clock.advance(2 * 86400)
+    response = await ostium.password_grant()
+    assert response.status_code == 400
+    assert response.json()["error_description"] == "Account is not fully set up"
+    page = await _to_action_page(ostium.browser())
+    assert 'id="kc-passwd-update-form"' in page.text

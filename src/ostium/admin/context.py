@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -10,15 +11,17 @@ from urllib.parse import quote
 from fastapi import Query, Request
 
 from ostium.admin.auth import AdminPrincipal, authenticate_admin
-from ostium.admin.errors import BadRequest, Conflict, NotFound
+from ostium.admin.errors import BadRequest, Conflict, NotFound, PasswordPolicyRefused
 from ostium.domain import Client, Realm, User
 from ostium.domain.identifiers import bad_identifier, has_control_character
 from ostium.json_input import JsonInputError, loads
-from ostium.services.realm_import import RealmImportError
+from ostium.services.password_policy import PasswordPolicyError
+from ostium.services.realm_import import PasswordPolicyNotMetError, RealmImportError
 from ostium.storage.interfaces import DuplicateError, Repositories
 from ostium.web.runtime import Runtime
 
 T = TypeVar("T")
+_log = logging.getLogger("ostium.admin")
 
 __all__ = [
     "Admin",
@@ -64,6 +67,12 @@ class Admin:
                 yield repos
         except DuplicateError:
             raise Conflict("Conflict detected. See logs for details") from None
+        except PasswordPolicyError as exc:
+            raise PasswordPolicyRefused(exc.violation.key, exc.violation.text) from None
+        except PasswordPolicyNotMetError as exc:
+            # Keycloak's realm import and partial import: the details go to the log only.
+            _log.warning("Import refused: %s", exc)
+            raise BadRequest("Password policy not met. See logs for details") from None
         except RealmImportError as exc:
             raise BadRequest(str(exc)) from None
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["AdminError", "BadRequest", "Conflict", "Forbidden", "NotFound", "Unauthorized"]
+__all__ = [
+    "AdminError",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PasswordPolicyRefused",
+    "Unauthorized",
+]
 
 
 class AdminError(Exception):
@@ -38,3 +46,18 @@ class Unauthorized(AdminError):
 class Forbidden(AdminError):
     status_code = 403
     key = "error"
+
+
+class PasswordPolicyRefused(AdminError):
+    """A password the realm's policy refuses, on user creation and reset-password:
+    Keycloak answers 400 with an ErrorResponseException, `error` the message key
+    (`invalidPasswordMinLengthMessage`) and `error_description` the sentence."""
+
+    status_code = 400
+
+    def __init__(self, key: str, description: str) -> None:
+        super().__init__(description)
+        self.error = key
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.message}

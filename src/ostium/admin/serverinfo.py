@@ -182,13 +182,16 @@ PASSWORD_POLICIES: list[tuple[str, str, str | None, str | None, bool]] = [
     ("upperCase", "Uppercase characters", "int", "1", False),
     ("specialChars", "Special characters", "int", "1", False),
     ("notUsername", "Not username", None, None, False),
+    ("notContainsUsername", "Not contains username", None, None, False),
     ("notEmail", "Not email", None, None, False),
     ("passwordHistory", "Not recently used", "int", "3", False),
+    ("passwordAge", "Not recently used (in days)", "int", "30", False),
     ("forceExpiredPasswordChange", "Expire password", "int", "365", False),
     ("hashAlgorithm", "Hashing algorithm", "String", "argon2", False),
     ("hashIterations", "Hashing iterations", "int", "-1", False),
     ("regexPattern", "Regular expression", "String", None, True),
     ("passwordBlacklist", "Password blacklist", "String", None, False),
+    ("maxAuthAge", "Maximum authentication age", "int", "300", False),
 ]
 
 _SSL_REQUIRED = ["ALL", "EXTERNAL", "NONE"]

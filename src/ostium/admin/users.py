@@ -23,6 +23,7 @@ from ostium.domain import PASSWORD, Realm, User
 from ostium.domain.required_actions import UPDATE_PASSWORD
 from ostium.services.groups import group_path
 from ostium.services.logout import end_sessions
+from ostium.services.password_policy import set_password
 from ostium.services.realm_import import parse_credential
 from ostium.services.realm_setup import new_id
 from ostium.services.required_actions import add_default_actions, complete_action
@@ -168,6 +169,12 @@ async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -
         for index, raw in enumerate(credentials):
             if not isinstance(raw, dict):
                 raise BadRequest(f"credentials[{index}]: expected an object")
+            value = raw.get("value")
+            if raw.get("type", PASSWORD) == PASSWORD and isinstance(value, str) and value:
+                # A plain password meets the realm's policy or nothing is created
+                # (Keycloak: 400 with the policy's message key).
+                await set_password(repos, a.runtime.hashing, loaded, user, value, now=a.now)
+                continue
             await repos.credentials.add(
                 await a.runtime.hashing.run(
                     parse_credential, raw, user, f"credentials[{index}]", a.now
@@ -223,15 +230,17 @@ async def reset_password(
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
-        for old in await repos.credentials.list_for_user(user.id, PASSWORD):
-            await repos.credentials.delete(old.id)
-        await repos.credentials.add(
-            await a.runtime.hashing.run(
-                parse_credential, {"type": PASSWORD, "value": value}, user, "credential", a.now
-            )
-        )
-        if body.get("temporary") is True and UPDATE_PASSWORD not in user.required_actions:
-            user.required_actions.append(UPDATE_PASSWORD)
+        # The realm's policy first: a refused password is a 400 and nothing changes.
+        await set_password(repos, a.runtime.hashing, loaded, user, value, now=a.now)
+        # Keycloak (UserResource.resetPassword): `temporary: true` asks for a new password
+        # at the next login; anything else is a password the administrator means to keep,
+        # so a pending UPDATE_PASSWORD is dropped.
+        temporary = body.get("temporary") is True
+        if temporary != (UPDATE_PASSWORD in user.required_actions):
+            if temporary:
+                user.required_actions.append(UPDATE_PASSWORD)
+            else:
+                user.required_actions.remove(UPDATE_PASSWORD)
             await repos.users.update(user)
     return Response(status_code=204)
 

@@ -54,3 +54,15 @@ class StartupOptions:
             ),
         ),
     )
+    spi_password_policy_password_blacklist_blacklists_path: Path | None = field(
+        default=None,
+        metadata=option(
+            category="Storage",
+            description=(
+                "The folder of the password blacklists that a realm's passwordBlacklist(<file>)"
+                " policy names, one password a line. A relative path is taken from the"
+                " working directory."
+            ),
+            default_label="<data-dir>/password-blacklists",
+        ),
+    )

@@ -63,6 +63,9 @@ class Realm:
     minimum_quick_login_wait_seconds: int = 60
     quick_login_check_milli_seconds: int = 1000
     max_delta_time_seconds: int = 43200
+    # Keycloak's passwordPolicy string (domain/password_policy.py), canonical form; None:
+    # no policy.
+    password_policy: str | None = None
     # The declarative user profile (Keycloak's UPConfig JSON, as its `declarative-user-profile`
     # component holds it); None: the built-in default profile.
     user_profile_config: str | None = None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["PASSWORD", "Credential", "User"]
+__all__ = ["PASSWORD", "PASSWORD_HISTORY", "Credential", "User"]
 
 PASSWORD = "password"  # noqa: S105 - a credential type name, not a secret
+# A previous password's hash, kept for the passwordHistory and passwordAge policies
+# (Keycloak's PasswordCredentialModel.PASSWORD_HISTORY).
+PASSWORD_HISTORY = "password-history"  # noqa: S105 - a credential type name
 
 
 @dataclass

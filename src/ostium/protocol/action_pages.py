@@ -77,11 +77,17 @@ class ActionContext:
 # --- UPDATE_PASSWORD ----------------------------------------------------------------------
 
 
-def _password_page(ac: ActionContext, error: str | None = None, logout: bool = True) -> Page:
+def _password_page(
+    ac: ActionContext,
+    error: str | None = None,
+    logout: bool = True,
+    args: tuple[int | str, ...] = (),
+) -> Page:
     return ac.page(
         "login_update_password.html",
         400 if error else 200,
         error=error,
+        error_args=list(args),
         username=ac.user.username,
         logout_sessions=logout,
     )
@@ -96,17 +102,24 @@ async def _password_process(ac: ActionContext, form: Mapping[str, str]) -> Outco
     other devices" (`logout-sessions`) ends the user's other sessions."""
     password = form.get("password-new", "")
     logout = form.get("logout-sessions") == "on"
-    error = check_new_password(ac.ctx.realm, ac.user, password, form.get("password-confirm", ""))
+    error = check_new_password(password, form.get("password-confirm", ""))
+    args: tuple[int | str, ...] = ()
+    if error is None:
+        refused = await store_new_password(
+            ac.repos, ac.ctx.hashing, ac.ctx.realm, ac.user, password, now=ac.ctx.clock.now()
+        )
+        if refused is not None:
+            error, args = refused.key, refused.parameters
     if error is not None:
         ac.ctx.record(
             "UPDATE_PASSWORD_ERROR",
             client_id=ac.client_id,
             user_id=ac.user.id,
             ip_address=ac.info.ip_address,
-            error="password_rejected" if error != "notMatchPasswordMessage" else "password_missing",
+            error="password_missing" if error == "missingPasswordMessage" else "password_rejected",
+            details={"reason": error},
         )
-        return _password_page(ac, error, logout)
-    await store_new_password(ac.repos, ac.ctx.hashing, ac.user, password, now=ac.ctx.clock.now())
+        return _password_page(ac, error, logout, args)
     if logout:
         # This browser's own SSO session (when it signed in by the cookie) stays; every
         # other online session of the user ends, as Keycloak's "sign out from other

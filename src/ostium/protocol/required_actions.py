@@ -53,7 +53,7 @@ from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sign_in import finish_login, spend_tab
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
-from ostium.services.required_actions import complete_action
+from ostium.services.required_actions import complete_action, evaluate_triggers
 from ostium.services.sessions import auth_time
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
@@ -124,6 +124,7 @@ async def after_authentication(
     tab.sso_reused = sso_reused
     tab.x509_user_id = tab.x509_thumbprint = None
     tab.kc_action = tab.params.get(KC_ACTION)
+    await evaluate_triggers(repos, ctx.realm, user, now=ctx.clock.now())
     return await next_step(ctx, repos, root, tab, user, info)
 
 

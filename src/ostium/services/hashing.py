@@ -82,9 +82,11 @@ class PasswordHashing:
             self._dummy = await self._submit(hash_password, "ostium-timing-equaliser")
         await self.verify(password, *self._dummy)
 
-    async def hash(self, password: str) -> tuple[str, str]:
+    async def hash(
+        self, password: str, algorithm: str = "argon2", iterations: int = -1
+    ) -> tuple[str, str]:
         """`hash_password` in the pool, bounded as a verification is (a login's rehash)."""
-        return await self._submit(hash_password, password)
+        return await self._submit(hash_password, password, algorithm, iterations)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Any hashing work in the pool, without the bound: for callers already
@@ -117,4 +119,3 @@ class PasswordHashing:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-

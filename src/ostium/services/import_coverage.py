@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ostium.domain.required_actions import known_provider
-from ostium.domain.user import PASSWORD
+from ostium.domain.user import PASSWORD, PASSWORD_HISTORY
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
 from ostium.keys.providers import PROVIDER_TYPE as KEY_PROVIDER_TYPE
 from ostium.keys.providers import PROVIDERS as KEY_PROVIDERS
@@ -45,6 +45,7 @@ SUPPORTED_REALM_KEYS = frozenset(
         "displayName",
         "notBefore",
         "defaultSignatureAlgorithm",
+        "passwordPolicy",
         "revokeRefreshToken",
         "refreshTokenMaxReuse",
         "accessTokenLifespan",
@@ -417,7 +418,7 @@ def _credential_types(data: Mapping[str, Any]) -> list[str] | None:
             f"{_name_of(c, 'type')} of {_name_of(u, 'username')}"
             for u in _objects(data, "users")
             for c in _objects(u, "credentials")
-            if c.get("type", PASSWORD) != PASSWORD
+            if c.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY)
         }
     )
     return names or None
@@ -485,7 +486,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
     ),
     Section("custom required actions", (), _required_actions),
     Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),
-    Section("passwordPolicy", ("passwordPolicy",), _non_empty("passwordPolicy"), plural=False),
     Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
     Section(
         "WebAuthn policy", tuple(_WEBAUTHN_DEFAULTS), _differs(_WEBAUTHN_DEFAULTS), plural=False

@@ -2,8 +2,10 @@
 
 Hashes are stored exactly as Keycloak stores them (`secretData` / `credentialData`), so
 a Keycloak realm export imports with its users' passwords intact and an Ostium export
-reads back into Keycloak. New hashes are argon2id at Keycloak's defaults; pbkdf2 hashes
-from Keycloak verify and are upgraded at the next login.
+reads back into Keycloak. New hashes use the realm policy's `hashAlgorithm` and
+`hashIterations` (argon2id at Keycloak's defaults when the policy names neither); a stored
+hash made otherwise verifies and is re-made at the next login, as Keycloak's
+PasswordCredentialProvider does (`policyCheck`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 
-__all__ = ["hash_password", "needs_rehash", "verify_password"]
+__all__ = ["PBKDF2_DEFAULT_ITERATIONS", "hash_password", "needs_rehash", "verify_password"]
 
 # Keycloak's Argon2PasswordHashProviderFactory defaults.
 ARGON2_MEMORY_KIB = 7168
@@ -28,17 +30,34 @@ ARGON2_HASH_LENGTH = 32
 ARGON2_SALT_LENGTH = 16
 
 _PBKDF2 = {"pbkdf2": "sha1", "pbkdf2-sha256": "sha256", "pbkdf2-sha512": "sha512"}
+# Keycloak 26's Pbkdf2*PasswordHashProviderFactory defaults (iterations, key bytes).
+PBKDF2_DEFAULT_ITERATIONS = {
+    "pbkdf2": 1_300_000,
+    "pbkdf2-sha256": 600_000,
+    "pbkdf2-sha512": 210_000,
+}
+_PBKDF2_KEY_BYTES = 64  # Keycloak's derived key size, 512 bits
+PBKDF2_SALT_LENGTH = 16
 _ARGON2_TYPES = {"id": Type.ID, "i": Type.I, "d": Type.D}
 _ARGON2_VERSIONS = {"1.3": 0x13, "1.0": 0x10}
 
 
-def hash_password(password: str) -> tuple[str, str]:
-    """(secret_data, credential_data) JSON strings for a new argon2id hash."""
+def hash_password(
+    password: str, algorithm: str = "argon2", iterations: int = -1
+) -> tuple[str, str]:
+    """(secret_data, credential_data) JSON strings for a new hash: `algorithm` is one of
+    Keycloak's hash provider ids (argon2, pbkdf2-sha512, pbkdf2-sha256, pbkdf2) and
+    `iterations` -1 takes the algorithm's default, as the `hashIterations` policy does."""
+    if algorithm in _PBKDF2:
+        return _pbkdf2(password, algorithm, iterations)
+    if algorithm != "argon2":
+        raise ValueError(f"unsupported password hash algorithm {algorithm!r}")
+    time_cost = iterations if iterations > 0 else ARGON2_ITERATIONS
     salt = os.urandom(ARGON2_SALT_LENGTH)
     digest = hash_secret_raw(
         password.encode("utf-8"),
         salt,
-        time_cost=ARGON2_ITERATIONS,
+        time_cost=time_cost,
         memory_cost=ARGON2_MEMORY_KIB,
         parallelism=ARGON2_PARALLELISM,
         hash_len=ARGON2_HASH_LENGTH,
@@ -47,7 +66,7 @@ def hash_password(password: str) -> tuple[str, str]:
     )
     secret = {"value": _b64(digest), "salt": _b64(salt), "additionalParameters": {}}
     credential = {
-        "hashIterations": ARGON2_ITERATIONS,
+        "hashIterations": time_cost,
         "algorithm": "argon2",
         "additionalParameters": {
             "hashLength": [str(ARGON2_HASH_LENGTH)],
@@ -57,6 +76,17 @@ def hash_password(password: str) -> tuple[str, str]:
             "parallelism": [str(ARGON2_PARALLELISM)],
         },
     }
+    return json.dumps(secret), json.dumps(credential)
+
+
+def _pbkdf2(password: str, algorithm: str, iterations: int) -> tuple[str, str]:
+    count = iterations if iterations > 0 else PBKDF2_DEFAULT_ITERATIONS[algorithm]
+    salt = os.urandom(PBKDF2_SALT_LENGTH)
+    digest = hashlib.pbkdf2_hmac(
+        _PBKDF2[algorithm], password.encode("utf-8"), salt, count, _PBKDF2_KEY_BYTES
+    )
+    secret = {"value": _b64(digest), "salt": _b64(salt), "additionalParameters": {}}
+    credential = {"hashIterations": count, "algorithm": algorithm, "additionalParameters": {}}
     return json.dumps(secret), json.dumps(credential)
 
 
@@ -107,11 +137,20 @@ def verify_password(password: str, secret_data: str, credential_data: str) -> bo
     return hmac.compare_digest(computed, expected)
 
 
-def needs_rehash(credential_data: str) -> bool:
-    """True unless argon2id at today's defaults, so logins upgrade old hashes."""
+def needs_rehash(credential_data: str, algorithm: str = "argon2", iterations: int = -1) -> bool:
+    """True when the stored hash is not what the realm's policy asks for now (another
+    algorithm, other iterations, or argon2id below today's defaults), so logins upgrade
+    old hashes (Keycloak's PasswordHashProvider.policyCheck)."""
     try:
         credential = json.loads(credential_data)
         params = credential.get("additionalParameters") or {}
+        if algorithm != "argon2" or iterations > 0:
+            wanted = iterations if iterations > 0 else PBKDF2_DEFAULT_ITERATIONS.get(algorithm, 0)
+            if credential.get("algorithm") != algorithm:
+                return True
+            if int(credential.get("hashIterations", 0)) != wanted:
+                return True
+            return algorithm == "argon2" and _param(params, "type", "") != "id"
         return not (
             credential.get("algorithm") == "argon2"
             and int(credential.get("hashIterations", 0)) >= ARGON2_ITERATIONS

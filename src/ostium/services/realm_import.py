@@ -29,6 +29,7 @@ from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DE
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
+from ostium.domain.password_policy import PolicyConfigError
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
@@ -48,6 +49,12 @@ from ostium.services.authentication_flows import FlowError
 from ostium.services.flow_import import apply_bindings, parse_flows
 from ostium.services.import_coverage import find_unsupported, warning_text
 from ostium.services.keys import key_from_representation
+from ostium.services.password_policy import (
+    PASSWORD_HISTORY,
+    checked_policy_text,
+    import_violation,
+    realm_policy,
+)
 from ostium.services.passwords import hash_password, is_known_algorithm
 from ostium.services.realm_setup import (
     DEFAULT_CLIENT_SCOPES,
@@ -65,6 +72,7 @@ __all__ = [
     "CLIENT_FIELDS",
     "REALM_FIELDS",
     "USER_FIELDS",
+    "PasswordPolicyNotMetError",
     "RealmImportError",
     "apply_client",
     "apply_realm",
@@ -128,6 +136,7 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "internationalizationEnabled": ("internationalization_enabled", bool),
     "defaultLocale": ("default_locale", str),
     "defaultSignatureAlgorithm": ("default_signature_algorithm", str),
+    "passwordPolicy": ("password_policy", str),
 }
 
 CLIENT_FIELDS: dict[str, tuple[str, type]] = {
@@ -154,6 +163,19 @@ CLIENT_FIELDS: dict[str, tuple[str, type]] = {
 
 class RealmImportError(Exception):
     pass
+
+
+class PasswordPolicyNotMetError(RealmImportError):
+    """A plain-text password in the file that the realm's policy refuses. Keycloak
+    refuses the whole import ("Password policy not met"); the text names the user and
+    the rule for the log and the command line."""
+
+    def __init__(self, path: str, username: str, key: str, text: str) -> None:
+        super().__init__(
+            f"{path} ({username}): the password policy refuses the password: {key} ({text})"
+        )
+        self.username = username
+        self.key = key
 
 
 def resolve_placeholders(value: Any, env: Mapping[str, str], path: str = "") -> Any:
@@ -257,6 +279,13 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         apply_bindings(realm, raw)
     except FlowError as exc:
         raise RealmImportError(str(exc)) from None
+    if raw.get("passwordPolicy") is not None:
+        # Keycloak parses the policy when it is set and refuses the whole update or
+        # import when it cannot (RealmAdminResource: 400 with the model's message).
+        try:
+            realm.password_policy = checked_policy_text(raw["passwordPolicy"])
+        except PolicyConfigError as exc:
+            raise RealmImportError(exc.message) from None
 
 
 def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -734,13 +763,26 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
                 )
             bundle.memberships.append((group.id, user.id))
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
-            if credential.get("type", PASSWORD) != PASSWORD:
+            if credential.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY):
                 # OTP, WebAuthn…: the user comes without it rather than the file failing;
                 # the bundle's warnings name it (import_coverage).
                 continue
-            bundle.credentials.append(
-                parse_credential(credential, user, f"{path}.credentials[{cred_index}]", now)
-            )
+            where = f"{path}.credentials[{cred_index}]"
+            _check_plain_password(bundle, user, credential, where)
+            bundle.credentials.append(parse_credential(credential, user, where, now))
+
+
+def _check_plain_password(
+    bundle: RealmBundle, user: User, credential: Mapping[str, Any], path: str
+) -> None:
+    """A plain-text `value` is held to the realm's policy, as Keycloak's import does
+    (RepresentationToModel.createCredentials); stored hashes are taken as they are."""
+    value = credential.get("value")
+    if not isinstance(value, str) or not value or not realm_policy(bundle.realm).entries:
+        return
+    violation = import_violation(bundle.realm, user, value)
+    if violation is not None:
+        raise PasswordPolicyNotMetError(path, user.username, violation.key, violation.text)
 
 
 def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
@@ -773,8 +815,10 @@ def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) ->
         # Keycloak exports carry OTP secrets; storing them unused would let a user believe
         # their second factor is active.
         raise RealmImportError(f"{path}.type: OTP credentials are not supported yet")
-    if kind != PASSWORD:
+    if kind not in (PASSWORD, PASSWORD_HISTORY):
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
+    if kind == PASSWORD_HISTORY and "value" in raw:
+        raise RealmImportError(f"{path}: a password-history credential holds a stored hash")
     created = raw.get("createdDate")
     created_ms = (
         created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
@@ -799,7 +843,7 @@ def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) ->
             algorithm = parsed.get("algorithm") if isinstance(parsed, dict) else None
             raise RealmImportError(f"{path}: unknown password algorithm '{algorithm}'")
     return Credential(
-        _given_id(raw), user.id, PASSWORD, secret, data, created_date=created_ms, user_label=label
+        _given_id(raw), user.id, kind, secret, data, created_date=created_ms, user_label=label
     )
 
 
@@ -830,7 +874,8 @@ async def import_directory(
         try:
             bundle = parse_realm(data, now=now, env=env, source=name)
         except RealmImportError as exc:
-            raise RealmImportError(f"{name}: not valid JSON ({exc})") from None
+            # Valid JSON that is not an importable realm (a bad field, a refused password).
+            raise RealmImportError(f"{name}: {exc}") from None
         async with storage.transaction() as repos:
             if await repos.realms.get_by_name(bundle.realm.name) is not None:
                 _log.info("Realm '%s' exists, skipping %s", bundle.realm.name, name)

@@ -15,10 +15,13 @@ from ostium.domain import Realm, User
 from ostium.domain.required_actions import (
     CONFIGURABLE,
     KNOWN_PROVIDERS,
+    UPDATE_PASSWORD,
     RequiredActionProvider,
     known_provider,
     ordered,
 )
+from ostium.services.password_policy import password_change_required
+from ostium.storage.interfaces import Repositories
 
 __all__ = [
     "RequiredActionError",
@@ -26,6 +29,7 @@ __all__ = [
     "add_default_actions",
     "complete_action",
     "delete_action",
+    "evaluate_triggers",
     "move_action",
     "parse_required_actions",
     "register_action",
@@ -237,6 +241,17 @@ def add_default_actions(realm: Realm, user: User) -> None:
     for action in ordered(realm.required_actions):
         if action.enabled and action.default_action and action.alias not in user.required_actions:
             user.required_actions.append(action.alias)
+
+
+async def evaluate_triggers(repos: Repositories, realm: Realm, user: User, *, now: int) -> None:
+    """Keycloak's RequiredActionProvider.evaluateTriggers, run at every sign-in: an
+    expired password (the policy's forceExpiredPasswordChange) makes UPDATE_PASSWORD
+    one of the user's actions, stored, so no path can sign in around it."""
+    if UPDATE_PASSWORD in user.required_actions:
+        return
+    if await password_change_required(repos, realm, user, now=now):
+        user.required_actions.append(UPDATE_PASSWORD)
+        await repos.users.update(user)
 
 
 def complete_action(user: User, alias: str) -> None:

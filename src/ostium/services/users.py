@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ostium.domain import PASSWORD, Realm, User
+from ostium.domain.password_policy import PolicyConfigError, parse_policy
 from ostium.services.hashing import PasswordHashing
 from ostium.services.passwords import needs_rehash
 from ostium.storage.interfaces import Repositories
@@ -47,9 +48,17 @@ async def check_password(
     credential = credentials[0]
     if not await hashing.verify(password, credential.secret_data, credential.credential_data):
         return None
-    if user.enabled and needs_rehash(credential.credential_data):
-        # Imported pbkdf2 hashes move to argon2id at the first login, as in Keycloak.
-        credential.secret_data, credential.credential_data = await hashing.hash(password)
+    try:
+        policy = parse_policy(realm.password_policy)
+    except PolicyConfigError:  # stored policies are checked when set; never block a login
+        policy = parse_policy(None)
+    algorithm, iterations = policy.hash_algorithm, policy.hash_iterations
+    if user.enabled and needs_rehash(credential.credential_data, algorithm, iterations):
+        # A hash made otherwise than the realm's policy asks (imported pbkdf2, changed
+        # hashAlgorithm/hashIterations) is re-made at the first login, as in Keycloak.
+        credential.secret_data, credential.credential_data = await hashing.hash(
+            password, algorithm, iterations
+        )
         await repos.credentials.update(credential)
     return user
 

@@ -48,6 +48,7 @@ from ostium.protocol.x509_user import (
     parse_x509_config,
     x509_event_details,
 )
+from ostium.services.required_actions import evaluate_triggers
 from ostium.services.sessions import attach_client, create_user_session
 from ostium.storage.interfaces import Repositories
 
@@ -71,6 +72,7 @@ class PasswordGrant:
         else:
             username = required(form, "username")
             user = await self._password_login(request, username, required(form, "password"))
+        await evaluate_triggers(repos, ctx.realm, user, now=now)
         if pending_actions(ctx.realm.required_actions, user.required_actions):
             # Keycloak's ResourceOwnerPasswordCredentialsGrantType: no tokens until the
             # user has done what the realm requires (a temporary password changed, …),
