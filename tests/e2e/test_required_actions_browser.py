@@ -93,9 +93,7 @@ def _shoot(page: Page, name: str) -> None:
 
 def _sign_in(page: Page, server: RunningServer, username: str, password: str) -> None:
     page.goto(_authorize_url(server))
-    page.get_by_label("Username or email").fill(username) if page.locator(
-        "html[lang=en]"
-    ).count() else page.locator("#username").fill(username)
+    page.locator("#username").fill(username)
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
 
