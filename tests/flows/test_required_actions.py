@@ -197,6 +197,10 @@ async def test_an_action_added_to_a_signed_in_user_runs_at_the_next_sso_login(
     browser = ostium.browser()
     assert "code" in await browser.login()
     await _require(ostium, "alice", "UPDATE_PASSWORD")
+    silent = await browser.authorize(prompt="none", state="quiet")
+    callback = query_of(silent.headers["location"])
+    assert (callback["error"], callback["state"]) == ("interaction_required", "quiet")
+    assert "code" not in callback
     page = await browser.authorize()
     assert page.status_code == 200
     assert 'id="kc-passwd-update-form"' in page.text

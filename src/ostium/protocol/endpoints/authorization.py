@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ostium.errors import InvalidRequest, LoginRequired, OAuthError, UnauthorizedClient
+from ostium.errors import (
+    InteractionRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    UnauthorizedClient,
+)
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
@@ -64,7 +70,12 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
                 session, user = found
                 await repos.sessions.touch(session.id, ctx.clock.now())
                 if user.required_actions or request.get(KC_ACTION):
-                    # Single sign-on authenticates; the required actions still run.
+                    # Single sign-on authenticates; the required actions still run, and
+                    # need the user (OIDC Core §3.1.2.6: interaction_required).
+                    if "none" in request.prompt:
+                        raise InteractionRequired(
+                            "Interaction required", event="interaction_required"
+                        )
                     root, tab = await new_tab(ctx, request, pending, info)
                     return await after_authentication(
                         ctx, repos, root, tab, user, session.login_username, info, sso_reused=True
