@@ -180,6 +180,11 @@ async def test_another_actions_form_cannot_skip_the_password(ostium: OstiumUnder
         assert response.status_code == 200
         assert 'id="kc-passwd-update-form"' in response.text
         assert "location" not in response.headers
+    # A GET of the page (a reload) shows the same step again and changes nothing.
+    reload = await browser.http.get(action)
+    assert reload.status_code == 200
+    assert 'id="kc-passwd-update-form"' in reload.text
+    assert (await ostium.browser().http.get(action)).status_code == 400  # another browser
     # The password page with no password, or two different ones: refused, shown again.
     empty = await _new_password(page, browser, "")
     assert empty.status_code == 400

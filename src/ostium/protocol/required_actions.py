@@ -63,6 +63,7 @@ __all__ = [
     "after_authentication",
     "recent_enough",
     "required_action_form",
+    "show_required_action",
 ]
 
 log = logging.getLogger("ostium.login")
@@ -304,6 +305,26 @@ async def required_action_form(
             outcome.cookies.append(auth_session_cookie(ctx, root.id))
             return outcome
         await _completed(ctx, repos, tab, user, alias, info, action_ctx.details)
+        return await next_step(ctx, repos, root, tab, user, info)
+
+
+async def show_required_action(
+    ctx: RealmContext, query: Mapping[str, str], info: RequestInfo
+) -> Result:
+    """GET of `login-actions/required-action`: the page of the action that is next for
+    this tab, again (a reload, the back button, a language change). Nothing is read from
+    the request but the tab, so it cannot move the login past any action."""
+    root_id = auth_session_id(info.cookies)
+    if root_id is None:
+        return error_page("cookieNotFoundMessage")
+    root = await ctx.auth_sessions.get(root_id)
+    tab = root.tabs.get(query.get("tab_id", "")) if root and root.realm_id == ctx.realm.id else None
+    if root is None or tab is None or tab.authenticated_user_id is None:
+        return error_page(EXPIRED)
+    async with ctx.storage.transaction() as repos:
+        user = await repos.users.get(ctx.realm.id, tab.authenticated_user_id)
+        if user is None or not user.enabled:
+            return await spend_tab(ctx, root, tab, error_page("accountDisabledMessage", 401))
         return await next_step(ctx, repos, root, tab, user, info)
 
 

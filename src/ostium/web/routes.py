@@ -113,7 +113,7 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
         browser(
             "/realms/{realm}/login-actions/required-action",
             oidc.required_action_route,
-            ["POST"],
+            ["GET", "POST"],
             "required_action",
         ),
         api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
