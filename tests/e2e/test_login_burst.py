@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 import os
-import statistics
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -30,10 +29,11 @@ from tests.postgres import fresh_database
 from tests.support import SECRET, realm_export
 
 BURST = 50
-# Generous for CI on two loaded cores (a few milliseconds each here). With hashing on the
-# event loop every probe waited behind the whole burst: over a second for 50 logins.
-HEALTH_MEDIAN_BOUND = 0.25
-HEALTH_MAX_BOUND = 0.75
+# Health probes that must get answers while the burst runs. With hashing on the event loop
+# each probe waited behind the hashes queued before it and three got through; off the loop
+# a probe takes milliseconds and a burst of 50 logins leaves room for well over a hundred.
+# A count, not a time bound: the figures themselves are bench/login_burst.py's.
+HEALTH_ANSWERS_DURING_BURST = 15
 
 
 def token_url(server: RunningServer) -> str:
@@ -83,8 +83,7 @@ def test_health_answers_promptly_during_a_login_burst(server: RunningServer) -> 
     for response in responses:
         if response.status_code == 503:
             assert response.json()["error"] == "temporarily_unavailable"
-    assert statistics.median(latencies) < HEALTH_MEDIAN_BOUND, sorted(latencies)
-    assert max(latencies) < HEALTH_MAX_BOUND, sorted(latencies)
+    assert len(latencies) >= HEALTH_ANSWERS_DURING_BURST, sorted(latencies)
 
 
 @contextmanager

@@ -34,6 +34,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("data")
     (data_dir / "import").mkdir()
     realm = realm_export()
+    realm.update(
+        internationalizationEnabled=True, supportedLocales=["en", "zh-CN"], defaultLocale="en"
+    )
     realm["users"].append(
         {
             "username": "carol",

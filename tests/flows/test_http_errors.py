@@ -78,10 +78,28 @@ async def test_a_browser_gets_the_error_page_for_405(
     assert response.headers["allow"]
 
 
-async def test_the_error_page_is_translated(ostium: OstiumUnderTest) -> None:
-    response = await ostium.client.get(f"{BASE}/nope", headers={**HTML, "Accept-Language": "de"})
+async def test_the_error_page_speaks_the_master_realms_languages(
+    ostium: OstiumUnderTest,
+) -> None:
+    # Outside a realm the master realm's settings decide, as Keycloak's error handler's:
+    # with internationalization off (the default), English whatever the browser asks.
+    german = {**HTML, "Accept-Language": "de"}
+    response = await ostium.client.get(f"{BASE}/nope", headers=german)
+    assert response.status_code == 404
+    assert 'lang="en"' in response.text
+    assert "Page not found" in response.text
+    async with ostium.storage.transaction() as repos:
+        master = await repos.realms.get_by_name("master")
+        assert master is not None
+        master.internationalization_enabled = True
+        master.supported_locales = ["en", "de"]
+        await repos.realms.update(master)
+    response = await ostium.client.get(f"{BASE}/nope", headers=german)
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.text
+    # Under a realm's path, that realm's settings (the test realm's: off).
+    response = await ostium.client.get(f"{BASE}/realms/test/nope", headers=german)
+    assert 'lang="en"' in response.text
 
 
 async def test_html_refused_with_q_0_is_not_a_browser(ostium: OstiumUnderTest) -> None:

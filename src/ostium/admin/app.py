@@ -20,6 +20,7 @@ from ostium.admin import (
     impersonation,
     installation,
     keys,
+    localization,
     realms,
     required_actions,
     role_mappings,
@@ -76,6 +77,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         serverinfo,
         identity_providers,
         installation,
+        localization,
     ):
         app.include_router(module.router)
 

@@ -164,6 +164,9 @@ async def export_realm(
     body["requiredActions"] = [
         required_action_representation(r) for r in ordered(realm.required_actions)
     ]
+    body["localizationTexts"] = {
+        locale: dict(texts) for locale, texts in sorted(realm.localization_texts.items())
+    }
     body["roles"] = {
         "realm": [
             await _role_json(repos, r, client_ids)

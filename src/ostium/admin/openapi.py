@@ -264,6 +264,7 @@ _AUTH = "/realms/{realm}/authentication"
 _FLOWS = _AUTH + "/flows"
 _EXECUTIONS = _FLOWS + "/{flowAlias}/executions"
 _PROVIDERS: Schema = {"type": "array", "items": _ref("AuthenticatorProviderRepresentation")}
+_LOCALIZATION = "/realms/{realm}/localization"
 
 # The JSON body each operation reads, by (method, path).
 REQUEST_BODIES: dict[tuple[str, str], Schema] = {
@@ -316,7 +317,11 @@ REQUEST_BODIES: dict[tuple[str, str], Schema] = {
     ),
     ("post", _AUTH + "/executions/{executionId}/config"): _ref("AuthenticatorConfigRepresentation"),
     ("put", _AUTH + "/config/{id}"): _ref("AuthenticatorConfigRepresentation"),
+    ("post", _LOCALIZATION + "/{locale}"): _STRING_MAP,
 }
+
+# Bodies that are not JSON: a realm localization text is sent as the text itself.
+TEXT_BODIES = {("put", _LOCALIZATION + "/{locale}/{key}")}
 
 # What a successful GET answers, where FastAPI only knows "an object" or "a list".
 RESPONSE_BODIES: dict[str, Schema] = {
@@ -470,6 +475,8 @@ def _complete(method: str, path: str, operation: Schema, known: dict[str, set[st
     body = REQUEST_BODIES.get((method, path))
     if body is not None:
         operation["requestBody"] = {"content": {"application/json": {"schema": body}}}
+    if (method, path) in TEXT_BODIES:
+        operation["requestBody"] = {"content": {"text/plain": {"schema": {"type": "string"}}}}
     for code, response in _error_responses(method, path).items():
         responses.setdefault(code, response)
 

@@ -15,7 +15,6 @@ import os
 import platform
 import sys
 import time
-from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -25,6 +24,7 @@ from ostium.admin.errors import Forbidden
 from ostium.admin.installation import INSTALLATION_PROVIDERS
 from ostium.domain import ProtocolMapper
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS
+from ostium.locales import available_locales
 from ostium.services.realm_import import mapper_representation
 
 __all__ = ["BUILTIN_MAPPERS", "PASSWORD_POLICIES", "router", "server_info"]
@@ -250,9 +250,7 @@ _EVENT_TYPES = sorted(
 
 
 def _theme_locales() -> list[str]:
-    folder = resources.files("ostium") / "locales"
-    names = [p.name for p in folder.iterdir() if p.name.startswith("messages_")]
-    return sorted(n.removeprefix("messages_").removesuffix(".json") for n in names)
+    return list(available_locales())
 
 
 def _formatted(size: int) -> str:

@@ -53,6 +53,9 @@ class Realm:
     internationalization_enabled: bool = False
     supported_locales: list[str] = field(default_factory=list)
     default_locale: str | None = None
+    # Keycloak's realm localization texts: locale → message key → text. They override the
+    # catalogues' messages on this realm's pages (ostium.locales.translate).
+    localization_texts: dict[str, dict[str, str]] = field(default_factory=dict)
     # Brute-force detection, with Keycloak's defaults.
     brute_force_protected: bool = False
     permanent_lockout: bool = False

@@ -71,6 +71,9 @@ class ActionContext:
             },
             status_code=status_code,
             locale=self.tab.params.get("ui_locales"),
+            selected_locale=self.tab.locale,
+            # The language picker's links come back to this step (a GET shows it again).
+            locale_url=self.action_url,
         )
 
 

@@ -15,7 +15,7 @@ from ostium.protocol.authorization.request import AuthorizationRequest, PendingA
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
-from ostium.protocol.sign_in import spend_tab
+from ostium.protocol.sign_in import picked_locale, spend_tab
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
 from ostium.services.sessions import new_id, new_secret_token
@@ -31,7 +31,9 @@ __all__ = [
     "check_credentials",
     "error_page",
     "new_tab",
+    "picked_locale",
     "plan_or_page",
+    "show_login_form",
     "start_login",
 ]
 
@@ -53,18 +55,24 @@ def login_page(
     username: str,
     error: str | None,
     root_id: str,
+    client_name: str | None = None,
 ) -> Page:
+    action_url = _action_url(ctx, client_id, tab.tab_id)
     return Page(
         "login.html",
         {
-            "action_url": _action_url(ctx, client_id, tab.tab_id),
+            "action_url": action_url,
             "username": username,
             "error": error,
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
+            "client_name": client_name,
         },
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),
+        selected_locale=tab.locale,
+        # The language picker re-renders this step of this tab (show_login_form).
+        locale_url=action_url,
     )
 
 
@@ -199,6 +207,7 @@ async def new_tab(
         csrf_token=new_secret_token(),
         created=now,
         params=params,
+        locale=picked_locale(ctx, request.get("kc_locale")),
     )
     root.tabs[tab.tab_id] = tab
     return root, tab
@@ -234,6 +243,43 @@ async def start_login(
         username=pending.login_hint or "",
         error=None,
         root_id=root.id,
+        client_name=client.name,
+    )
+
+
+async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: RequestInfo) -> Page:
+    """GET of the login step: the same form of the same tab again, as Keycloak's
+    login-actions/authenticate answers a GET — the language picker's links land here, with
+    `kc_locale` naming the language this login continues in."""
+    root_id = auth_session_id(info.cookies)
+    if root_id is None:
+        return error_page("cookieNotFoundMessage")
+    root = await ctx.auth_sessions.get(root_id)
+    tab = root.tabs.get(query.get("tab_id", "")) if root and root.realm_id == ctx.realm.id else None
+    # A tab that holds no authorization request (a pending logout's) has no login step.
+    if root is None or tab is None or "redirect_uri" not in tab.params:
+        return error_page("expiredActionMessage")
+    plan = plan_or_page(ctx)
+    if isinstance(plan, Page):
+        return plan
+    if not plan.password_form:
+        return error_page(REQUIRED, 401)  # only a certificate signs in: no form to show
+    picked = picked_locale(ctx, query.get("kc_locale"))
+    if picked is not None and picked != tab.locale:
+        tab.locale = picked
+        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+    async with ctx.storage.transaction() as repos:
+        client = await repos.clients.get(ctx.realm.id, tab.client_id)
+    if client is None or not client.enabled:
+        return error_page("clientNotFoundMessage")
+    return login_page(
+        ctx,
+        client.client_id,
+        tab,
+        username=tab.params.get("login_hint", ""),
+        error=None,
+        root_id=root.id,
+        client_name=client.name,
     )
 
 
@@ -275,13 +321,27 @@ async def authenticate_form(
             return await spend_tab(ctx, root, tab, error_page(REQUIRED, 401))
         if "cancel" in form:
             await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
-            return login_page(ctx, client.client_id, tab, username="", error=None, root_id=root.id)
+            return login_page(
+                ctx,
+                client.client_id,
+                tab,
+                username="",
+                error=None,
+                root_id=root.id,
+                client_name=client.name,
+            )
         username = form.get("username", "")
         password = form.get("password", "")
         user = (await check_credentials(ctx, repos, client, username, password, info)).user
         if user is None:
             return login_page(
-                ctx, client.client_id, tab, username=username, error=INVALID_USER, root_id=root.id
+                ctx,
+                client.client_id,
+                tab,
+                username=username,
+                error=INVALID_USER,
+                root_id=root.id,
+                client_name=client.name,
             )
         return await _sign_in(ctx, repos, root, tab, user, username, info)
 

@@ -51,7 +51,7 @@ from ostium.protocol.authorization.request import AuthorizationRequest, PendingA
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Page, Result, error_page
-from ostium.protocol.sign_in import finish_login, spend_tab
+from ostium.protocol.sign_in import finish_login, picked_locale, spend_tab
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.services.required_actions import complete_action, evaluate_triggers
 from ostium.services.sessions import auth_time
@@ -321,6 +321,9 @@ async def show_required_action(
     tab = root.tabs.get(query.get("tab_id", "")) if root and root.realm_id == ctx.realm.id else None
     if root is None or tab is None or tab.authenticated_user_id is None:
         return error_page(EXPIRED)
+    picked = picked_locale(ctx, query.get("kc_locale"))
+    if picked is not None:
+        tab.locale = picked  # the rest of this login speaks it (stored with the page)
     async with ctx.storage.transaction() as repos:
         user = await repos.users.get(ctx.realm.id, tab.authenticated_user_id)
         if user is None or not user.enabled:

@@ -30,7 +30,14 @@ class Page:
     context: dict[str, object] = field(default_factory=dict)
     status_code: int = 200
     cookies: list[Cookie] = field(default_factory=list)
+    # What the page knows of its language (web/page_locale.py decides): the authorization
+    # request's `ui_locales`, the language picked earlier in this login (`kc_locale`, kept in
+    # the authentication session), the signed-in user's `locale` attribute, and the URL the
+    # language picker's links go to (with `kc_locale` added; None: this page's own URL).
     locale: str | None = None
+    selected_locale: str | None = None
+    user_locale: str | None = None
+    locale_url: str | None = None
     # Content-Security-Policy sources beyond 'self': whom the page may frame (front-channel
     # logout iframes) and who may frame it (the session status iframe: "*").
     frame_src: list[str] = field(default_factory=list)

@@ -4,6 +4,7 @@ authenticated and every required action is done (protocol/required_actions.py)."
 from __future__ import annotations
 
 from ostium.domain import User
+from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import PendingAuthorization
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
@@ -11,10 +12,19 @@ from ostium.protocol.results import Result
 from ostium.protocol.sso import sso_cookies, sso_session
 from ostium.services.logout import end_sessions
 from ostium.services.sessions import create_user_session
+from ostium.services.user_locale import update_user_locale
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
 
-__all__ = ["finish_login", "spend_tab"]
+__all__ = ["finish_login", "picked_locale", "spend_tab"]
+
+
+def picked_locale(ctx: RealmContext, requested: str | None) -> str | None:
+    """The realm's supported locale that `kc_locale` names (None: none, or i18n is off).
+    Kept in the login's tab, it becomes the user's `locale` once they are signed in."""
+    if not requested or not ctx.realm.internationalization_enabled:
+        return None
+    return best_match(ctx.realm.supported_locales, [requested[:64]])
 
 
 async def finish_login(
@@ -33,6 +43,10 @@ async def finish_login(
     (Keycloak's `kc_action_status`)."""
     now = ctx.clock.now()
     username = tab.login_username or user.username
+    if tab.locale is not None:
+        # The language picked during this login becomes the user's (Keycloak's
+        # LocaleUpdater).
+        await update_user_locale(repos, user, tab.locale)
     existing = await sso_session(ctx, repos, info.cookies)
     if existing is not None and existing[1].id == user.id:
         session = existing[0]

@@ -80,6 +80,7 @@ def _page(
             "can_ignore": plan.password_form,
         },
         locale=tab.params.get("ui_locales"),
+        selected_locale=tab.locale,
     )
 
 

@@ -82,6 +82,7 @@ SUPPORTED_REALM_KEYS = frozenset(
         "internationalizationEnabled",
         "supportedLocales",
         "defaultLocale",
+        "localizationTexts",
         "attributes",
         "roles",
         "groups",
@@ -507,7 +508,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         ("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
         _non_empty("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
     ),
-    Section("localizationTexts", ("localizationTexts",), _non_empty("localizationTexts")),
     Section("defaultGroups", ("defaultGroups",), _non_empty("defaultGroups")),
     Section(
         "role scope mappings",

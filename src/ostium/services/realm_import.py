@@ -29,6 +29,7 @@ from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DE
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
+from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.password_policy import PolicyConfigError
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
@@ -78,6 +79,8 @@ __all__ = [
     "apply_realm",
     "apply_user",
     "import_directory",
+    "localization_map",
+    "localization_texts",
     "mapper_representation",
     "new_client_secret",
     "parse_client",
@@ -279,6 +282,8 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         apply_bindings(realm, raw)
     except FlowError as exc:
         raise RealmImportError(str(exc)) from None
+    if "localizationTexts" in raw:
+        realm.localization_texts = localization_texts(raw["localizationTexts"])
     if raw.get("passwordPolicy") is not None:
         # Keycloak parses the policy when it is set and refuses the whole update or
         # import when it cannot (RealmAdminResource: 400 with the model's message).
@@ -286,6 +291,37 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
             realm.password_policy = checked_policy_text(raw["passwordPolicy"])
         except PolicyConfigError as exc:
             raise RealmImportError(exc.message) from None
+
+
+def localization_texts(
+    value: object, path: str = "realm.localizationTexts"
+) -> dict[str, dict[str, str]]:
+    """Keycloak's `localizationTexts`: locale → message key → text, each locale a language
+    tag and every text a string (domain/localization.py)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RealmImportError(f"{path}: expected an object of locales")
+    result: dict[str, dict[str, str]] = {}
+    for locale, texts in value.items():
+        problem = locale_problem(locale)
+        if problem is not None:
+            raise RealmImportError(f"{path}.{str(locale)[:32]}: {problem}")
+        result[locale] = localization_map(texts, f"{path}.{locale}")
+    return result
+
+
+def localization_map(value: object, path: str) -> dict[str, str]:
+    """One locale's texts: a JSON object of message key → text."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise RealmImportError(f"{path}: expected an object of message key → text")
+    for key, text in value.items():
+        problem = message_key_problem(key) or text_problem(text)
+        if problem is not None:
+            raise RealmImportError(f"{path}.{key[:64]}: {problem}")
+    return dict(value)
 
 
 def _browser_security_headers(raw: Mapping[str, Any]) -> dict[str, str]:

@@ -31,6 +31,10 @@ class AuthenticationTab:
     params: dict[str, str] = field(default_factory=dict)
     # The login failed once: the page shows "Invalid username or password.".
     attempted_username: str | None = None
+    # The language picked during this login (`kc_locale`; Keycloak's USER_REQUEST_LOCALE
+    # auth note): it outranks `ui_locales` on the next steps and becomes the user's
+    # `locale` attribute once they are signed in.
+    locale: str | None = None
     # The X.509 confirmation page is showing: the user the certificate maps to, and the
     # SHA-256 of that certificate, which the confirming request must present again.
     x509_user_id: str | None = None

@@ -12,14 +12,19 @@ that asks for HTML) the themed error page.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
+from urllib.parse import unquote, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ostium.domain import Realm
 from ostium.errors import OAuthError, ServerError
+from ostium.protocol.context import RealmContext
 from ostium.protocol.results import Page
+from ostium.services.bootstrap import MASTER
 from ostium.web.responses import render_page
 from ostium.web.runtime import Runtime
 
@@ -39,26 +44,68 @@ def json_error(error: OAuthError) -> Response:
     return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
 
-def page_error(runtime: Runtime, request: Request, error: OAuthError) -> Response:
+def page_error(
+    runtime: Runtime, request: Request, error: OAuthError, ctx: RealmContext | None = None
+) -> Response:
+    """The error page, in the language of `ctx`'s realm when the realm is known."""
     if error.detail:
         _log.info("%s: %s (%s)", error.error, error.description, error.detail)
     status = error.status_code if error.status_code >= 400 else 400
+    key, args = _message_of(error)
     page = Page(
         "error.html",
         {
-            "message_key": None,
-            "message_args": [],
+            "message_key": key,
+            "message_args": args,
             "message_text": error.description,
             "back_url": None,
         },
         status_code=status,
     )
-    response = render_page(runtime, request, page)
+    response = render_page(
+        runtime,
+        request,
+        page,
+        realm=ctx.realm if ctx else None,
+        cookie_path=ctx.cookie_path if ctx else None,
+        realm_display_name=(ctx.realm.display_name or ctx.realm.name) if ctx else None,
+        secure=ctx.secure_cookies if ctx else False,
+    )
     # A 503's Retry-After holds for a browser as for an API; WWW-Authenticate does not
     # (a browser would answer it with a password prompt).
     if "Retry-After" in error.headers:
         response.headers["Retry-After"] = error.headers["Retry-After"]
     return response
+
+
+# Descriptions that have a message of their own, so the error page speaks the page's
+# language (Keycloak's errors on its error page are message keys too).
+_PREFIXED_MESSAGES = (
+    ("Invalid parameter: ", "invalidParameterMessage"),
+    ("Missing parameter: ", "missingParameterMessage"),
+    ("Missing parameters: ", "missingParameterMessage"),
+)
+_EXACT_MESSAGES = {
+    "Client not found": "clientNotFoundMessage",
+    "Client not found.": "clientNotFoundMessage",
+    "Invalid redirect uri": "invalidRedirectUriMessage",
+    "Realm not found": "realmNotFound",
+    "Realm not found.": "realmNotFound",
+    "Page not found": "pageNotFound",
+}
+
+
+def _message_of(error: OAuthError) -> tuple[str | None, list[str]]:
+    """The message key (and its arguments) an error is shown with, when it has one; the
+    description as it is otherwise."""
+    if isinstance(error, ServerError):
+        return "internalServerError", []
+    if error.description in _EXACT_MESSAGES:
+        return _EXACT_MESSAGES[error.description], []
+    for prefix, key in _PREFIXED_MESSAGES:
+        if error.description.startswith(prefix):
+            return key, [error.description.removeprefix(prefix)]
+    return None, []
 
 
 # The message each status shows on the error page; Keycloak's `pageNotFound` for 404.
@@ -88,6 +135,26 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
+_REALM_PATH = re.compile(r"/realms/([^/]+)")
+
+
+async def _realm_of(runtime: Runtime, request: Request) -> tuple[Realm | None, str | None]:
+    """The realm whose languages an HTTP error page speaks: the one its path names, else
+    master (as Keycloak's error handler falls back to the master realm); None if neither
+    exists."""
+    match = _REALM_PATH.search(request.url.path)
+    name = unquote(match.group(1)) if match else MASTER
+    try:
+        async with runtime.storage.transaction() as repos:
+            realm = await repos.realms.get_by_name(name[:255])
+    except Exception:  # the page must render even when storage cannot answer
+        _log.warning("No realm for the error page of %s", request.url.path, exc_info=True)
+        return None, None
+    if realm is None:
+        return None, None
+    return realm, f"{urlsplit(runtime.base_url(request)).path}/realms/{realm.name}/"
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's HTTPException (unknown path 404, wrong method 405, …) in Keycloak's
     shape; the `Allow` header of a 405 is kept."""
@@ -110,7 +177,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
             },
             status_code=status,
         )
-        response = render_page(runtime, request, page)
+        realm, cookie_path = await _realm_of(runtime, request)
+        response = render_page(runtime, request, page, realm=realm, cookie_path=cookie_path)
         response.headers.update(exc.headers or {})
         return response
     return JSONResponse(

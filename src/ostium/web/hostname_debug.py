@@ -34,19 +34,20 @@ async def hostname_debug(ctx: RealmContext, request: Request) -> Page:
     if not runtime.hostname_debug:
         raise NotFound("Page not found", redirectable=False)
     client = request.client
+    # Labels are message keys (the page is translated); option and header names are not.
     urls = [
-        ("Request URL", str(request.url)),
-        ("Frontend URL", runtime.base_url(request)),
-        ("Back-channel URL", runtime.backchannel_url(request)),
-        ("Admin URL", runtime.admin_url(request)),
-        ("Issuer", ctx.issuer),
-        ("Client address", client.host if client else "unknown"),
+        ("hostnameDebugRequestUrl", str(request.url)),
+        ("hostnameDebugFrontendUrl", runtime.base_url(request)),
+        ("hostnameDebugBackchannelUrl", runtime.backchannel_url(request)),
+        ("hostnameDebugAdminUrl", runtime.admin_url(request)),
+        ("hostnameDebugIssuer", ctx.issuer),
+        ("hostnameDebugClientAddress", client.host if client else None),
     ]
     options = [
-        ("hostname", runtime.hostname or "(not set)"),
-        ("hostname-admin", runtime.hostname_admin or "(not set)"),
+        ("hostname", runtime.hostname or None),
+        ("hostname-admin", runtime.hostname_admin or None),
         ("hostname-backchannel-dynamic", str(runtime.backchannel_dynamic).lower()),
         ("http-relative-path", runtime.relative_path),
     ]
-    headers = [(name, request.headers.get(name, "(none)")) for name in SHOWN_HEADERS]
+    headers = [(name, request.headers.get(name)) for name in SHOWN_HEADERS]
     return Page("hostname_debug.html", {"urls": urls, "options": options, "headers": headers})

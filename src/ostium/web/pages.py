@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from functools import cache
-from importlib import resources
+from collections.abc import Callable, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-__all__ = ["Pages", "negotiate_locale"]
+from ostium.locales import resolve_text, translate
 
-DEFAULT_LOCALE = "en"
-
-
-@cache
-def _messages(locale: str) -> dict[str, str]:
-    path = resources.files("ostium") / "locales" / f"messages_{locale}.json"
-    if not path.is_file():
-        return {}
-    loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
-
-
-def _available() -> list[str]:
-    folder = resources.files("ostium") / "locales"
-    names = [p.name for p in folder.iterdir() if p.name.startswith("messages_")]
-    return sorted(n.removeprefix("messages_").removesuffix(".json") for n in names)
-
-
-def negotiate_locale(
-    ui_locales: str | None, accept_language: str | None, supported: Sequence[str]
-) -> str:
-    """`ui_locales` (OIDC Core §3.1.2.1) first, then Accept-Language, then English."""
-    for tag in (ui_locales or "").split():
-        for candidate in (tag, tag.split("-")[0]):
-            if candidate in supported:
-                return candidate
-    weighted: list[tuple[float, str]] = []
-    for part in (accept_language or "").split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        weighted.append((quality, tag.strip()))
-    for _, tag in sorted(weighted, key=lambda item: -item[0]):
-        for candidate in (tag, tag.split("-")[0]):
-            if candidate in supported:
-                return candidate
-    return DEFAULT_LOCALE
+__all__ = ["Pages"]
 
 
 class Pages:
@@ -62,21 +19,35 @@ class Pages:
             undefined=StrictUndefined,
             auto_reload=False,
         )
-        self.supported_locales = _available()
 
-    def translator(self, locale: str) -> Callable[..., str]:
-        local, english = _messages(locale), _messages(DEFAULT_LOCALE)
+    def translator(
+        self, locale: str, realm_texts: Mapping[str, Mapping[str, str]] | None = None
+    ) -> Callable[..., str]:
+        """The templates' `msg(key, *args)`: the key's text in `locale`, the realm's own
+        localization texts first (`ostium.locales.translate`)."""
 
         def msg(key: str, *args: object) -> str:
-            text = local.get(key) or english.get(key) or key
-            for index, arg in enumerate(args):
-                text = text.replace("{" + str(index) + "}", str(arg))
-            return text
+            return translate(locale, key, *args, realm_texts=realm_texts)
 
         return msg
 
-    def render(self, template: str, *, locale: str | None, **context: object) -> str:
-        chosen = locale if locale in self.supported_locales else DEFAULT_LOCALE
+    def render(
+        self,
+        template: str,
+        *,
+        locale: str,
+        realm_texts: Mapping[str, Mapping[str, str]] | None = None,
+        **context: object,
+    ) -> str:
+        """`locale` is the page's language, already chosen (web/page_locale.py); templates
+        get `msg(key, *args)` and `advanced_msg(text)` (a name that may be `${key}`)."""
+
+        def advanced_msg(text: str | None) -> str:
+            return resolve_text(locale, text or "", realm_texts)
+
         return self.env.get_template(template).render(
-            msg=self.translator(chosen), locale=chosen, **context
+            msg=self.translator(locale, realm_texts),
+            advanced_msg=advanced_msg,
+            locale=locale,
+            **context,
         )

@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from ostium.domain import Realm
+from ostium.locales import resolve_text
 from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
 from ostium.web.middleware.security_headers import options_of
-from ostium.web.pages import negotiate_locale
+from ostium.web.page_locale import page_language
 from ostium.web.runtime import Runtime
 
 __all__ = ["render_page", "render_result"]
@@ -45,14 +47,25 @@ def render_page(
     *,
     realm_display_name: str | None = None,
     secure: bool = False,
+    realm: Realm | None = None,
+    cookie_path: str | None = None,
+    user_locale: str | None = None,
 ) -> Response:
-    locale = negotiate_locale(
-        page.locale, request.headers.get("accept-language"), runtime.pages.supported_locales
-    )
+    """`realm` (with its `cookie_path`) decides the page's language and picker and lends
+    its localization texts; without one the page is English (web/page_locale.py)."""
+    language = page_language(request, realm, page, cookie_path=cookie_path, user_locale=user_locale)
+    if language.cookie is not None:
+        page.cookies.append(language.cookie)
+    realm_texts = realm.localization_texts if realm is not None else None
+    if realm_display_name:
+        # Keycloak's advancedMsg: a display name written `${key}` is a localized text.
+        realm_display_name = resolve_text(language.locale, realm_display_name, realm_texts)
     nonce = secrets.token_urlsafe(16)
     html = runtime.pages.render(
         page.template,
-        locale=locale,
+        locale=language.locale,
+        realm_texts=realm_texts,
+        languages=language.picker,
         # The resources sit under the frontend URL's path too (--hostname, --http-relative-path).
         static_url=urlsplit(runtime.base_url(request)).path + STATIC_URL,
         realm_display_name=realm_display_name,
@@ -86,6 +99,9 @@ def render_result(
     *,
     realm_display_name: str | None = None,
     secure: bool = False,
+    realm: Realm | None = None,
+    cookie_path: str | None = None,
+    user_locale: str | None = None,
 ) -> Response:
     response: Response
     if isinstance(result, JsonResult):
@@ -103,5 +119,12 @@ def render_result(
         _set_cookies(response, result.cookies, secure)
         return response
     return render_page(
-        runtime, request, result, realm_display_name=realm_display_name, secure=secure
+        runtime,
+        request,
+        result,
+        realm_display_name=realm_display_name,
+        secure=secure,
+        realm=realm,
+        cookie_path=cookie_path,
+        user_locale=user_locale,
     )

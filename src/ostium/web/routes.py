@@ -13,10 +13,11 @@ from starlette.types import ASGIApp
 from ostium.errors import OAuthError
 from ostium.protocol.context import RealmContext
 from ostium.protocol.cors import preflight_headers
-from ostium.protocol.results import Result
+from ostium.protocol.results import Page, Result
 from ostium.web import oidc, robots, welcome
 from ostium.web.error_handlers import json_error, page_error, unexpected
 from ostium.web.hostname_debug import hostname_debug
+from ostium.web.page_locale import signed_in_locale
 from ostium.web.responses import STATIC_URL, render_result
 from ostium.web.runtime import Runtime
 
@@ -37,18 +38,22 @@ def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
         try:
             ctx = await runtime.realm_context(request)
             result = await handler(ctx, request)
+            user_locale = await signed_in_locale(ctx, request) if isinstance(result, Page) else None
             return render_result(
                 runtime,
                 request,
                 result,
                 realm_display_name=ctx.realm.display_name or ctx.realm.name,
                 secure=ctx.secure_cookies,
+                realm=ctx.realm,
+                cookie_path=ctx.cookie_path,
+                user_locale=user_locale,
             )
         except OAuthError as error:
-            return page_error(runtime, request, error) if browser else json_error(error)
+            return page_error(runtime, request, error, ctx) if browser else json_error(error)
         except Exception as exc:
             failure = unexpected(request, exc)
-            return page_error(runtime, request, failure) if browser else json_error(failure)
+            return page_error(runtime, request, failure, ctx) if browser else json_error(failure)
         finally:
             if ctx is not None:
                 await ctx.run_deferred()
@@ -107,7 +112,7 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
         browser(
             "/realms/{realm}/login-actions/authenticate",
             oidc.login_action_route,
-            ["POST"],
+            ["GET", "POST"],
             "login_action",
         ),
         browser(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ostium import __version__
+from ostium.domain import Realm
 from ostium.errors import OAuthError
 from ostium.protocol.results import Page
 from ostium.services.bootstrap import MASTER, admin_exists, create_admin
@@ -69,7 +71,7 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
                 async with runtime.storage.transaction() as repos:
                     # Checked again inside the transaction: two racing POSTs make one admin.
                     if await admin_exists(repos, master):
-                        error = "An administrative user already exists."
+                        error = "welcomeAdminExists"
                     else:
                         await create_admin(
                             repos, master, form["username"], form["password"], runtime.clock.now()
@@ -90,8 +92,9 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
                     "version": __version__,
                 },
                 status_code=400 if error else 200,
+                locale_url=f"{base}/",
             )
-            response = render_page(runtime, request, page)
+            response = render_page(runtime, request, page, **_language_of(master, base))
             response.set_cookie(
                 STATE_COOKIE,
                 token,
@@ -113,20 +116,28 @@ async def _welcome(runtime: Runtime, request: Request) -> Response:
             "admin_api_url": f"{base}/admin/realms",
             "version": __version__,
         },
+        locale_url=f"{base}/",
     )
-    return render_page(runtime, request, page)
+    return render_page(runtime, request, page, **_language_of(master, base))
+
+
+def _language_of(master: Realm | None, base: str) -> dict[str, Any]:
+    """The welcome page speaks the master realm's languages, as Keycloak's (its realm is
+    master); a language picked here is remembered on master's path."""
+    return {"realm": master, "cookie_path": f"{urlsplit(base).path}/realms/{MASTER}/"}
 
 
 def _form_problem(request: Request, form: dict[str, str]) -> str | None:
+    """The message key of what is wrong with the form, or None."""
     expected = request.cookies.get(STATE_COOKIE, "")
     if not expected or not hmac.compare_digest(
         expected.encode(), form.get("csrf_token", "").encode()
     ):
-        return "The form expired. Please try again."
+        return "welcomeFormExpired"
     if not form.get("username", "").strip():
-        return "Please specify username."
+        return "missingUsernameMessage"
     if not form.get("password"):
-        return "Please specify password."
+        return "missingPasswordMessage"
     if form.get("password") != form.get("passwordConfirmation"):
-        return "Password and confirmation don't match."
+        return "notMatchPasswordMessage"
     return None

@@ -1,0 +1,178 @@
+"""The login page in a real browser (Debian's Chromium), in every language the realm offers.
+
+A person whose browser asks for Chinese sees a login page with no English left on it, and
+someone who reads another language switches with the picker, by keyboard, and signs in on
+the same form. Screenshots of the page in English and 简体中文 go to $OSTIUM_SCREENSHOTS
+when it is set, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ostium.locales import LANGUAGE_NAMES, catalogue
+from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
+from tests.support import REALM, query_of, realm_export
+
+pytestmark = pytest.mark.e2e
+
+REALM_NAME = "Acme"
+PRODUCT = "Ostium"
+TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Stack:
+    base_url: str
+    browser: Browser
+    callback: str  # the application's redirect URI
+
+
+class _Application(BaseHTTPRequestHandler):
+    """The application's redirect URI: it only says the browser came back."""
+
+    def do_GET(self) -> None:
+        body = b"<!DOCTYPE html><title>app</title><p>signed in</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    chromium = system_binary("chromium")
+    application = ThreadingHTTPServer(("127.0.0.1", 0), _Application)
+    threading.Thread(target=application.serve_forever, daemon=True).start()
+    callback = f"http://127.0.0.1:{application.server_address[1]}/callback"
+    realm = realm_export()
+    realm["clients"][0]["redirectUris"].append(callback)
+    realm.update(
+        displayName=REALM_NAME,
+        internationalizationEnabled=True,
+        supportedLocales=list(LANGUAGE_NAMES),
+        defaultLocale="en",
+    )
+    data_dir = tmp_path_factory.mktemp("data")
+    (data_dir / "import").mkdir()
+    (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
+    server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                yield Stack(server.base_url, browser, callback)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+        application.shutdown()
+        application.server_close()
+
+
+def _open(stack: Stack, locale: str) -> Page:
+    """The application's login link in a fresh browser profile whose language is `locale`
+    (its Accept-Language)."""
+    context = stack.browser.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    query = {
+        "response_type": "code",
+        "client_id": "app",
+        "redirect_uri": stack.callback,
+        "scope": "openid",
+    }
+    page.goto(f"{stack.base_url}/realms/{REALM}/protocol/openid-connect/auth?{urlencode(query)}")
+    return page
+
+
+def _shoot(page: Page, name: str) -> None:
+    folder = os.environ.get("OSTIUM_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _english_fragments() -> list[str]:
+    """Every English message, cut at its `{0}` arguments, as text a page could show."""
+    fragments = set()
+    for text in catalogue("en").values():
+        for part in re.split(r"\{\d+\}", text):
+            part = part.strip(" «»:.…")
+            if len(part) >= 3 and part not in (REALM_NAME, PRODUCT):
+                fragments.add(part)
+    return sorted(fragments)
+
+
+def test_the_login_page_in_chinese_has_no_english_left(stack: Stack) -> None:
+    page = _open(stack, "zh-CN")
+    try:
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        visible = page.locator("body").inner_text() + "\n" + page.title()
+        found = [fragment for fragment in _english_fragments() if fragment in visible]
+        assert found == [], f"English on the zh-CN page: {found}"
+        # Beyond the catalogue: no Latin word is left but the realm's name and the other
+        # languages' names in the picker (each written in itself).
+        # (The realm's name is shown in capitals by the style sheet.)
+        rest = re.sub(re.escape(REALM_NAME), "", visible, flags=re.IGNORECASE)
+        for name in LANGUAGE_NAMES.values():
+            rest = rest.replace(name, "")
+        assert not re.search(r"[A-Za-z]{2,}", rest), rest
+        assert page.get_by_label("用户名或电子邮箱").is_visible()
+        assert page.get_by_role("button", name="登录").is_visible()
+        current = page.get_by_role("navigation", name="语言").locator("[aria-current]")
+        assert current.inner_text() == "简体中文"
+        _shoot(page, "login-zh-CN")
+    finally:
+        page.context.close()
+
+
+def test_a_person_switches_language_with_the_keyboard_and_signs_in(stack: Stack) -> None:
+    page = _open(stack, "en-US")
+    try:
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.get_by_role("heading").inner_text() == "Sign in to your account"
+        _shoot(page, "login-en")
+        picker = page.get_by_role("navigation", name="Language")
+        assert picker.locator("[aria-current]").inner_text() == "English"
+        # From the username field (focused on load), Tab through the form to the picker.
+        for _ in range(20):
+            if page.evaluate("document.activeElement.textContent") == "简体中文":
+                break
+            page.keyboard.press("Tab")
+        else:
+            pytest.fail("the 简体中文 link cannot be reached with Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert page.get_by_role("heading").inner_text() == "登录您的账户"
+        picker = page.get_by_role("navigation", name="语言")
+        assert picker.locator("[aria-current]").inner_text() == "简体中文"
+        # The same login goes on: the form still signs in.
+        page.get_by_label("用户名或电子邮箱").fill("alice")
+        page.get_by_label("密码").fill("wonderland")
+        with page.expect_navigation(url=re.compile(re.escape(stack.callback))):
+            page.keyboard.press("Enter")
+        assert "code" in query_of(page.url)
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["KEYCLOAK_LOCALE"]["value"] == "zh-CN"
+        assert cookies["KEYCLOAK_LOCALE"]["httpOnly"] is True
+    finally:
+        page.context.close()
