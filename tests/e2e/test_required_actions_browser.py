@@ -123,6 +123,7 @@ def test_a_temporary_password_must_be_changed_before_the_code(
         # The focus is on the new password; the "sign out on other devices" box is ticked.
         assert page.evaluate("document.activeElement.id") == "password-new"
         assert page.locator("#logout-sessions").is_checked()
+        assert page.locator("html").get_attribute("lang") == locale
         _shoot(page, f"required-update-password-{locale}")
         page.locator("#password-new").fill("Chosen-pw-1")
         page.locator("#password-confirm").fill("Chosen-pw-2")

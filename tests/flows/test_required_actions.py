@@ -6,15 +6,22 @@ a missing CSRF token."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import httpx
 
+from ostium.locales import translate
 from tests.admin.helpers import ADMIN, TEST, admin_headers, user_id
 from tests.support import CALLBACK, OIDC, Browser, OstiumUnderTest, form_of, query_of
 
 AUTH = f"{TEST}/authentication"
 IDENTITY = "KEYCLOAK_IDENTITY"
+
+
+def _text(key: str, locale: str = "en") -> str:
+    """A message as the page shows it (HTML-escaped), from the catalogue."""
+    return html.escape(translate(locale, key))
 
 
 async def _require(ostium: OstiumUnderTest, username: str, *actions: str) -> str:
@@ -138,7 +145,7 @@ async def test_forged_and_replayed_posts_do_nothing(ostium: OstiumUnderTest) -> 
     for token in ("", "forged"):
         response = await browser.http.post(action, data={**fields, "csrf_token": token})
         assert response.status_code == 400
-        assert "expired" in response.text.lower() or "Action expired" in response.text
+        assert _text("expiredActionMessage") in response.text
     # Another browser (no AUTH_SESSION_ID cookie), with the right token: refused.
     stranger = ostium.browser()
     response = await stranger.http.post(action, data={**hidden, **fields})
@@ -188,10 +195,10 @@ async def test_another_actions_form_cannot_skip_the_password(ostium: OstiumUnder
     # The password page with no password, or two different ones: refused, shown again.
     empty = await _new_password(page, browser, "")
     assert empty.status_code == 400
-    assert "Please enter a password." in empty.text
+    assert _text("missingPasswordMessage") in empty.text
     mismatch = await _new_password(page, browser, "chosen-1", "chosen-2")
     assert mismatch.status_code == 400
-    assert "The two passwords are not the same." in mismatch.text
+    assert _text("notMatchPasswordMessage") in mismatch.text
     assert (await _user(ostium, uid))["requiredActions"] == ["UPDATE_PASSWORD"]
     assert IDENTITY not in browser.http.cookies
 
@@ -221,7 +228,7 @@ async def test_an_action_the_server_cannot_run_stops_the_login(ostium: OstiumUnd
     response = await browser.submit_login(page, "alice", "wonderland")
     assert response.status_code == 501
     assert "location" not in response.headers
-    assert "setup step" in response.text
+    assert _text("requiredActionNotSupportedMessage") in response.text
     assert IDENTITY not in browser.http.cookies
     assert (await ostium.password_grant()).json()["error_description"] == (
         "Account is not fully set up"
@@ -284,13 +291,13 @@ async def test_actions_run_in_the_realms_priority_order(ostium: OstiumUnderTest)
         lastName="L",
     )
     assert refused.status_code == 400
-    assert "Please fill in this field." in refused.text
+    assert _text("error-user-attribute-required") in refused.text
     assert 'aria-invalid="true"' in refused.text
     bad_mail = await _post(
         browser, page, "kc-update-profile-form", email="not-an-address", firstName="A", lastName="L"
     )
     assert bad_mail.status_code == 400
-    assert "valid email" in bad_mail.text
+    assert _text("error-invalid-email") in bad_mail.text
     taken = await _post(
         browser,
         page,
@@ -300,7 +307,7 @@ async def test_actions_run_in_the_realms_priority_order(ostium: OstiumUnderTest)
         lastName="L",
     )
     assert taken.status_code == 400
-    assert "already in use" in taken.text
+    assert _text("emailExistsMessage") in taken.text
     done = await _post(
         browser,
         page,
@@ -353,7 +360,7 @@ async def test_verify_email_shows_the_check_your_mail_page(ostium: OstiumUnderTe
     assert [(e.user_id, e.details["email"]) for e in sent] == [(bob, "bob@example.com")]
     again = await _post(browser, page, "kc-verify-email-form", resend="true")
     assert again.status_code == 200
-    assert "We sent the email again" in again.text
+    assert _text("emailSentMessage") in again.text
     assert len([e for e in ostium.events.recent if e.type == "SEND_VERIFY_EMAIL"]) == 2
     assert IDENTITY not in browser.http.cookies
     # alice's address is verified: the action is done without a page.
@@ -486,3 +493,32 @@ async def test_an_expired_password_must_be_changed_on_every_path(ostium: OstiumU
     assert response.json()["error_description"] == "Account is not fully set up"
     page = await _to_action_page(ostium.browser())
     assert 'id="kc-passwd-update-form"' in page.text
+
+
+async def test_the_language_picked_on_an_action_page_stays_and_becomes_the_users(
+    ostium: OstiumUnderTest,
+) -> None:
+    headers = await admin_headers(ostium)
+    response = await ostium.client.put(
+        TEST,
+        json={"internationalizationEnabled": True, "supportedLocales": ["en", "de", "zh-CN"]},
+        headers=headers,
+    )
+    assert response.status_code == 204, response.text
+    uid = await _require(ostium, "alice", "UPDATE_PASSWORD")
+    browser = ostium.browser()
+    page = await _to_action_page(browser)
+    assert 'lang="en"' in page.text
+    action, _ = form_of(page.text, "kc-passwd-update-form")
+    # The picker's link is this step with kc_locale: the same form, in German.
+    assert "kc_locale=de" in page.text
+    german = await browser.http.get(action + "&kc_locale=de")
+    assert german.status_code == 200
+    assert 'lang="de"' in german.text
+    assert 'id="kc-passwd-update-form"' in german.text
+    mismatch = await _new_password(german, browser, "chosen-1", "chosen-2")
+    assert 'lang="de"' in mismatch.text
+    assert _text("notMatchPasswordMessage", "de") in mismatch.text
+    done = await _new_password(german, browser, "chosen-1")
+    assert done.status_code == 302
+    assert (await _user(ostium, uid))["attributes"]["locale"] == ["de"]
