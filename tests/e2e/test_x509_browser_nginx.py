@@ -61,6 +61,8 @@ def _set_up_realm(server: RunningServer, callback: str) -> None:
         json={
             "realm": REALM,
             "enabled": True,
+            "internationalizationEnabled": True,
+            "supportedLocales": ["en", "zh-CN"],
             "clients": [{"clientId": "web", "publicClient": True, "redirectUris": [callback]}],
             "users": [
                 {
@@ -211,6 +213,7 @@ def test_a_person_confirms_the_certificate_and_is_signed_in(
         page.goto(_authorize_url(base))
         assert page.locator("#certificate_subjectDN").inner_text() == "CN=alice, O=Ostium Test"
         assert page.locator("#username").inner_text() == "alice"
+        assert page.locator("html").get_attribute("lang") == locale  # from Accept-Language
         _shoot(page, f"x509-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
         page.keyboard.press("Enter")
