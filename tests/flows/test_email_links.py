@@ -351,3 +351,29 @@ async def test_starttls_refused_without_a_trusted_certificate(tmp_path: Path) ->
             assert _events(server, "SEND_RESET_PASSWORD_ERROR")[0].error == "email_send_failed"
         finally:
             await server.close()
+
+
+async def test_a_reset_link_in_the_same_browser_sets_a_new_password_and_signs_in(
+    ostium: OstiumUnderTest, smtp: MailServer
+) -> None:
+    browser = ostium.browser()
+    await _ask_reset(browser, "alice")
+    await ostium.runtime.mail.drain()
+    update = await follow_link(browser.http, link_in(smtp.inbox.messages[0]))
+    assert update.status_code == 200, update.text
+    action, hidden = form_of(update.text, "kc-passwd-update-form")
+    done = await browser.http.post(
+        action,
+        data={
+            **hidden,
+            "password-new": "through-the-looking-glass",
+            "password-confirm": "through-the-looking-glass",
+        },
+    )
+    assert done.status_code == 302, done.text
+    location = done.headers["location"]
+    assert location.startswith("http://localhost:3000/callback?") and "code=" in location
+    types = [e.type for e in ostium.events.recent]
+    assert types.index("UPDATE_PASSWORD") < types.index("LOGIN")
+    assert (await ostium.password_grant("alice", "wonderland")).status_code == 401
+    assert (await ostium.password_grant("alice", "through-the-looking-glass")).status_code == 200

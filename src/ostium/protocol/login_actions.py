@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from ostium.domain import Client, User
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.required_actions import after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.services.action_tokens import (
@@ -46,6 +47,7 @@ from ostium.services.mail import MailEvent
 from ostium.services.user_locale import user_locale
 from ostium.services.users import find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
+from ostium.storage.interfaces import Repositories
 
 __all__ = [
     "RESET_MAIL_INTERVAL",
@@ -187,18 +189,18 @@ async def reset_credentials_submit(
         return error_page("internalServerError", 500)
 
     async def send() -> None:
-        await _send_reset_mail(ctx, username, client, info)
+        await _send_reset_mail(ctx, username, client, info, f"{root.id}.{tab.tab_id}")
 
     outbox.run_later(send)
     back = _restart_url(ctx, client, tab)
-    page = info_page("emailSentMessage", back_url=back, back_key="backToLogin")
+    page = info_page("resetEmailSentMessage", back_url=back, back_key="backToLogin")
     page.locale = tab.params.get("ui_locales")
     page.selected_locale = tab.locale
     return page
 
 
 async def _send_reset_mail(
-    ctx: RealmContext, username: str, client: Client, info: RequestInfo
+    ctx: RealmContext, username: str, client: Client, info: RequestInfo, auth_session: str
 ) -> None:
     """Keycloak's ResetCredentialChooseUser and ResetCredentialEmail, after the answer."""
     realm, now = ctx.realm, ctx.clock.now()
@@ -245,6 +247,9 @@ async def _send_reset_mail(
         expires=now + lifespan,
         client_id=client.client_id,
         email=user.email,
+        # Keycloak's `asid`: the login that asked, continued when the link is opened in
+        # the same browser.
+        auth_session_id=auth_session,
     )
     link = action_token_url(ctx.issuer, issue_action_token(ctx.keys, token), client.client_id)
     mail = ctx.mail.templates.render(
@@ -338,7 +343,9 @@ async def action_token(
         actions = [a for a in actions if a != VERIFY_EMAIL_ACTION]
         if not actions:
             return info_page("emailVerifiedMessage", back_url=back, user=user)
-    return await start_required_actions(ctx, user, actions, back, token.client_id)
+    return await start_required_actions(
+        ctx, user, actions, back, token.client_id, auth_session=token.auth_session_id, info=info
+    )
 
 
 def _client_home(client: Client | None) -> str | None:
@@ -412,33 +419,70 @@ async def start_required_actions(
     actions: list[str],
     redirect_uri: str | None,
     client_id: str | None,
+    *,
+    auth_session: str | None = None,
+    info: RequestInfo | None = None,
 ) -> Result:
-    """THE SEAM between e-mailed links and the required-action pages.
+    """The seam between e-mailed links and the required-action pages.
 
     Called by `action_token` once an `execute-actions` link (`actions` = the token's
     `rqac`, without VERIFY_EMAIL, which the link itself has proven) or a
     `reset-credentials` link (`actions` = ["UPDATE_PASSWORD"]) has been verified and
     spent, for `user` (enabled, still at the address the link was mailed to).
     `redirect_uri` (the link's, already checked against `client_id`'s redirect URIs, or
-    without one the client's base URL, or None) and
-    `client_id` (the client's `clientId`, or None) say where the person goes once done.
+    without one the client's base URL, or None) and `client_id` (the client's
+    `clientId`, or None) say where the person goes once done. `auth_session` is the
+    token's `asid` (`<root id>.<tab id>` of the login that asked for the link).
 
-    What it must do, as Keycloak's ExecuteActionsActionTokenHandler: lead the person
-    through the required-action pages of `actions` in the realm's priority order (the
-    browser flow's required-action step), then send them to `redirect_uri` — or show
-    "your account has been updated" when there is none. The required-actions work
-    replaces this body with that.
+    The actions are added to the user's `requiredActions` first, so they are owed
+    whatever happens next. Then, when the link is opened in the browser whose login asked
+    for it (the `AUTH_SESSION_ID` cookie names `auth_session`'s root and its tab is still
+    there), that login continues: the user counts as authenticated and the required-action
+    pages run (protocol/required_actions.py `after_authentication`), then the application
+    gets its code — Keycloak's reset-credentials flow in the same browser.
 
-    TEMPORARY, until the required-action pages exist: the actions are added to the
-    user's `requiredActions` (so the next sign-in asks for them) and an info page says
-    to sign in to finish updating the account, with a link to the application when
-    `redirect_uri` was given.
+    Otherwise (another browser, an expired login, an administrator's execute-actions
+    link): an info page saying to sign in to the application to finish, with a link
+    back when there is one. Still to build: Keycloak's fresh authentication session for
+    the link's client in that case, and execute-actions' "end after required actions"
+    (the account-updated page instead of a sign-in).
     """
     async with ctx.storage.transaction() as repos:
         current = await repos.users.get(ctx.realm.id, user.id)
-        if current is not None:
-            pending = list(dict.fromkeys([*current.required_actions, *actions]))
-            if pending != current.required_actions:
-                current.required_actions = pending
-                await repos.users.update(current)
+        if current is None:
+            return error_page("invalidCodeMessage")
+        pending = list(dict.fromkeys([*current.required_actions, *actions]))
+        if pending != current.required_actions:
+            current.required_actions = pending
+            await repos.users.update(current)
+        found = await _same_browser_login(ctx, repos, auth_session, client_id, info)
+        if found is not None and info is not None:
+            root, tab = found
+            return await after_authentication(
+                ctx, repos, root, tab, current, current.username, info
+            )
     return info_page("accountUpdatePendingMessage", back_url=redirect_uri, user=user)
+
+
+async def _same_browser_login(
+    ctx: RealmContext,
+    repos: Repositories,
+    auth_session: str | None,
+    client_id: str | None,
+    info: RequestInfo | None,
+) -> tuple[AuthenticationSession, AuthenticationTab] | None:
+    """The login `auth_session` names, if this browser holds it and it is for the link's
+    client; None otherwise (the link travelled to another browser, or the login expired)."""
+    if auth_session is None or info is None or client_id is None:
+        return None
+    root_id, _, tab_id = auth_session.partition(".")
+    if auth_session_id(info.cookies) != root_id:
+        return None
+    root = await ctx.auth_sessions.get(root_id)
+    tab = root.tabs.get(tab_id) if root and root.realm_id == ctx.realm.id else None
+    if root is None or tab is None:
+        return None
+    client = await repos.clients.get(ctx.realm.id, tab.client_id)
+    if client is None or client.client_id != client_id:
+        return None
+    return root, tab

@@ -29,6 +29,7 @@ from ostium.protocol.login_actions import (
     reset_credentials_page,
     reset_credentials_submit,
 )
+from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
@@ -43,6 +44,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "required_action_route",
     "reset_credentials_route",
     "revocation_route",
     "token_route",
@@ -83,6 +85,14 @@ async def action_token_route(ctx: RealmContext, request: Request) -> Result:
         await optional_form_params(request)  # the confirmation form carries nothing else
     return await action_token(
         ctx, query_params(request), request_info(request), confirmed=request.method == "POST"
+    )
+
+
+async def required_action_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_required_action(ctx, query_params(request), request_info(request))
+    return await required_action_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
     )
 
 

@@ -127,6 +127,12 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["GET", "POST"],
             "action_token",
         ),
+        browser(
+            "/realms/{realm}/login-actions/required-action",
+            oidc.required_action_route,
+            ["GET", "POST"],
+            "required_action",
+        ),
         api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
         api(f"{OIDC}/userinfo", oidc.userinfo_route, ["GET", "POST"], "userinfo"),
         api(f"{OIDC}/token/introspect", oidc.introspection_route, ["POST"], "introspection"),
