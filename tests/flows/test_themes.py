@@ -218,3 +218,15 @@ async def test_uncached_themes_are_reread_and_not_cached_by_browsers(tmp_path: P
         assert response.headers["cache-control"] == "no-cache"
     finally:
         await server.close()
+
+
+async def test_serverinfo_lists_builtin_names_and_folder_themes(themed: OstiumUnderTest) -> None:
+    headers = await admin_headers(themed)
+    info = (await themed.client.get(f"{BASE}/admin/serverinfo", headers=headers)).json()
+    login = [theme["name"] for theme in info["themes"]["login"]]
+    assert login == ["keycloak", "keycloak.v2", "ostium", "corp", "team"]
+    assert [theme["name"] for theme in info["themes"]["account"]] == [
+        "keycloak",
+        "keycloak.v2",
+        "ostium",
+    ]
