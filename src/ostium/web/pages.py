@@ -20,7 +20,9 @@ class Pages:
 
     def theme(self, name: str | None, type: str = "login") -> ResolvedTheme:
         """The theme named `name` (a realm's loginTheme, a client's login_theme), or the
-        built-in one when unset or unknown."""
+        built-in one when unset or unknown. E-mails take `theme(realm.email_theme, "email")`
+        and render with `render(..., theme=...)` like a page (the e-mail part of issue 14
+        calls it; a folder theme's `email/` overrides their templates and messages)."""
         return self.themes.get(type, name)
 
     def translator(
