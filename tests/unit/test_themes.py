@@ -166,6 +166,7 @@ def test_version_changes_with_a_resource_only_when_not_cached(tmp_path: Path) ->
     before, cached_before = live.get("login", "corp").version, cached.get("login", "corp").version
     assert before == cached_before
     assert before != live.get("login", BUILTIN).version
-    css.write_text("b{}")
+    assert live.get("login", "corp") is live.get("login", "corp")  # unchanged: not rebuilt
+    css.write_text("changed{}")
     assert live.get("login", "corp").version != before
     assert cached.get("login", "corp").version == before

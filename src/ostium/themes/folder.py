@@ -262,6 +262,7 @@ class ThemeFolder:
         self.cache_themes = cache_themes
         self.cache_templates = cache_templates
         self._resolved: dict[tuple[str, str], ResolvedTheme] = {}
+        self._fingerprints: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
         self._warned: set[tuple[str, str]] = set()
         self._boundary: Path | None = None
         if folder is not None and folder.is_dir():
@@ -309,15 +310,44 @@ class ThemeFolder:
             current = theme.parent
         return ResolvedTheme(name, type, tuple(chain), self._boundary, not self.cache_templates)
 
+    def _fingerprint(self, type: str) -> tuple[tuple[str, int, int], ...]:
+        """Every file of the folder's themes of `type`, with its size and modification
+        time: what an uncached lookup compares to know whether anything changed."""
+        boundary = self._boundary
+        if boundary is None:
+            if self.folder is None or not self.folder.is_dir():
+                return ()
+            boundary = self._boundary = self.folder.resolve()
+        found: list[tuple[str, int, int]] = []
+        for entry in boundary.iterdir():
+            root = entry / type
+            if not root.is_dir():
+                continue
+            for file in root.rglob("*"):
+                try:
+                    stat = file.stat()
+                except OSError:
+                    continue
+                found.append((str(file), stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(found))
+
     def find(self, type: str, name: str) -> ResolvedTheme | None:
-        """The theme `name` of `type`, or None when there is none (the resources route's 404)."""
+        """The theme `name` of `type`, or None when there is none (the resources route's 404).
+        Uncached (`cache_themes` off), the folder is looked at again on every call and the
+        theme rebuilt when a file of it changed; the built-in theme never changes."""
         if type not in THEME_TYPES:
             return None
-        if self.cache_themes and (type, name) in self._resolved:
-            return self._resolved[(type, name)]
+        if name in BUILTIN_ALIASES:
+            name = BUILTIN
+        key = (type, name)
+        fingerprint = () if self.cache_themes or name == BUILTIN else self._fingerprint(type)
+        cached = self._resolved.get(key)
+        if cached is not None and self._fingerprints.get(key) == fingerprint:
+            return cached
         resolved = self._resolve(type, name)
-        if resolved is not None and self.cache_themes:
-            self._resolved[(type, name)] = resolved
+        if resolved is not None:
+            self._resolved[key] = resolved
+            self._fingerprints[key] = fingerprint
         return resolved
 
     def get(self, type: str, name: str | None) -> ResolvedTheme:
