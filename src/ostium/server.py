@@ -64,12 +64,16 @@ _log = logging.getLogger("ostium")
 def _theme_folder(config: Config, data_dir: Path) -> ThemeFolder:
     """The themes folder (`--spi-theme-folder-dir`, else `<data-dir>/themes`); a folder that
     does not exist yet is fine: the built-in theme serves until one appears."""
-    folder = config.spi_theme_folder_dir or data_dir / "themes"
-    return ThemeFolder(
-        Path(folder),
+    folder = Path(config.spi_theme_folder_dir or data_dir / "themes")
+    themes = ThemeFolder(
+        folder,
         cache_themes=config.spi_theme_cache_themes,
         cache_templates=config.spi_theme_cache_templates,
     )
+    found = themes.preload()
+    if found:
+        _log.info("Themes in %s: %s", folder, ", ".join(found))
+    return themes
 
 
 class StartupError(Exception):

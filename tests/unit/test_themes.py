@@ -170,3 +170,15 @@ def test_version_changes_with_a_resource_only_when_not_cached(tmp_path: Path) ->
     css.write_text("changed{}")
     assert live.get("login", "corp").version != before
     assert cached.get("login", "corp").version == before
+
+
+def test_preload_reads_every_theme_and_logs_a_broken_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _theme(tmp_path, "corp", "styles=ostium.css\n")
+    _theme(tmp_path, "mail", "", type="email")
+    _theme(tmp_path, "broken", "title=\\uZZZZ\n")
+    with caplog.at_level(logging.WARNING, "ostium.themes"):
+        assert ThemeFolder(tmp_path).preload() == ["corp", "mail"]
+    (record,) = caplog.records
+    assert "broken" in record.getMessage() and "malformed" in record.getMessage()

@@ -286,6 +286,16 @@ class ThemeFolder:
                 themes[name] = theme
         return themes
 
+    def preload(self) -> list[str]:
+        """Read every theme now (at start-up), so a broken file is logged when the server
+        starts rather than at the first page; returns the names found."""
+        found: list[str] = []
+        for type in THEME_TYPES:
+            for name in self._scan(type):
+                if self.find(type, name) is not None and name not in found:
+                    found.append(name)
+        return found
+
     def names(self, type: str) -> list[str]:
         """The built-in theme and the folder's themes of `type` (serverinfo lists them)."""
         return [BUILTIN, *self._scan(type)]
