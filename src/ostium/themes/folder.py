@@ -214,23 +214,25 @@ def _locale_of(file_name: str) -> str | None:
     return _LOCALE_NAMES.get(tag, tag)
 
 
-def _read_properties(path: Path, boundary: Path) -> dict[str, str] | None:
-    """A properties file of the folder, or None (logged) when it cannot be read."""
+def _read_properties(
+    path: Path, boundary: Path, warn: Callable[[str], None]
+) -> dict[str, str] | None:
+    """A properties file of the folder, or None (and a warning) when it cannot be read."""
     relative = path.relative_to(boundary).as_posix()
     safe = safe_path(boundary, relative, boundary)
     if safe is None or safe.stat().st_size > _MAX_FILE:
-        log.warning("Theme file %s skipped: missing, too large or outside the themes folder", path)
+        warn(f"Theme file {path} skipped: missing, too large or outside the themes folder")
         return None
     try:
         return parse_properties(safe.read_bytes())
     except (OSError, PropertiesError) as exc:
-        log.warning("Theme file %s skipped: %s", path, exc)
+        warn(f"Theme file {path} skipped: {exc}")
         return None
 
 
-def _load_theme(folder: Path, name: str, type: str) -> Theme | None:
+def _load_theme(folder: Path, name: str, type: str, warn: Callable[[str], None]) -> Theme | None:
     root = folder / name / type
-    properties = _read_properties(root / "theme.properties", folder)
+    properties = _read_properties(root / "theme.properties", folder, warn)
     if properties is None:
         return None
     messages: dict[str, dict[str, str]] = {}
@@ -240,7 +242,7 @@ def _load_theme(folder: Path, name: str, type: str) -> Theme | None:
             locale = _locale_of(file.name)
             if locale is None:
                 continue
-            texts = _read_properties(file, folder)
+            texts = _read_properties(file, folder, warn)
             if texts is not None:
                 messages.setdefault(locale, {}).update(texts)
     return Theme(name=name, type=type, root=root, properties=properties, messages=messages)
@@ -264,6 +266,7 @@ class ThemeFolder:
         self._resolved: dict[tuple[str, str], ResolvedTheme] = {}
         self._fingerprints: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._warned_files: set[str] = set()
         self._boundary: Path | None = None
         if folder is not None and folder.is_dir():
             self._boundary = folder.resolve()
@@ -281,7 +284,7 @@ class ThemeFolder:
                 continue
             if not (entry / type / "theme.properties").is_file():
                 continue
-            theme = _load_theme(boundary, name, type)
+            theme = _load_theme(boundary, name, type, self._warn_file)
             if theme is not None:
                 themes[name] = theme
         return themes
@@ -372,6 +375,12 @@ class ThemeFolder:
         found = self.find(type, BUILTIN)
         assert found is not None
         return found
+
+    def _warn_file(self, message: str) -> None:
+        """A file that cannot be read is logged once, not on every page that looks."""
+        if message not in self._warned_files:
+            self._warned_files.add(message)
+            log.warning("%s", message)
 
     def _warn_once(self, type: str, name: str, why: str) -> None:
         if (type, name) not in self._warned:
