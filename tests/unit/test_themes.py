@@ -182,3 +182,34 @@ def test_preload_reads_every_theme_and_logs_a_broken_file(
         assert ThemeFolder(tmp_path).preload() == ["corp", "mail"]
     (record,) = caplog.records
     assert "broken" in record.getMessage() and "malformed" in record.getMessage()
+
+
+def test_an_email_theme_overrides_its_templates(tmp_path: Path) -> None:
+    """The seam the e-mail part uses: `Pages.theme(realm.email_theme, "email")`."""
+    from ostium.web.pages import Pages
+
+    root = _theme(tmp_path, "mail", "", type="email")
+    (root / "messages").mkdir()
+    (root / "messages" / "messages_en.properties").write_text("emailGreeting=Hello from Mail\n")
+    (root / "greeting.txt").write_text("{{ msg('emailGreeting') }} ({{ locale }})")
+    pages = Pages(ThemeFolder(tmp_path))
+    theme = pages.theme("mail", "email")
+    assert theme.type == "email" and theme.name == "mail"
+    assert pages.render("greeting.txt", locale="en", theme=theme) == "Hello from Mail (en)"
+    assert pages.theme("mail", "login").name == BUILTIN  # not a login theme
+
+
+def test_realm_theme_names_are_imported_and_represented() -> None:
+    from ostium.admin.representations import realm_representation
+    from ostium.domain import Realm
+    from ostium.services.realm_import import apply_realm
+
+    realm = Realm(id="r", name="r")
+    assert "loginTheme" not in realm_representation(realm)  # unset: left out, as Keycloak
+    apply_realm(realm, {"loginTheme": "corp", "emailTheme": "mail", "accountTheme": "keycloak.v3"})
+    body = realm_representation(realm)
+    assert (body["loginTheme"], body["emailTheme"], body["accountTheme"]) == (
+        "corp",
+        "mail",
+        "keycloak.v3",
+    )
