@@ -176,3 +176,4 @@ def _record_failure(
         error=outcome.error or "invalid_user_credentials",
         details=details,
     )
+
