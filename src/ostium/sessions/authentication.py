@@ -39,6 +39,22 @@ class AuthenticationTab:
     # SHA-256 of that certificate, which the confirming request must present again.
     x509_user_id: str | None = None
     x509_thumbprint: str | None = None
+    # The user proved who they are; the required actions run before the code is issued
+    # (protocol/required_actions.py). Until every one is done, this is all that marks
+    # the tab as authenticated: no SSO session or cookie exists yet.
+    authenticated_user_id: str | None = None
+    login_username: str | None = None
+    sso_reused: bool = False  # authenticated by the SSO cookie, not by a form
+    # The action whose page is showing: only its form is accepted.
+    current_action: str | None = None
+    # Passed over for this login (Keycloak's `ignore`: VERIFY_EMAIL with no address).
+    ignored_actions: list[str] = field(default_factory=list)
+    # The application-initiated action (`kc_action`) and, once settled, its
+    # `kc_action_status` for the client (success, cancelled, error).
+    kc_action: str | None = None
+    kc_action_status: str | None = None
+    # VERIFY_EMAIL: the mail was asked for once in this login (not again on each page).
+    verify_email_sent: bool = False
 
 
 @dataclass

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ostium.errors import InvalidRequest, LoginRequired, OAuthError, UnauthorizedClient
+from ostium.errors import (
+    InteractionRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    UnauthorizedClient,
+)
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.login import plan_or_page, start_login
+from ostium.protocol.login import new_tab, plan_or_page, start_login
+from ostium.protocol.required_actions import KC_ACTION, after_authentication, recent_enough
 from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import sso_session
@@ -58,9 +65,22 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
                 and ctx.clock.now() - auth_time(found[0]) > request.max_age
             ):
                 found = None  # OIDC Core §3.1.2.1: re-authenticate past max_age
+            if found is not None and not recent_enough(ctx, request, found[0]):
+                found = None  # an application-initiated action that needs a fresh sign-in
             if found is not None:
                 session, user = found
                 await repos.sessions.touch(session.id, ctx.clock.now())
+                if user.required_actions or request.get(KC_ACTION):
+                    # Single sign-on authenticates; the required actions still run, and
+                    # need the user (OIDC Core §3.1.2.6: interaction_required).
+                    if "none" in request.prompt:
+                        raise InteractionRequired(
+                            "Interaction required", event="interaction_required"
+                        )
+                    root, tab = await new_tab(ctx, request, pending, info)
+                    return await after_authentication(
+                        ctx, repos, root, tab, user, session.login_username, info, sso_reused=True
+                    )
                 return await respond_with_code(ctx, repos, pending, session, user, info)
             if "none" in request.prompt:
                 raise LoginRequired("Login required", event="login_required")
