@@ -213,3 +213,40 @@ def test_realm_theme_names_are_imported_and_represented() -> None:
         "mail",
         "keycloak.v3",
     )
+
+
+def test_the_realm_email_theme_rewords_and_rewrites_mail(tmp_path: Path) -> None:
+    """Keycloak's e-mail layout: `html/<name>.html`, `text/<name>.txt`, messages by key."""
+    from ostium.domain import Realm
+    from ostium.services.mail import MailTemplates
+    from ostium.web.pages import Pages
+
+    root = _theme(tmp_path, "mail", "parent=keycloak\n", type="email")
+    (root / "messages").mkdir()
+    (root / "messages" / "messages_en.properties").write_text(
+        "emailTestSubject=Acme check of {0}\nemailTestBody=Hello & welcome to {0}\n"
+    )
+    (root / "text").mkdir()
+    (root / "text" / "email-test.txt").write_text("ACME: {{ msg('emailTestBody', realm_name) }}")
+    pages = Pages(ThemeFolder(tmp_path))
+    templates = MailTemplates(pages.translator, pages.themes)
+    realm = Realm(id="r", name="acme")
+    plain = templates.render(
+        "email-test",
+        subject_key="emailTestSubject",
+        realm=realm,
+        user=None,
+        recipient="a@example.com",
+    )
+    realm.email_theme = "mail"
+    themed = templates.render(
+        "email-test",
+        subject_key="emailTestSubject",
+        realm=realm,
+        user=None,
+        recipient="a@example.com",
+    )
+    assert themed.subject == "Acme check of acme"
+    assert themed.text == "ACME: Hello & welcome to acme"  # text is never HTML-escaped
+    assert "Hello &amp; welcome to acme" in themed.html  # the built-in HTML, the theme's words
+    assert plain.subject != themed.subject and "ACME:" not in plain.text

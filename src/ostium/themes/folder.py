@@ -147,9 +147,14 @@ class ResolvedTheme:
         yield BUILTIN_RESOURCES, BUILTIN_RESOURCES
 
     def template_file(self, name: str) -> Path | None:
-        """The first theme of the chain that has the template `name` (`login.html`)."""
+        """The first theme of the chain that has the template `name` (`login.html`). An
+        e-mail theme keeps Keycloak's layout: the built-in `email/x.html` and `email/x.txt`
+        are a folder theme's `html/x.html` and `text/x.txt`."""
         for root, boundary in self._template_roots():
-            found = safe_path(root, name, boundary)
+            own = name
+            if root != BUILTIN_TEMPLATES and self.type == "email":
+                own = _email_name(name)
+            found = safe_path(root, own, boundary)
             if found is not None:
                 return found
         return None
@@ -178,6 +183,17 @@ class ResolvedTheme:
                 digest.update(relative.encode() + b"\0")
                 digest.update(hashlib.sha256(file.read_bytes()).digest())
         return digest.hexdigest()[:10]
+
+
+def _email_name(name: str) -> str:
+    """`email/x.html` → `html/x.html`, `email/x.txt` → `text/x.txt` (Keycloak's e-mail
+    theme folders); other names are themselves."""
+    folder, _, file = name.partition("/")
+    if folder == "email" and file.endswith(".html"):
+        return f"html/{file}"
+    if folder == "email" and file.endswith(".txt"):
+        return f"text/{file}"
+    return name
 
 
 class _ChainLoader(BaseLoader):
