@@ -4,13 +4,12 @@ The built-in login page must read well on a 360-pixel phone and on a desktop, ke
 visible focus ring, meet WCAG AA contrast and say its language; a theme dropped into the
 themes folder (`<data-dir>/themes`) restyles it through its own stylesheet and rewords it
 through its messages, chosen by a client's `login_theme`. Screenshots (en and zh-CN, both
-widths, both themes) go to $OSTIUM_SCREENSHOTS when it is set.
+widths, both themes) are kept with the run's artefacts (tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ostium.locales import LANGUAGE_NAMES
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.e2e.test_languages_browser import _Application
 from tests.support import REALM, realm_export
@@ -134,13 +134,6 @@ def _open(stack: Stack, client_id: str, locale: str, viewport: dict[str, int]) -
     return page
 
 
-def _shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_the_builtin_theme_is_readable_at_every_width(
@@ -175,7 +168,7 @@ def test_the_builtin_theme_is_readable_at_every_width(
         assert page.evaluate("document.activeElement.id") == "kc-login"
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
         page.locator("#username").focus()
-        _shoot(page, f"theme-builtin-{locale}-{width}")
+        shoot(page, f"theme-builtin-{locale}-{width}")
     finally:
         page.context.close()
 
@@ -194,7 +187,7 @@ def test_a_custom_theme_from_the_themes_folder(stack: Stack, locale: str) -> Non
         # The rest is the built-in theme, in the page's language.
         button = "Sign in" if locale == "en" else "登录"
         assert page.get_by_role("button", name=button).is_visible()
-        _shoot(page, f"theme-custom-{locale}")
+        shoot(page, f"theme-custom-{locale}")
         # The application without a theme keeps the built-in look.
         other = _open(stack, "app", locale, DESKTOP)
         try:
