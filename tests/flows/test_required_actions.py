@@ -522,3 +522,20 @@ async def test_the_language_picked_on_an_action_page_stays_and_becomes_the_users
     done = await _new_password(german, browser, "chosen-1")
     assert done.status_code == 302
     assert (await _user(ostium, uid))["attributes"]["locale"] == ["de"]
+
+
+async def test_the_realms_verify_email_setting_stops_users_with_an_unverified_address(
+    ostium: OstiumUnderTest,
+) -> None:
+    # Keycloak's VerifyEmail trigger: with the realm's verifyEmail on, a user whose address
+    # is not verified (bob) is stopped at the check-your-mail page; a verified one is not.
+    headers = await admin_headers(ostium)
+    assert (
+        await ostium.client.put(TEST, json={"verifyEmail": True}, headers=headers)
+    ).status_code == 204
+    grant = await ostium.password_grant("bob", "builder")
+    assert grant.status_code == 400
+    assert grant.json()["error_description"] == "Account is not fully set up"
+    page = await _to_action_page(ostium.browser(), "bob", "builder")
+    assert 'id="kc-verify-email-form"' in page.text
+    assert "code" in await ostium.browser().login()  # alice's address is verified

@@ -16,7 +16,9 @@ from ostium.domain.required_actions import (
     CONFIGURABLE,
     KNOWN_PROVIDERS,
     UPDATE_PASSWORD,
+    VERIFY_EMAIL,
     RequiredActionProvider,
+    enabled_provider,
     known_provider,
     ordered,
 )
@@ -244,13 +246,27 @@ def add_default_actions(realm: Realm, user: User) -> None:
 
 
 async def evaluate_triggers(repos: Repositories, realm: Realm, user: User, *, now: int) -> None:
-    """Keycloak's RequiredActionProvider.evaluateTriggers, run at every sign-in: an
-    expired password (the policy's forceExpiredPasswordChange) makes UPDATE_PASSWORD
-    one of the user's actions, stored, so no path can sign in around it."""
-    if UPDATE_PASSWORD in user.required_actions:
-        return
-    if await password_change_required(repos, realm, user, now=now):
-        user.required_actions.append(UPDATE_PASSWORD)
+    """Keycloak's RequiredActionProvider.evaluateTriggers, run at every sign-in, for
+    the enabled actions: an expired password (the policy's forceExpiredPasswordChange)
+    makes UPDATE_PASSWORD one of the user's actions, and the realm's `verifyEmail` with
+    an address not yet verified makes VERIFY_EMAIL one (VerifyEmail.evaluateTriggers);
+    stored, so no path can sign in around them."""
+    added = []
+    if (
+        UPDATE_PASSWORD not in user.required_actions
+        and enabled_provider(realm.required_actions, UPDATE_PASSWORD) is not None
+        and await password_change_required(repos, realm, user, now=now)
+    ):
+        added.append(UPDATE_PASSWORD)
+    if (
+        realm.verify_email
+        and not user.email_verified
+        and VERIFY_EMAIL not in user.required_actions
+        and enabled_provider(realm.required_actions, VERIFY_EMAIL) is not None
+    ):
+        added.append(VERIFY_EMAIL)
+    if added:
+        user.required_actions.extend(added)
         await repos.users.update(user)
 
 
