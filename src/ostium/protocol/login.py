@@ -14,7 +14,10 @@ from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.codes import respond_with_code
+from ostium.protocol.consent import consent_step
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.login_links import login_page_extras
+from ostium.protocol.remember_me import remember_me_ticked
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
@@ -35,6 +38,8 @@ __all__ = [
     "picked_locale",
     "plan_or_page",
     "show_login_form",
+    "sign_in",
+    "spend_tab",
     "start_login",
 ]
 
@@ -68,6 +73,8 @@ def login_page(
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
             "client_name": client_name,
+            # Registration and remember me (protocol/registration.py, remember_me.py).
+            **login_page_extras(ctx, client_id, tab),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),
@@ -335,6 +342,7 @@ async def authenticate_form(
                 root_id=root.id,
                 client_name=client.name,
             )
+        tab.remember_me = remember_me_ticked(ctx.realm, form)
         return await _sign_in(ctx, repos, root, tab, user, username, info)
 
 
@@ -349,6 +357,10 @@ async def _sign_in(
 ) -> Result:
     """The flow succeeded: the browser's SSO session (this user's, or a new one) and the
     code for the client."""
+    # Consent (protocol/consent.py): before any session exists, as required actions.
+    consent = await consent_step(ctx, repos, root, tab, user)
+    if consent is not None:
+        return consent
     now = ctx.clock.now()
     if tab.locale is not None:
         # The language picked during this login becomes the user's (Keycloak's
@@ -358,6 +370,7 @@ async def _sign_in(
     if existing is not None and existing[1].id == user.id:
         session = existing[0]
         session.notes["auth_time"] = str(now)
+        session.remember_me = session.remember_me or tab.remember_me
         session.last_refresh = now
         await repos.sessions.update(session)
     else:
@@ -373,12 +386,18 @@ async def _sign_in(
             login_username=username,
             issuer=ctx.issuer,
             session_id=root.id if await repos.sessions.get(root.id) is None else None,
+            remember_me=tab.remember_me,
         )
     pending = PendingAuthorization.from_params(tab.client_id, tab.params)
     result = await respond_with_code(
         ctx, repos, pending, session, user, info, cookies=sso_cookies(ctx, session, user)
     )
     return await _spend(ctx, root, tab, result)
+
+
+# The end of a login, for the pages that complete one outside this module (registration,
+# consent: protocol/registration.py, protocol/consent_form.py).
+sign_in = _sign_in
 
 
 async def _spend(
@@ -391,3 +410,6 @@ async def _spend(
     else:
         await ctx.auth_sessions.delete(root.id)
     return result
+
+
+spend_tab = _spend

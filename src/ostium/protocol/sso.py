@@ -14,7 +14,12 @@ from ostium.keys import sign
 from ostium.protocol.context import RealmContext
 from ostium.protocol.results import Cookie
 from ostium.protocol.tokens import IDENTITY, TokenProblem, signing_key, verify_token
-from ostium.services.sessions import live_user_session, new_id, session_expires_at
+from ostium.services.sessions import (
+    live_user_session,
+    new_id,
+    session_expires_at,
+    session_limits,
+)
 from ostium.storage.interfaces import Repositories
 
 __all__ = [
@@ -47,8 +52,11 @@ def auth_session_cookie(ctx: RealmContext, session_id: str) -> Cookie:
 def sso_cookies(ctx: RealmContext, session: UserSession, user: User) -> list[Cookie]:
     now = ctx.clock.now()
     expires = session_expires_at(ctx.realm, session)
+    _, max_lifespan = session_limits(ctx.realm, session)
     claims: dict[str, object] = {
-        "exp": session.started + ctx.realm.sso_session_max_lifespan,
+        # A remember-me session lives as long as its own max lifespan (Keycloak's
+        # AuthenticationManager.createIdentityToken).
+        "exp": session.started + max_lifespan,
         "iat": now,
         "jti": new_id(),
         "iss": ctx.issuer,

@@ -63,6 +63,7 @@ SUPPORTED_REALM_KEYS = frozenset(
         "clientSessionMaxLifespan",
         "sslRequired",
         "registrationAllowed",
+        "registrationEmailAsUsername",
         "rememberMe",
         "verifyEmail",
         "loginWithEmailAllowed",
@@ -562,12 +563,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         _differs(
             {"clientOfflineSessionIdleTimeout": _one(0), "clientOfflineSessionMaxLifespan": _one(0)}
         ),
-    ),
-    Section(
-        "registrationEmailAsUsername",
-        ("registrationEmailAsUsername",),
-        _non_empty("registrationEmailAsUsername"),
-        plural=False,
     ),
     Section("displayNameHtml", ("displayNameHtml",), _non_empty("displayNameHtml"), plural=False),
     Section(

@@ -120,6 +120,7 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "notBefore": ("not_before", int),
     "sslRequired": ("ssl_required", str),
     "registrationAllowed": ("registration_allowed", bool),
+    "registrationEmailAsUsername": ("registration_email_as_username", bool),
     "loginWithEmailAllowed": ("login_with_email_allowed", bool),
     "duplicateEmailsAllowed": ("duplicate_emails_allowed", bool),
     "rememberMe": ("remember_me", bool),

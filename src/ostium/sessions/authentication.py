@@ -39,6 +39,13 @@ class AuthenticationTab:
     # SHA-256 of that certificate, which the confirming request must present again.
     x509_user_id: str | None = None
     x509_thumbprint: str | None = None
+    # "Remember me" was ticked on the login form (protocol/remember_me.py).
+    remember_me: bool = False
+    # The consent page is showing (protocol/consent.py): for this authenticated user, on
+    # single sign-on for this existing session; once accepted, not asked again in the tab.
+    consent_user_id: str | None = None
+    consent_session_id: str | None = None
+    consent_given: bool = False
 
 
 @dataclass

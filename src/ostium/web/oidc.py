@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from ostium.keys import active_key
+from ostium.protocol.consent_form import consent_form, show_consent
 from ostium.protocol.context import RealmContext
 from ostium.protocol.endpoints.authorization import authorization
 from ostium.protocol.endpoints.discovery import discovery
@@ -24,12 +25,14 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form, show_login_form
+from ostium.protocol.registration import register_form, show_registration
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
 
 __all__ = [
     "authorization_route",
+    "consent_route",
     "discovery_route",
     "end_session_route",
     "introspection_route",
@@ -37,6 +40,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "registration_route",
     "revocation_route",
     "token_route",
     "userinfo_route",
@@ -59,6 +63,22 @@ async def login_action_route(ctx: RealmContext, request: Request) -> Result:
     if request.method == "GET":
         return await show_login_form(ctx, query_params(request), request_info(request))
     return await authenticate_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def registration_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_registration(ctx, query_params(request), request_info(request))
+    return await register_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def consent_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_consent(ctx, query_params(request), request_info(request))
+    return await consent_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )
 

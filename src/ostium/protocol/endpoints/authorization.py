@@ -8,6 +8,7 @@ from ostium.errors import InvalidRequest, LoginRequired, OAuthError, Unauthorize
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
+from ostium.protocol.consent_form import sso_consent
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login import plan_or_page, start_login
 from ostium.protocol.response_modes import respond
@@ -60,6 +61,9 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
             if found is not None:
                 session, user = found
                 await repos.sessions.touch(session.id, ctx.clock.now())
+                consent = await sso_consent(ctx, repos, pending, params, info, session, user)
+                if consent is not None:
+                    return consent
                 return await respond_with_code(ctx, repos, pending, session, user, info)
             if "none" in request.prompt:
                 raise LoginRequired("Login required", event="login_required")
