@@ -196,9 +196,7 @@ async def test_a_certificate_header_from_an_untrusted_peer_is_no_certificate(
     assert "kc-x509-login-info" not in page.text
 
 
-async def test_a_certificate_only_flow_refuses_passwords(
-    ostium: OstiumUnderTest, pki: Pki
-) -> None:
+async def test_a_certificate_only_flow_refuses_passwords(ostium: OstiumUnderTest, pki: Pki) -> None:
     await _bind_x509_flow(ostium, "ALTERNATIVE", with_forms=False)
     async with browser(ostium, pki) as http:
         without = await authorize(http, {})
@@ -297,13 +295,13 @@ async def test_without_the_confirmation_page_the_user_is_signed_in_at_once(
     assert "code" in query_of(done.headers["location"])
 
 
-async def test_a_flow_without_the_cookie_step_asks_again(
-    ostium: OstiumUnderTest, pki: Pki
-) -> None:
+async def test_a_flow_without_the_cookie_step_asks_again(ostium: OstiumUnderTest, pki: Pki) -> None:
     async with browser(ostium, pki) as http:
         page = await authorize(http, {})
         action, hidden = form_of(page.text)
-        done = await http.post(action, data={**hidden, "username": "alice", "password": "wonderland"})
+        done = await http.post(
+            action, data={**hidden, "username": "alice", "password": "wonderland"}
+        )
         assert done.status_code == 302
         assert (await authorize(http, {})).status_code == 302  # SSO
         async with ostium.storage.transaction() as repos:
