@@ -116,7 +116,7 @@ async def test_disabled_registration_has_no_link_and_refuses_the_page(
 
 async def test_a_form_without_the_csrf_token_creates_nobody(server: OstiumUnderTest) -> None:
     browser = server.browser()
-    action, hidden = await _form(browser)
+    action, _ = await _form(browser)
     forged = await browser.http.post(action, data={**_person(), "csrf_token": "forged"})
     assert forged.status_code == 400
     assert await _count(server, "carol") == 0
@@ -189,7 +189,6 @@ async def test_email_as_username(tmp_path) -> None:  # type: ignore[no-untyped-d
     server = await start(tmp_path, open_realm(registrationEmailAsUsername=True))
     try:
         browser = server.browser()
-        _, hidden = await _form(browser)
         login = await browser.authorize()
         page = await browser.http.get(_link(login))
         assert 'name="username"' not in page.text
