@@ -14,6 +14,7 @@ from ostium.admin import (
     client_scopes,
     clients,
     components,
+    consents,
     credentials,
     groups,
     identity_providers,
@@ -61,6 +62,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         user_profile,  # before users: /users/profile is not a user id
         users,
         credentials,
+        consents,
         action_emails,
         impersonation,
         roles,

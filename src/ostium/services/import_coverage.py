@@ -493,11 +493,6 @@ _NESTED_SECTIONS = (
         (),
         _users_with(lambda u: bool(u.get("federationLink"))),
     ),
-    Section(
-        "users' granted consents (clientConsents)",
-        (),
-        _users_with(lambda u: bool(u.get("clientConsents"))),
-    ),
 )
 
 REALM_SECTIONS: tuple[Section, ...] = (
