@@ -766,8 +766,10 @@ def _parse_consents(
         client = bundle.client(client_id) if isinstance(client_id, str) else None
         if client is None:
             raise RealmImportError(f"{where}.clientId: unknown client '{client_id}'")
-        created = _typed(entry, "createdDate", int, where)
-        updated = _typed(entry, "lastUpdatedDate", int, where)
+        created = _typed(entry, "createdDate", int, where) if "createdDate" in entry else None
+        updated = (
+            _typed(entry, "lastUpdatedDate", int, where) if "lastUpdatedDate" in entry else None
+        )
         bundle.consents.append(
             UserConsent(
                 user.id,
