@@ -196,7 +196,9 @@ async def test_a_certificate_header_from_an_untrusted_peer_is_no_certificate(
     assert "kc-x509-login-info" not in page.text
 
 
-async def test_a_certificate_only_flow_refuses_passwords(ostium: OstiumUnderTest, pki: Pki) -> None:
+async def test_a_certificate_only_flow_refuses_passwords(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
     await _bind_x509_flow(ostium, "ALTERNATIVE", with_forms=False)
     async with browser(ostium, pki) as http:
         without = await authorize(http, {})
@@ -295,13 +297,32 @@ async def test_without_the_confirmation_page_the_user_is_signed_in_at_once(
     assert "code" in query_of(done.headers["location"])
 
 
-async def test_a_flow_without_the_cookie_step_asks_again(ostium: OstiumUnderTest, pki: Pki) -> None:
+async def test_a_certificate_sign_in_still_runs_the_required_actions(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    config = {**X509_CONFIG, "x509-cert-auth.confirmation-page-disallowed": "true"}
+    await _bind_x509_flow(ostium, config=config)
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        alice = await repos.users.get_by_username(realm.id, "alice")
+        assert alice is not None
+        alice.required_actions = ["UPDATE_PASSWORD"]
+        await repos.users.update(alice)
+    async with browser(ostium, pki) as http:
+        page = await authorize(http, presenting(_issue(pki, "alice"), pki))
+    assert page.status_code == 200
+    assert 'id="kc-passwd-update-form"' in page.text
+    assert "location" not in page.headers
+
+
+async def test_a_flow_without_the_cookie_step_asks_again(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
     async with browser(ostium, pki) as http:
         page = await authorize(http, {})
         action, hidden = form_of(page.text)
-        done = await http.post(
-            action, data={**hidden, "username": "alice", "password": "wonderland"}
-        )
+        done = await http.post(action, data={**hidden, "username": "alice", "password": "wonderland"})
         assert done.status_code == 302
         assert (await authorize(http, {})).status_code == 302  # SSO
         async with ostium.storage.transaction() as repos:

@@ -331,6 +331,22 @@ async def test_the_default_flow_still_takes_a_username_and_password(
     assert claims(response)["preferred_username"] == "alice"
 
 
+async def test_a_certificate_does_not_skip_a_required_action(
+    ostium: OstiumUnderTest, pki: Pki
+) -> None:
+    await use_x509_flow(ostium, BY_CN)
+    async with ostium.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name("test")
+        assert realm is not None
+        alice = await repos.users.get_by_username(realm.id, "alice")
+        assert alice is not None
+        alice.required_actions = ["UPDATE_PASSWORD"]
+        await repos.users.update(alice)
+    response = await grant(ostium, pki, certificate(user_cert("alice", pki), pki))
+    assert_error(response, 400, "invalid_grant", "Account is not fully set up")
+    assert last_login_error(ostium).error == "resolve_required_actions"
+
+
 async def test_the_certificate_alone_logs_the_user_in(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, BY_CN)
     cert = user_cert("alice", pki, serial=4242)

@@ -271,8 +271,8 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
     ("change", "expected"),
     [
         (
-            {"requiredActions": [{"alias": "TERMS_AND_CONDITIONS", "enabled": True}]},
-            "requiredActions are not supported yet and were not imported (TERMS_AND_CONDITIONS)",
+            {"requiredActions": [{"alias": "acme-sms", "providerId": "acme-sms"}]},
+            "custom required actions are not supported yet and were not imported (acme-sms)",
         ),
         (
             {"otpPolicyDigits": 8, "otpPolicyPeriod": 60},

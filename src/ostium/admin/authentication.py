@@ -1,6 +1,7 @@
 """/admin/realms/{realm}/authentication: the realm's authentication flows, their
 executions and authenticator configs, and the catalogue of authenticators, as Keycloak's
-AuthenticationManagementResource serves them (required actions are not here yet).
+AuthenticationManagementResource serves them (the required actions are in
+admin/required_actions.py).
 
 Reading needs `view-realm`, changing `manage-realm` (Keycloak also asks `manage-realm`
 for `GET executions/{id}`). Each change loads the realm, applies one rule of

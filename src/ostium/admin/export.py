@@ -18,10 +18,12 @@ from ostium.admin.representations import (
     flow_representation,
 )
 from ostium.domain import Group, Realm, RealmKey, Role, User
+from ostium.domain.required_actions import ordered
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
 from ostium.domain.user_profile import component_representation
 from ostium.keys.providers import PROVIDER_TYPE, component_config
 from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
+from ostium.services.required_actions import representation as required_action_representation
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["export_realm", "export_users", "user_json"]
@@ -171,6 +173,9 @@ async def export_realm(
         authenticator_config_representation(c) for c in realm.authenticator_config
     ]
     body.update(bindings_of(realm))
+    body["requiredActions"] = [
+        required_action_representation(r) for r in ordered(realm.required_actions)
+    ]
     body["localizationTexts"] = {
         locale: dict(texts) for locale, texts in sorted(realm.localization_texts.items())
     }

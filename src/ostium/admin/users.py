@@ -20,11 +20,13 @@ from ostium.admin.role_refs import roles_named
 from ostium.admin.search_query import InvalidSearchQueryError, parse_search_query
 from ostium.admin.sessions import session_representations
 from ostium.domain import PASSWORD, Realm, User
+from ostium.domain.required_actions import UPDATE_PASSWORD
 from ostium.services.groups import group_path
 from ostium.services.logout import end_sessions
 from ostium.services.password_policy import set_password
 from ostium.services.realm_import import parse_credential
 from ostium.services.realm_setup import new_id
+from ostium.services.required_actions import add_default_actions, complete_action
 from ostium.services.user_profile import apply_profile
 from ostium.storage.interfaces import Repositories, UserFilter
 
@@ -32,7 +34,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Users"])
 BASE = "/realms/{realm}/users"
-UPDATE_PASSWORD = "UPDATE_PASSWORD"  # noqa: S105 - a required action, not a secret
 
 
 async def _check_email(repos: Repositories, realm: Realm, user: User) -> None:
@@ -154,11 +155,17 @@ async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -
         user = User(new_id(), loaded.id, username.strip().lower(), created_timestamp=a.now * 1000)
         apply_profile(loaded, user, body, new=True)
         user.created_timestamp = a.now * 1000
+        # Keycloak's addUser: the realm's enabled default actions join the user's own.
+        add_default_actions(loaded, user)
         await _check_email(repos, loaded, user)
-        await repos.users.add(user)
         credentials = body.get("credentials") or []
         if not isinstance(credentials, list):
             raise BadRequest("credentials: expected a list")
+        if any(isinstance(c, dict) and c.get("temporary") is True for c in credentials):
+            # A temporary password must be changed at the first sign-in, as Keycloak.
+            complete_action(user, UPDATE_PASSWORD)
+            user.required_actions.append(UPDATE_PASSWORD)
+        await repos.users.add(user)
         for index, raw in enumerate(credentials):
             if not isinstance(raw, dict):
                 raise BadRequest(f"credentials[{index}]: expected an object")

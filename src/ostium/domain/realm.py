@@ -10,6 +10,7 @@ from ostium.domain.authentication_flows import (
     built_in_flows,
 )
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
+from ostium.domain.required_actions import RequiredActionProvider, default_required_actions
 
 __all__ = ["Realm"]
 
@@ -87,6 +88,10 @@ class Realm:
     client_authentication_flow: str = "clients"
     docker_authentication_flow: str = "docker auth"
     first_broker_login_flow: str = "first broker login"
+    # The registered required-action providers (domain/required_actions.py); a realm
+    # stored before they existed gets Keycloak's defaults, one whose admin removed them
+    # all keeps none.
+    required_actions: list[RequiredActionProvider] = field(default_factory=default_required_actions)
     # Everything else in a RealmRepresentation that Ostium keeps but does not act on.
     attributes: dict[str, str] = field(default_factory=dict)
 
@@ -100,6 +105,9 @@ class Realm:
             AuthenticatorConfig(**c) if isinstance(c, dict) else c
             for c in self.authenticator_config
         ]
+        self.required_actions = [
+            RequiredActionProvider(**r) if isinstance(r, dict) else r for r in self.required_actions
+        ]
         if not self.authentication_flows:
             self.authentication_flows, configs = built_in_flows(self.id)
             self.authenticator_config = configs + self.authenticator_config
@@ -112,6 +120,9 @@ class Realm:
 
     def config_by_id(self, config_id: str | None) -> AuthenticatorConfig | None:
         return next((c for c in self.authenticator_config if c.id == config_id), None)
+
+    def required_action(self, alias: str) -> RequiredActionProvider | None:
+        return next((r for r in self.required_actions if r.alias == alias), None)
 
     @property
     def default_role_name(self) -> str:

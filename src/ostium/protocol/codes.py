@@ -29,6 +29,7 @@ async def respond_with_code(
     info: RequestInfo,
     *,
     cookies: list[Cookie] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Result:
     """RFC 6749 §4.1.2: a single-use, short-lived code bound to client, redirect URI,
     session and PKCE challenge."""
@@ -72,4 +73,5 @@ async def respond_with_code(
     params["session_state"] = session.id
     params["iss"] = ctx.issuer
     params["code"] = code
+    params.update(extra or {})
     return respond(pending.redirect_uri, pending.response_mode, params, cookies=cookies)

@@ -7,18 +7,20 @@ granted yet: the client's default scopes and the optional ones it asked for, eac
 by its `consent.screen.text` (a `${key}` names a message; Keycloak's built-in scopes have
 their own keys, `profileScopeConsentText`, …) unless its `display.on.consent.screen` is
 "false". Scopes granted before are not asked again; `prompt=consent` asks for all of them
-(OIDC Core §3.1.2.1). The tab remembers the authenticated user (`consent_user_id`) and, on
-single sign-on, the session to reuse (`consent_session_id`); the form's POST is handled in
+(OIDC Core §3.1.2.1). The page shows in the login's tab, whose authenticated user
+(`authenticated_user_id`) is the one who consents; the form's POST is handled in
 protocol/consent_form.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ostium.domain import Client, ClientScope, User
 from ostium.domain.consent import UserConsent
+from ostium.protocol.authorization.request import PendingAuthorization
 from ostium.protocol.context import RealmContext
 from ostium.protocol.results import Page
 from ostium.protocol.sso import auth_session_cookie
@@ -28,6 +30,7 @@ from ostium.storage.interfaces import Repositories
 __all__ = [
     "BUILT_IN_CONSENT_TEXTS",
     "ConsentItem",
+    "consent_needed",
     "consent_page",
     "consent_step",
     "consent_url",
@@ -99,10 +102,6 @@ async def scopes_to_approve(
     return items
 
 
-def _asks_again(tab: AuthenticationTab) -> bool:
-    return "consent" in tab.params.get("prompt", "").split()
-
-
 def consent_page(
     ctx: RealmContext,
     client: Client,
@@ -126,33 +125,48 @@ def consent_page(
     )
 
 
+async def _to_approve(
+    repos: Repositories, client: Client, user: User, params: Mapping[str, str]
+) -> list[ConsentItem]:
+    items = await scopes_to_approve(repos, client, params.get("scope", ""))
+    if "consent" not in params.get("prompt", "").split():
+        granted = await repos.consents.get(user.id, client.id)
+        already = set(granted.granted_scopes) if granted is not None else set()
+        items = [i for i in items if i.scope not in already]
+    return items
+
+
+async def consent_needed(
+    ctx: RealmContext, repos: Repositories, pending: PendingAuthorization, user: User
+) -> bool:
+    """Whether single sign-on must stop at the consent page for this request (the
+    authorization endpoint then runs the rest of the login in a tab)."""
+    client = await repos.clients.get(ctx.realm.id, pending.client_id)
+    if client is None or not client.consent_required:
+        return False
+    return bool(await _to_approve(repos, client, user, pending.to_params()))
+
+
 async def consent_step(
     ctx: RealmContext,
     repos: Repositories,
     root: AuthenticationSession,
     tab: AuthenticationTab,
     user: User,
-    *,
-    session_id: str | None = None,
 ) -> Page | None:
     """The consent page when the client needs one for this user and request, else None
-    (the login goes on to the code). Called by the end of the login (protocol/login.py,
-    and protocol/sign_in.py once required actions run there) and by single sign-on."""
+    (the login goes on to the code). Called at the end of the login, after the required
+    actions (protocol/sign_in.py `finish_login`); Keycloak skips the screen when nothing
+    is left to approve."""
     if tab.consent_given:
         return None
     client = await repos.clients.get(ctx.realm.id, tab.client_id)
     if client is None or not client.consent_required:
         return None
-    items = await scopes_to_approve(repos, client, tab.params.get("scope", ""))
-    if not _asks_again(tab):
-        granted = await repos.consents.get(user.id, client.id)
-        already = set(granted.granted_scopes) if granted is not None else set()
-        items = [i for i in items if i.scope not in already]
+    items = await _to_approve(repos, client, user, tab.params)
     if not items:
-        # Keycloak skips the screen when nothing is left to approve.
         return None
-    tab.consent_user_id = user.id
-    tab.consent_session_id = session_id
+    tab.consent_shown = True
     await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
     return consent_page(ctx, client, root, tab, items)
 

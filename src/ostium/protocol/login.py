@@ -11,19 +11,16 @@ from urllib.parse import urlencode
 from ostium.domain import Client, User
 from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
 from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
-from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
-from ostium.protocol.codes import respond_with_code
-from ostium.protocol.consent import consent_step
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login_links import login_page_extras
 from ostium.protocol.remember_me import remember_me_ticked
+from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
-from ostium.protocol.sso import auth_session_cookie, auth_session_id, sso_cookies, sso_session
+from ostium.protocol.sign_in import picked_locale, spend_tab
+from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
-from ostium.services.logout import end_sessions
-from ostium.services.sessions import create_user_session, new_id, new_secret_token
-from ostium.services.user_locale import update_user_locale
+from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.users import check_password, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
@@ -35,11 +32,11 @@ __all__ = [
     "authenticate_form",
     "check_credentials",
     "error_page",
+    "new_tab",
     "picked_locale",
     "plan_or_page",
     "show_login_form",
     "sign_in",
-    "spend_tab",
     "start_login",
 ]
 
@@ -82,13 +79,6 @@ def login_page(
         # The language picker re-renders this step of this tab (show_login_form).
         locale_url=action_url,
     )
-
-
-def picked_locale(ctx: RealmContext, requested: str | None) -> str | None:
-    """The realm's supported locale that `kc_locale` names (None: none, or i18n is off)."""
-    if not requested or not ctx.realm.internationalization_enabled:
-        return None
-    return best_match(ctx.realm.supported_locales, [requested[:64]])
 
 
 # LOGIN_ERROR event codes (Keycloak's `Errors`) that `check_credentials` reports.
@@ -199,6 +189,35 @@ def plan_or_page(ctx: RealmContext) -> BrowserPlan | Page:
         return error_page("loginFlowNotSupportedMessage", 501)
 
 
+async def new_tab(
+    ctx: RealmContext,
+    request: AuthorizationRequest,
+    pending: PendingAuthorization,
+    info: RequestInfo,
+) -> tuple[AuthenticationSession, AuthenticationTab]:
+    """A new tab in the browser's authentication session (a new session if it has none)
+    holding the request; the application's `kc_action` rides along."""
+    now = ctx.clock.now()
+    root_id = auth_session_id(info.cookies)
+    root = await ctx.auth_sessions.get(root_id) if root_id else None
+    if root is None or root.realm_id != ctx.realm.id:
+        root = AuthenticationSession(id=new_id(), realm_id=ctx.realm.id, created=now)
+    params = pending.to_params()
+    kc_action = request.get(KC_ACTION)
+    if kc_action is not None:
+        params[KC_ACTION] = kc_action[:64]
+    tab = AuthenticationTab(
+        tab_id=new_secret_token()[:16],
+        client_id=pending.client_id,
+        csrf_token=new_secret_token(),
+        created=now,
+        params=params,
+        locale=picked_locale(ctx, request.get("kc_locale")),
+    )
+    root.tabs[tab.tab_id] = tab
+    return root, tab
+
+
 async def start_login(
     ctx: RealmContext,
     repos: Repositories,
@@ -211,20 +230,7 @@ async def start_login(
     flow's first step: the X.509 certificate, or the password form."""
     client = request.client
     assert client is not None
-    now = ctx.clock.now()
-    root_id = auth_session_id(info.cookies)
-    root = await ctx.auth_sessions.get(root_id) if root_id else None
-    if root is None or root.realm_id != ctx.realm.id:
-        root = AuthenticationSession(id=new_id(), realm_id=ctx.realm.id, created=now)
-    tab = AuthenticationTab(
-        tab_id=new_secret_token()[:16],
-        client_id=pending.client_id,
-        csrf_token=new_secret_token(),
-        created=now,
-        params=pending.to_params(),
-        locale=picked_locale(ctx, request.get("kc_locale")),
-    )
-    root.tabs[tab.tab_id] = tab
+    root, tab = await new_tab(ctx, request, pending, info)
     if plan.x509:
         action = _action_url(ctx, client.client_id, tab.tab_id)
         step = await certificate_step(ctx, repos, client, tab, plan, info, action)
@@ -312,12 +318,12 @@ async def authenticate_form(
         if plan.x509 and tab.x509_user_id is not None and "cancel" not in form:
             user = await confirmed_user(ctx, repos, client, tab, info)
             if user is None:
-                return await _spend(ctx, root, tab, error_page(FAILED, 401))
+                return await spend_tab(ctx, root, tab, error_page(FAILED, 401))
             return await _sign_in(ctx, repos, root, tab, user, user.username, info)
         tab.x509_user_id = tab.x509_thumbprint = None
         if not plan.password_form:
             # A flow without the password form: only a certificate can sign in.
-            return await _spend(ctx, root, tab, error_page(REQUIRED, 401))
+            return await spend_tab(ctx, root, tab, error_page(REQUIRED, 401))
         if "cancel" in form:
             await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
             return login_page(
@@ -355,61 +361,10 @@ async def _sign_in(
     username: str,
     info: RequestInfo,
 ) -> Result:
-    """The flow succeeded: the browser's SSO session (this user's, or a new one) and the
-    code for the client."""
-    # Consent (protocol/consent.py): before any session exists, as required actions.
-    consent = await consent_step(ctx, repos, root, tab, user)
-    if consent is not None:
-        return consent
-    now = ctx.clock.now()
-    if tab.locale is not None:
-        # The language picked during this login becomes the user's (Keycloak's
-        # LocaleUpdater).
-        await update_user_locale(repos, user, tab.locale)
-    existing = await sso_session(ctx, repos, info.cookies)
-    if existing is not None and existing[1].id == user.id:
-        session = existing[0]
-        session.notes["auth_time"] = str(now)
-        session.remember_me = session.remember_me or tab.remember_me
-        session.last_refresh = now
-        await repos.sessions.update(session)
-    else:
-        if existing is not None:
-            # Another user signs in on this browser: the previous SSO session ends.
-            ctx.ended(await end_sessions(repos, ctx.realm, [existing[0]]))
-        session = await create_user_session(
-            repos,
-            ctx.realm,
-            user,
-            now=now,
-            ip_address=info.ip_address,
-            login_username=username,
-            issuer=ctx.issuer,
-            session_id=root.id if await repos.sessions.get(root.id) is None else None,
-            remember_me=tab.remember_me,
-        )
-    pending = PendingAuthorization.from_params(tab.client_id, tab.params)
-    result = await respond_with_code(
-        ctx, repos, pending, session, user, info, cookies=sso_cookies(ctx, session, user)
-    )
-    return await _spend(ctx, root, tab, result)
+    """The flow succeeded: the user's required actions, then the SSO session and code."""
+    return await after_authentication(ctx, repos, root, tab, user, username, info)
 
 
-# The end of a login, for the pages that complete one outside this module (registration,
-# consent: protocol/registration.py, protocol/consent_form.py).
+# The end of a login, for the pages that authenticate a user outside this module
+# (registration: protocol/registration.py).
 sign_in = _sign_in
-
-
-async def _spend(
-    ctx: RealmContext, root: AuthenticationSession, tab: AuthenticationTab, result: Result
-) -> Result:
-    """The tab is spent: a replayed POST of the same form finds nothing to complete."""
-    root.tabs.pop(tab.tab_id, None)
-    if root.tabs:
-        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
-    else:
-        await ctx.auth_sessions.delete(root.id)
-    return result
-
-
-spend_tab = _spend

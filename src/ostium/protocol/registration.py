@@ -15,9 +15,10 @@ from collections.abc import Mapping
 
 from ostium.domain import Client
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.login import picked_locale, sign_in
+from ostium.protocol.login import sign_in
 from ostium.protocol.login_links import login_url, registration_url
 from ostium.protocol.results import Page, Result, error_page
+from ostium.protocol.sign_in import picked_locale
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.services.registration import (
     PASSWORD_CONFIRM,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ostium.domain.required_actions import known_provider
 from ostium.domain.user import PASSWORD, PASSWORD_HISTORY
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
 from ostium.keys.providers import PROVIDER_TYPE as KEY_PROVIDER_TYPE
@@ -102,6 +103,8 @@ SUPPORTED_REALM_KEYS = frozenset(
         "clientAuthenticationFlow",
         "dockerAuthenticationFlow",
         "firstBrokerLoginFlow",
+        # The realm's required-action providers (services/required_actions.py).
+        "requiredActions",
     }
 )
 
@@ -247,40 +250,15 @@ _EVENT_DEFAULTS = {
     "adminEventsDetailsEnabled": _one(False),
 }
 
-# Keycloak's built-in required actions and whether a new realm has them enabled (both
-# where that differs between versions).
-_REQUIRED_ACTIONS: dict[str, frozenset[bool]] = {
-    "CONFIGURE_TOTP": _one(True),
-    "TERMS_AND_CONDITIONS": _one(False),
-    "UPDATE_PASSWORD": _one(True),
-    "UPDATE_PROFILE": _one(True),
-    "VERIFY_EMAIL": _one(True),
-    "delete_account": _one(False),
-    "webauthn-register": _one(True),
-    "webauthn-register-passwordless": _one(True),
-    "VERIFY_PROFILE": _one(True),
-    "delete_credential": _one(True),
-    "update_user_locale": _one(True),
-    "idp_link": _one(True, False),
-    "CONFIGURE_RECOVERY_AUTHN_CODES": _one(True, False),
-    "UPDATE_EMAIL": _one(True, False),
-}
-
 
 def _required_actions(data: Mapping[str, Any]) -> list[str] | None:
-    """Actions Keycloak does not ship, enabled or disabled unlike a new realm, made the
-    default for new users, or configured."""
-    names = []
-    for action in _objects(data, "requiredActions"):
-        alias = _name_of(action, "alias", "providerId")
-        accepted = _REQUIRED_ACTIONS.get(alias)
-        if (
-            accepted is None
-            or bool(action.get("enabled", True)) not in accepted
-            or action.get("defaultAction")
-            or action.get("config")
-        ):
-            names.append(alias)
+    """Required actions are imported (services/required_actions.py); only a provider this
+    server does not know (a custom one of Keycloak's SPI) cannot run, and is named."""
+    names = [
+        _name_of(action, "alias", "providerId")
+        for action in _objects(data, "requiredActions")
+        if known_provider(str(action.get("providerId") or action.get("alias"))) is None
+    ]
     return names or None
 
 
@@ -503,7 +481,7 @@ REALM_SECTIONS: tuple[Section, ...] = (
         _user_federation,
         plural=False,
     ),
-    Section("requiredActions", ("requiredActions",), _required_actions),
+    Section("custom required actions", (), _required_actions),
     Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),
     Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
     Section(

@@ -67,6 +67,7 @@ from ostium.services.realm_setup import (
     service_account_user,
     write_bundle,
 )
+from ostium.services.required_actions import RequiredActionError, parse_required_actions
 from ostium.storage.interfaces import Storage
 
 __all__ = [
@@ -369,6 +370,10 @@ def parse_realm(
     except FlowError as exc:
         raise RealmImportError(str(exc)) from None
     apply_realm(realm, data)
+    try:
+        parse_required_actions(realm, data)
+    except RequiredActionError as exc:
+        raise RealmImportError(str(exc)) from None
     _parse_client_scopes(bundle, data)
     parse_clients(bundle, data)
     parse_roles(bundle, data)

@@ -17,6 +17,7 @@ from typing import Any
 from ostium.domain import Realm, User
 from ostium.domain.user_profile import (
     ADMIN,
+    USER,
     ProfileError,
     ProfileRules,
     canonical_config,
@@ -29,9 +30,11 @@ from ostium.storage.interfaces import Repositories
 __all__ = [
     "UserProfileError",
     "apply_profile",
+    "editable_attributes",
     "profile_config",
     "profile_rules",
     "store_profile_config",
+    "update_profile_form",
     "user_profile_values",
 ]
 
@@ -124,3 +127,58 @@ def apply_profile(
         "required_actions",
     ):
         setattr(user, field, getattr(proposed, field))
+
+
+def update_profile_form(
+    realm: Realm, user: User, form: Mapping[str, str]
+) -> tuple[bool, list[ProfileError]]:
+    """The UPDATE_PROFILE page's form, in the user's context (Keycloak's
+    UPDATE_PROFILE context, the `user` pseudo-role): only attributes the user may edit are
+    read from the form, the username only when the realm lets users change it. Returns
+    whether the e-mail changed, and the errors (the user is untouched when there are any).
+    A changed address is no longer verified, as Keycloak."""
+    rules = profile_rules(realm, USER)
+    current = user_profile_values(user)
+    proposed = {k: list(v) for k, v in current.items()}
+    for attribute in rules.config.get("attributes", []):
+        name = attribute["name"]
+        if name == "username" and not realm.edit_username_allowed:
+            continue
+        if rules.can_edit(attribute) and name in form:
+            proposed[name] = [form[name].strip()]
+    values, errors = rules.check(proposed, current)
+    if errors:
+        return False, errors
+    email = _single(values.pop("email", []))
+    changed = (email or "").lower() != (user.email or "").lower()
+    username = _single(values.pop("username", []))
+    if username and realm.edit_username_allowed:
+        user.username = username.lower()
+    user.email = email.lower() if email else None
+    if changed:
+        user.email_verified = False
+    user.first_name = _single(values.pop("firstName", []))
+    user.last_name = _single(values.pop("lastName", []))
+    user.attributes = values
+    return changed, errors
+
+
+def editable_attributes(realm: Realm) -> list[dict[str, Any]]:
+    """The attributes the UPDATE_PROFILE page shows, in the profile's order: those the
+    user may view, each with whether they may edit it and whether it is required."""
+    rules = profile_rules(realm, USER)
+    shown = []
+    for attribute in rules.config.get("attributes", []):
+        name = attribute["name"]
+        if not rules.can_view(attribute):
+            continue
+        editable = rules.can_edit(attribute) and (name != "username" or realm.edit_username_allowed)
+        shown.append(
+            {
+                "name": name,
+                "display_name": attribute.get("displayName") or name,
+                "required": rules.is_required(attribute, service_account=False),
+                "read_only": not editable,
+            }
+        )
+    return shown

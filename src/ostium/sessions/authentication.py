@@ -39,12 +39,27 @@ class AuthenticationTab:
     # SHA-256 of that certificate, which the confirming request must present again.
     x509_user_id: str | None = None
     x509_thumbprint: str | None = None
+    # The user proved who they are; the required actions run before the code is issued
+    # (protocol/required_actions.py). Until every one is done, this is all that marks
+    # the tab as authenticated: no SSO session or cookie exists yet.
+    authenticated_user_id: str | None = None
+    login_username: str | None = None
+    sso_reused: bool = False  # authenticated by the SSO cookie, not by a form
+    # The action whose page is showing: only its form is accepted.
+    current_action: str | None = None
+    # Passed over for this login (Keycloak's `ignore`: VERIFY_EMAIL with no address).
+    ignored_actions: list[str] = field(default_factory=list)
+    # The application-initiated action (`kc_action`) and, once settled, its
+    # `kc_action_status` for the client (success, cancelled, error).
+    kc_action: str | None = None
+    kc_action_status: str | None = None
+    # VERIFY_EMAIL: the mail was asked for once in this login (not again on each page).
+    verify_email_sent: bool = False
     # "Remember me" was ticked on the login form (protocol/remember_me.py).
     remember_me: bool = False
-    # The consent page is showing (protocol/consent.py): for this authenticated user, on
-    # single sign-on for this existing session; once accepted, not asked again in the tab.
-    consent_user_id: str | None = None
-    consent_session_id: str | None = None
+    # The consent page is showing (protocol/consent.py); once accepted, it is not asked
+    # again in this tab.
+    consent_shown: bool = False
     consent_given: bool = False
 
 

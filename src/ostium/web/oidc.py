@@ -25,6 +25,7 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form, show_login_form
+from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.registration import register_form, show_registration
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
@@ -40,6 +41,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "required_action_route",
     "registration_route",
     "revocation_route",
     "token_route",
@@ -63,6 +65,14 @@ async def login_action_route(ctx: RealmContext, request: Request) -> Result:
     if request.method == "GET":
         return await show_login_form(ctx, query_params(request), request_info(request))
     return await authenticate_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def required_action_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_required_action(ctx, query_params(request), request_info(request))
+    return await required_action_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )
 

@@ -115,6 +115,12 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["GET", "POST"],
             "login_action",
         ),
+        browser(
+            "/realms/{realm}/login-actions/required-action",
+            oidc.required_action_route,
+            ["GET", "POST"],
+            "required_action",
+        ),
         # Registration and consent (protocol/registration.py, protocol/consent_form.py).
         browser(
             "/realms/{realm}/login-actions/registration",

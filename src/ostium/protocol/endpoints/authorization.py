@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ostium.errors import InvalidRequest, LoginRequired, OAuthError, UnauthorizedClient
+from ostium.errors import (
+    ConsentRequired,
+    InteractionRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    UnauthorizedClient,
+)
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
-from ostium.protocol.consent_form import sso_consent
+from ostium.protocol.consent import consent_needed
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.login import plan_or_page, start_login
+from ostium.protocol.login import new_tab, plan_or_page, start_login
+from ostium.protocol.required_actions import KC_ACTION, after_authentication, recent_enough
 from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Page, Result
 from ostium.protocol.sso import sso_session
@@ -58,12 +66,26 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
                 and ctx.clock.now() - auth_time(found[0]) > request.max_age
             ):
                 found = None  # OIDC Core §3.1.2.1: re-authenticate past max_age
+            if found is not None and not recent_enough(ctx, request, found[0]):
+                found = None  # an application-initiated action that needs a fresh sign-in
             if found is not None:
                 session, user = found
                 await repos.sessions.touch(session.id, ctx.clock.now())
-                consent = await sso_consent(ctx, repos, pending, params, info, session, user)
-                if consent is not None:
-                    return consent
+                consent = await consent_needed(ctx, repos, pending, user)
+                if user.required_actions or request.get(KC_ACTION) or consent:
+                    # Single sign-on authenticates; the required actions and the consent
+                    # page still run, and need the user (OIDC Core §3.1.2.6:
+                    # interaction_required, consent_required).
+                    if "none" in request.prompt:
+                        if not user.required_actions and not request.get(KC_ACTION):
+                            raise ConsentRequired("Consent required", event="consent_required")
+                        raise InteractionRequired(
+                            "Interaction required", event="interaction_required"
+                        )
+                    root, tab = await new_tab(ctx, request, pending, info)
+                    return await after_authentication(
+                        ctx, repos, root, tab, user, session.login_username, info, sso_reused=True
+                    )
                 return await respond_with_code(ctx, repos, pending, session, user, info)
             if "none" in request.prompt:
                 raise LoginRequired("Login required", event="login_required")

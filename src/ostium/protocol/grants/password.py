@@ -17,6 +17,9 @@ disabled") user — someone who holds a valid certificate of the user learns no 
 A flow Ostium cannot run (`UnsupportedFlow`) refuses every password grant with 400
 `invalid_request`; what is unsupported is logged once per realm and flow, and is the
 TOKEN_ERROR event's reason.
+
+A user with a required action pending (enabled in the realm) gets no tokens, however they
+authenticated: 400 `invalid_grant` "Account is not fully set up", as Keycloak.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import ClassVar
 
 from ostium.domain import Client, User
 from ostium.domain.flow_plans import DirectGrantPlan, UnsupportedFlow, direct_grant_plan
+from ostium.domain.required_actions import pending_actions
 from ostium.errors import InvalidGrant, InvalidRequest, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
@@ -44,6 +48,7 @@ from ostium.protocol.x509_user import (
     parse_x509_config,
     x509_event_details,
 )
+from ostium.services.required_actions import evaluate_triggers
 from ostium.services.sessions import attach_client, create_user_session
 from ostium.storage.interfaces import Repositories
 
@@ -67,6 +72,20 @@ class PasswordGrant:
         else:
             username = required(form, "username")
             user = await self._password_login(request, username, required(form, "password"))
+        await evaluate_triggers(repos, ctx.realm, user, now=now)
+        if pending_actions(ctx.realm.required_actions, user.required_actions):
+            # Keycloak's ResourceOwnerPasswordCredentialsGrantType: no tokens until the
+            # user has done what the realm requires (a temporary password changed, …),
+            # which only the browser login offers. The description is Keycloak's.
+            ctx.record(
+                "LOGIN_ERROR",
+                client_id=client.client_id,
+                user_id=user.id,
+                ip_address=request.info.ip_address,
+                error="resolve_required_actions",
+                details={"grant_type": self.GRANT_TYPE, "username": username[:255]},
+            )
+            raise InvalidGrant("Account is not fully set up", event="resolve_required_actions")
         scopes = granted_scopes(client, form.get("scope"))
         session = await create_user_session(
             repos,

@@ -1,0 +1,301 @@
+"""The pages of the required actions this server carries out, one pair of functions each:
+`challenge` shows the page (or settles the action without one), `process` reads its form.
+
+Keycloak's providers: UpdatePassword, UpdateProfile, VerifyEmail, TermsAndConditions
+(org.keycloak.authentication.requiredactions). Messages use Keycloak's keys; the words are
+Ostium's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ostium.domain import User
+from ostium.domain.required_actions import (
+    TERMS_AND_CONDITIONS,
+    UPDATE_PASSWORD,
+    UPDATE_PROFILE,
+    VERIFY_EMAIL,
+)
+from ostium.domain.user_profile import ProfileError
+from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.results import Page
+from ostium.protocol.sso import sso_session
+from ostium.services.logout import end_sessions
+from ostium.services.new_password import check_new_password, store_new_password
+from ostium.services.user_profile import (
+    editable_attributes,
+    update_profile_form,
+    user_profile_values,
+)
+from ostium.services.verify_email import send_verify_email
+from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
+from ostium.storage.interfaces import Repositories
+
+__all__ = ["DONE", "REFUSED", "ActionContext", "challenge", "process"]
+
+DONE: Final = "done"  # the action is complete
+REFUSED: Final = "refused"  # the user declined: the client is told access_denied
+
+Challenge = Page | str | None  # a page, DONE, or None: passed over for this login
+Outcome = Page | str  # a page (again, with errors), DONE or REFUSED
+
+
+@dataclass
+class ActionContext:
+    """What an action's page needs: the request, the tab and the authenticated user."""
+
+    ctx: RealmContext
+    repos: Repositories
+    root: AuthenticationSession
+    tab: AuthenticationTab
+    user: User
+    info: RequestInfo
+    alias: str
+    provider_id: str
+    client_id: str
+    action_url: str
+    can_cancel: bool
+    details: dict[str, str] = field(default_factory=dict)  # for the completion event
+
+    def page(self, template: str, status_code: int = 200, **context: Any) -> Page:
+        return Page(
+            template,
+            {
+                "action_url": self.action_url,
+                "csrf_token": self.tab.csrf_token,
+                "can_cancel": self.can_cancel,
+                **context,
+            },
+            status_code=status_code,
+            locale=self.tab.params.get("ui_locales"),
+            selected_locale=self.tab.locale,
+            # The language picker's links come back to this step (a GET shows it again).
+            locale_url=self.action_url,
+        )
+
+
+# --- UPDATE_PASSWORD ----------------------------------------------------------------------
+
+
+def _password_page(
+    ac: ActionContext,
+    error: str | None = None,
+    logout: bool = True,
+    args: tuple[int | str, ...] = (),
+) -> Page:
+    return ac.page(
+        "login_update_password.html",
+        400 if error else 200,
+        error=error,
+        error_args=list(args),
+        username=ac.user.username,
+        logout_sessions=logout,
+    )
+
+
+async def _password_challenge(ac: ActionContext) -> Challenge:
+    return _password_page(ac)
+
+
+async def _password_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """Keycloak's UpdatePassword: new and confirmation, the policy, then "sign out from
+    other devices" (`logout-sessions`) ends the user's other sessions."""
+    password = form.get("password-new", "")
+    logout = form.get("logout-sessions") == "on"
+    error = check_new_password(password, form.get("password-confirm", ""))
+    args: tuple[int | str, ...] = ()
+    if error is None:
+        refused = await store_new_password(
+            ac.repos, ac.ctx.hashing, ac.ctx.realm, ac.user, password, now=ac.ctx.clock.now()
+        )
+        if refused is not None:
+            error, args = refused.key, refused.parameters
+    if error is not None:
+        ac.ctx.record(
+            "UPDATE_PASSWORD_ERROR",
+            client_id=ac.client_id,
+            user_id=ac.user.id,
+            ip_address=ac.info.ip_address,
+            error="password_missing" if error == "missingPasswordMessage" else "password_rejected",
+            details={"reason": error},
+        )
+        return _password_page(ac, error, logout, args)
+    if logout:
+        # This browser's own SSO session (when it signed in by the cookie) stays; every
+        # other online session of the user ends, as Keycloak's "sign out from other
+        # devices". Offline sessions are the applications' and stay.
+        current = await sso_session(ac.ctx, ac.repos, ac.info.cookies)
+        keep = current[0].id if current is not None and current[1].id == ac.user.id else None
+        others = [
+            s
+            for s in await ac.repos.sessions.list_for_user(ac.user.id)
+            if s.id != keep and not s.offline
+        ]
+        ac.ctx.ended(await end_sessions(ac.repos, ac.ctx.realm, others))
+    return DONE
+
+
+# --- UPDATE_PROFILE -----------------------------------------------------------------------
+
+
+def _label(display_name: str) -> tuple[str | None, str]:
+    """`${key}` names a message of the catalogue; anything else is shown as written."""
+    if display_name.startswith("${") and display_name.endswith("}"):
+        return display_name[2:-1], display_name
+    return None, display_name
+
+
+def _profile_page(
+    ac: ActionContext,
+    values: Mapping[str, list[str]] | Mapping[str, str],
+    errors: list[ProfileError] | None = None,
+    error: str | None = None,
+) -> Page:
+    by_field: dict[str, ProfileError] = {}
+    for found in errors or []:
+        by_field.setdefault(found.field, found)
+    fields = []
+    for attribute in editable_attributes(ac.ctx.realm):
+        name = attribute["name"]
+        raw = values.get(name)
+        value = raw[0] if isinstance(raw, list) and raw else raw if isinstance(raw, str) else ""
+        label_key, label_text = _label(str(attribute["display_name"]))
+        problem = by_field.get(name)
+        fields.append(
+            {
+                "name": name,
+                "label_key": label_key,
+                "label_text": label_text,
+                "value": value,
+                "required": attribute["required"],
+                "read_only": attribute["read_only"],
+                "error": problem.message if problem else None,
+                "error_args": [label_text if label_key is None else name, *problem.params[1:]]
+                if problem
+                else [],
+                "autocomplete": {
+                    "username": "username",
+                    "email": "email",
+                    "firstName": "given-name",
+                    "lastName": "family-name",
+                }.get(name, "off"),
+            }
+        )
+    failed = bool(errors) or error is not None
+    return ac.page("login_update_profile.html", 400 if failed else 200, fields=fields, error=error)
+
+
+async def _profile_challenge(ac: ActionContext) -> Challenge:
+    return _profile_page(ac, user_profile_values(ac.user))
+
+
+async def _profile_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """Keycloak's UpdateProfile: the user profile's rules in the user's context; an
+    address or username someone else has is refused without saying whose."""
+    realm, repos, user = ac.ctx.realm, ac.repos, ac.user
+    before_email = user.email
+    changed, errors = update_profile_form(realm, user, form)
+    if errors:
+        return _profile_page(ac, form, errors)
+    if changed and user.email and not realm.duplicate_emails_allowed:
+        others = [
+            u for u in await repos.users.get_by_email(realm.id, user.email) if u.id != user.id
+        ]
+        if others:
+            return _profile_page(ac, form, error="emailExistsMessage")
+    named = await repos.users.get_by_username(realm.id, user.username)
+    if named is not None and named.id != user.id:
+        return _profile_page(ac, form, error="usernameExistsMessage")
+    if changed:
+        ac.ctx.record(
+            "UPDATE_EMAIL",
+            client_id=ac.client_id,
+            user_id=user.id,
+            ip_address=ac.info.ip_address,
+            details={"previous_email": before_email or "", "updated_email": user.email or ""},
+        )
+    return DONE
+
+
+# --- VERIFY_EMAIL -------------------------------------------------------------------------
+
+
+def _send(ac: ActionContext) -> None:
+    send_verify_email(
+        ac.ctx.realm,
+        ac.user,
+        client_id=ac.client_id,
+        redirect_uri=ac.tab.params.get("redirect_uri"),
+        auth_session_id=ac.root.id,
+        tab_id=ac.tab.tab_id,
+        record=ac.ctx.record,
+        ip_address=ac.info.ip_address,
+    )
+    ac.tab.verify_email_sent = True
+
+
+async def _verify_challenge(ac: ActionContext) -> Challenge:
+    """Keycloak's VerifyEmail: an address already verified completes the action; no
+    address passes it over for now; otherwise the mail goes out once per login and the
+    page says to follow its link."""
+    if ac.user.email_verified:
+        return DONE
+    if not ac.user.email:
+        return None
+    if not ac.tab.verify_email_sent:
+        _send(ac)
+    return ac.page("login_verify_email.html", email=ac.user.email, resent=False)
+
+
+async def _verify_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """The page's only button asks for the mail again; the action completes when the
+    link is followed (the e-mail service's action-token handler), not here."""
+    if ac.user.email_verified:
+        return DONE
+    if not ac.user.email:
+        return ac.page("login_verify_email.html", email="", resent=False)
+    _send(ac)
+    return ac.page("login_verify_email.html", email=ac.user.email, resent=True)
+
+
+# --- TERMS_AND_CONDITIONS -----------------------------------------------------------------
+
+TERMS_ATTRIBUTE = "terms_and_conditions"  # Keycloak 26 keeps when they were accepted
+
+
+async def _terms_challenge(ac: ActionContext) -> Challenge:
+    return ac.page("terms.html")
+
+
+async def _terms_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    if "accept" in form:
+        ac.user.attributes[TERMS_ATTRIBUTE] = [str(ac.ctx.clock.now())]
+        return DONE
+    if "cancel" in form:
+        return REFUSED
+    return ac.page("terms.html", 400)
+
+
+_CHALLENGES: dict[str, Callable[[ActionContext], Awaitable[Challenge]]] = {
+    UPDATE_PASSWORD: _password_challenge,
+    UPDATE_PROFILE: _profile_challenge,
+    VERIFY_EMAIL: _verify_challenge,
+    TERMS_AND_CONDITIONS: _terms_challenge,
+}
+_PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Outcome]]] = {
+    UPDATE_PASSWORD: _password_process,
+    UPDATE_PROFILE: _profile_process,
+    VERIFY_EMAIL: _verify_process,
+    TERMS_AND_CONDITIONS: _terms_process,
+}
+
+
+async def challenge(ac: ActionContext) -> Challenge:
+    return await _CHALLENGES[ac.provider_id](ac)
+
+
+async def process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    return await _PROCESSORS[ac.provider_id](ac, form)
