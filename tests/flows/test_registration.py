@@ -201,14 +201,29 @@ async def test_email_as_username(tmp_path) -> None:  # type: ignore[no-untyped-d
         await server.close()
 
 
-async def test_verify_email_realm_gives_the_new_user_verify_email(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_email_realm_stops_the_login_at_verify_email(tmp_path) -> None:  # type: ignore[no-untyped-def]
     server = await start(tmp_path, open_realm(verifyEmail=True))
     try:
-        await _register(server.browser())
+        page = await _register(server.browser())
+        # No code yet: the new user's first required action is to verify the address.
+        assert page.status_code == 200 and "location" not in page.headers
+        assert 'id="kc-verify-email-instruction"' in page.text
+        assert "carol@example.com" in page.text
         async with server.storage.transaction() as repos:
             realm = await repos.realms.get_by_name(REALM)
             assert realm is not None
             user = await repos.users.get_by_username(realm.id, "carol")
             assert user is not None and user.required_actions == ["VERIFY_EMAIL"]
+    finally:
+        await server.close()
+
+
+async def test_consent_follows_registration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    realm = open_realm()
+    realm["clients"][0]["consentRequired"] = True
+    server = await start(tmp_path, realm)
+    try:
+        page = await _register(server.browser())
+        assert page.status_code == 200 and 'id="kc-oauth-grant"' in page.text
     finally:
         await server.close()

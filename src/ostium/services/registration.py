@@ -6,8 +6,9 @@ pseudo-role: only attributes a user may edit), the username is the e-mail addres
 the realm says `registrationEmailAsUsername`, the password must be confirmed and meet the
 realm's policy (services/password_policy.set_password). As in Keycloak, registration says
 "Username already exists" / "Email already exists": a form that creates accounts cannot
-hide which names are taken. The new user gets the realm's default roles and, when the
-realm verifies e-mail (`verifyEmail`), the VERIFY_EMAIL required action.
+hide which names are taken. The new user gets the realm's default roles, its default
+required actions and, when the realm verifies e-mail (`verifyEmail`), VERIFY_EMAIL (which
+the login that follows runs: protocol/required_actions.py).
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ostium.domain import Realm, User
+from ostium.domain.required_actions import VERIFY_EMAIL
 from ostium.domain.user_profile import USER, ProfileRules
 from ostium.services.hashing import PasswordHashing
 from ostium.services.password_policy import PasswordPolicyError, set_password
 from ostium.services.realm_setup import new_id
+from ostium.services.required_actions import add_default_actions
 from ostium.services.user_profile import profile_config
 from ostium.storage.interfaces import Repositories
 
 __all__ = [
     "PASSWORD_CONFIRM",
-    "VERIFY_EMAIL",
     "RegistrationError",
     "register_user",
     "registration_fields",
 ]
 
 PASSWORD_CONFIRM = "password-confirm"  # noqa: S105 - the form field's name (Keycloak's)
-VERIFY_EMAIL = "VERIFY_EMAIL"
 
 
 @dataclass
@@ -139,6 +140,7 @@ async def register_user(
     values.pop("email", None)
     values.pop("username", None)
     user.attributes = values
+    add_default_actions(realm, user)  # Keycloak's addUser: the realm's default actions
     await repos.users.add(user)
     try:
         await set_password(repos, hashing, realm, user, password, now=now)

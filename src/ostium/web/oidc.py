@@ -25,8 +25,8 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form, show_login_form
-from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.registration import register_form, show_registration
+from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
 from ostium.web.runtime import request_info
@@ -41,8 +41,8 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
-    "required_action_route",
     "registration_route",
+    "required_action_route",
     "revocation_route",
     "token_route",
     "userinfo_route",
