@@ -25,6 +25,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.support import REALM, SECRET, query_of, realm_export
@@ -189,7 +190,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         page.get_by_label("用户名或电子邮箱").fill("bob")
         page.get_by_label("密码").fill("builder")
         page.get_by_role("button", name="登录").click()
-        assert page.get_by_role("heading").inner_text() == "允许 Acme Portal 访问吗？"
+        assert page.get_by_role("heading").inner_text() == translate("zh-CN", "oauthGrantTitle", "Acme Portal")
         _shoot(page, "consent-zh-CN")
         # Deny: the application hears access_denied.
         with page.expect_navigation(url=_back_in_the_application(stack)):
