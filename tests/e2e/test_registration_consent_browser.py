@@ -156,6 +156,7 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
         assert page.get_by_role("alert").is_visible()
         confirm = page.get_by_label("Confirm password")
         assert confirm.get_attribute("aria-invalid") == "true"
+        assert page.evaluate("document.activeElement.id") == "password-confirm"
         assert page.get_by_label("Username").input_value() == "erin"
         _shoot(page, "register-errors-en")
         page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
@@ -190,7 +191,9 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         page.get_by_label("用户名或电子邮箱").fill("bob")
         page.get_by_label("密码").fill("builder")
         page.get_by_role("button", name="登录").click()
-        assert page.get_by_role("heading").inner_text() == translate("zh-CN", "oauthGrantTitle", "Acme Portal")
+        assert page.get_by_role("heading").inner_text() == translate(
+            "zh-CN", "oauthGrantTitle", "Acme Portal"
+        )
         _shoot(page, "consent-zh-CN")
         # Deny: the application hears access_denied.
         with page.expect_navigation(url=_back_in_the_application(stack)):

@@ -45,12 +45,17 @@ def _page(
     status_code: int = 200,
 ) -> Page:
     action = registration_url(ctx, client.client_id, tab.tab_id)
+    fields = registration_fields(ctx.realm)
+    order = [str(f["name"]) for f in fields] + ["password", PASSWORD_CONFIRM]
+    # The keyboard starts where the first problem is (or at the first field).
+    focus = next((name for name in order if name in (errors or {})), order[0])
     return Page(
         "register.html",
         {
             "action_url": action,
             "login_url": login_url(ctx, client.client_id, tab.tab_id),
-            "fields": registration_fields(ctx.realm),
+            "fields": fields,
+            "focus": focus,
             "values": dict(values or {}),
             "errors": {name: [key, *params] for name, (key, params) in (errors or {}).items()},
             "csrf_token": tab.csrf_token,
