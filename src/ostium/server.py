@@ -141,6 +141,7 @@ async def _serve(config: Config, mode: str) -> int:
         async with storage.transaction() as repos:
             await RevokedTokens(caches["actionTokens"]).load(repos.revoked_tokens, clock.now())
         stack.push_async_callback(runtime.backchannel.close)
+        stack.push_async_callback(runtime.mail.close)
         sweeper = asyncio.create_task(_sweep_expired_sessions(runtime), name="ostium-expiry")
         stack.callback(sweeper.cancel)
         registry = CollectorRegistry() if config.metrics_enabled else None

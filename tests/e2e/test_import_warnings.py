@@ -21,7 +21,6 @@ EXTRAS = VECTORS / "keycloak26-acme-extras-realm.json"
 SECTIONS = [
     "identityProviders",
     "user federation (LDAP, Kerberos)",
-    "smtpServer",
     "client authorization services (authorizationSettings)",
     "credentials other than passwords",
 ]

@@ -432,3 +432,14 @@ async def test_event_log_lines_name_the_realm(
     assert event.realm_id != "test" and event.realm_name == "test"
     line = next(r.getMessage() for r in caplog.records if "type=LOGIN_ERROR" in r.getMessage())
     assert f"realm=test realmId={event.realm_id} " in line
+
+
+async def test_a_password_grant_records_a_login_event(ostium: OstiumUnderTest) -> None:
+    # Keycloak's direct grant records LOGIN with the grant type, as a browser sign-in does.
+    response = await ostium.password_grant()
+    assert response.status_code == 200, response.text
+    login = [e for e in ostium.events.recent if e.type == "LOGIN"][-1]
+    assert login.client_id == "app"
+    assert login.details["grant_type"] == "password"
+    assert login.details["username"] == "alice"
+    assert login.session_id is not None

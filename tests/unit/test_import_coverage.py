@@ -239,7 +239,6 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
         " (github, corp-saml, github-email)",
         f"{where}: user federation (LDAP, Kerberos) is not supported yet and was not imported"
         " (corp-ldap)",
-        f"{where}: smtpServer is not supported yet and was not imported",
         f"{where}: client authorization services (authorizationSettings) are not supported"
         " yet and were not imported (acme-api)",
         f"{where}: credentials other than passwords are not supported yet and were not"

@@ -3,16 +3,21 @@
 Every check Keycloak's UserResource makes runs, in its order (verifySendEmailParams, then
 the required actions): the user has an e-mail address and is enabled, `redirect_uri`
 comes with a `client_id` of an existing, enabled client that allows it, and the actions
-are known required actions. Ostium cannot send mail yet, so a request that passes them
-all is answered with a 400 saying so, where Keycloak answers 500 "Failed to send …"
-when its SMTP server is missing: a caller sees why, and nothing was half-done.
-`lifespan` (seconds the link lives) is checked to be a positive integer; it will size the
-action token once mail is sent.
+are known required actions. A realm without an SMTP host is a 400 saying so (Keycloak
+answers 500 "Failed to send …" once it has tried): nothing was half-done.
+
+Then the mail carries an action token (services/action_tokens.py) living `lifespan`
+seconds, by default the realm's `actionTokenGeneratedByAdminLifespan` for
+execute-actions and `actionTokenGeneratedByUserLifespan` for send-verify-email, as
+Keycloak's UserResource sizes them. The answer (204) comes first and the mail is sent
+after it, with retries (services/mail.py): a failure is an `EXECUTE_ACTIONS_ERROR` /
+`SEND_VERIFY_EMAIL_ERROR` event, and success `EXECUTE_ACTIONS` / `SEND_VERIFY_EMAIL`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -20,6 +25,14 @@ from fastapi.responses import Response
 from ostium.admin.context import Admin, admin, json_body
 from ostium.admin.errors import BadRequest
 from ostium.domain import Realm, User
+from ostium.domain.smtp import SmtpSettingsError, smtp_settings
+from ostium.services.action_tokens import (
+    EXECUTE_ACTIONS,
+    VERIFY_EMAIL,
+    ActionToken,
+    issue_action_token,
+)
+from ostium.services.mail import MailEvent
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["REQUIRED_ACTIONS", "router"]
@@ -85,14 +98,72 @@ async def _send(
     redirect_uri: str | None,
     client_id: str | None,
     actions: list[str] | None,
+    lifespan: int | None,
 ) -> Response:
+    """`actions` None: the verify-email link; else the execute-actions link."""
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
         await _check_send_params(repos, loaded, user, redirect_uri, client_id)
         if actions and any(action not in REQUIRED_ACTIONS for action in actions):
             raise BadRequest("Provided invalid required actions")
-    raise BadRequest(NO_SMTP)
+    try:
+        smtp_settings(loaded.smtp_server)
+    except SmtpSettingsError:
+        raise BadRequest(NO_SMTP) from None
+    assert user.email is not None  # _check_send_params
+    verify = actions is None
+    if lifespan is None:
+        lifespan = (
+            loaded.action_token_generated_by_user_lifespan
+            if verify
+            else loaded.action_token_generated_by_admin_lifespan
+        )
+    now = a.now
+    issuer = f"{a.runtime.base_url(a.request)}/realms/{loaded.name}"
+    token = ActionToken(
+        type=VERIFY_EMAIL if verify else EXECUTE_ACTIONS,
+        user_id=user.id,
+        issuer=issuer,
+        issued_at=now,
+        expires=now + lifespan,
+        client_id=client_id,
+        email=user.email if verify else None,
+        required_actions=() if verify else tuple(dict.fromkeys(actions or [])),
+        redirect_uri=redirect_uri,
+    )
+    key = issue_action_token(await a.runtime.realm_keys(loaded), token)
+    link = f"{issuer}/login-actions/action-token?{urlencode(_link_query(key, client_id))}"
+    outbox = a.runtime.mail
+    mail = outbox.templates.render(
+        "email-verification" if verify else "executeActions",
+        subject_key="emailVerificationSubject" if verify else "executeActionsSubject",
+        realm=loaded,
+        user=user,
+        recipient=user.email,
+        link=link,
+        lifespan=lifespan,
+        actions=list(token.required_actions),
+    )
+    kind = "SEND_VERIFY_EMAIL" if verify else "EXECUTE_ACTIONS"
+    details = {"email": user.email}
+    if not verify:
+        details["actions"] = ",".join(token.required_actions)
+    event = MailEvent(
+        kind,
+        f"{kind}_ERROR",
+        loaded,
+        user_id=user.id,
+        client_id=client_id,
+        ip_address=a.request.client.host if a.request.client else None,
+        details=details,
+    )
+    outbox.send_later(loaded.smtp_server, mail, event)
+    return Response(status_code=204)
+
+
+def _link_query(key: str, client_id: str | None) -> dict[str, str]:
+    return {"key": key, **({"client_id": client_id} if client_id else {})}
 
 
 @router.put(BASE + "/execute-actions-email")
@@ -107,7 +178,7 @@ async def execute_actions_email(
 ) -> Response:
     """A link to perform `actions` (the body, a list of required-action aliases)."""
     actions = _action_list(await json_body(request))
-    return await _send(a, realm, id, redirect_uri, client_id, actions)
+    return await _send(a, realm, id, redirect_uri, client_id, actions or [], lifespan)
 
 
 @router.put(BASE + "/send-verify-email")
@@ -120,7 +191,7 @@ async def send_verify_email(
     a: Admin = Depends(admin),
 ) -> Response:
     """A link to verify the user's e-mail address."""
-    return await _send(a, realm, id, redirect_uri, client_id, None)
+    return await _send(a, realm, id, redirect_uri, client_id, None, lifespan)
 
 
 @router.put(BASE + "/reset-password-email")
@@ -132,4 +203,4 @@ async def reset_password_email(
     a: Admin = Depends(admin),
 ) -> Response:
     """Deprecated in Keycloak: execute-actions-email with UPDATE_PASSWORD."""
-    return await _send(a, realm, id, redirect_uri, client_id, ["UPDATE_PASSWORD"])
+    return await _send(a, realm, id, redirect_uri, client_id, ["UPDATE_PASSWORD"], None)

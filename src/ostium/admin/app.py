@@ -29,6 +29,7 @@ from ostium.admin import (
     roles_by_id,
     serverinfo,
     sessions,
+    smtp,
     user_profile,
     users,
 )
@@ -65,6 +66,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         credentials,
         consents,
         action_emails,
+        smtp,
         impersonation,
         roles,
         roles_by_id,

@@ -164,6 +164,8 @@ async def export_realm(
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
+    # In full, as `kc.sh export` writes it (client secrets too); partial-export masks it.
+    body["smtpServer"] = dict(realm.smtp_server)
     body["attributes"] = dict(realm.attributes)
     # Flows as Keycloak's ExportUtils writes them, sub-flows and configs named by alias.
     body["authenticationFlows"] = [

@@ -276,6 +276,7 @@ REQUEST_BODIES: dict[tuple[str, str], Schema] = {
     ("post", _USERS + "/{id}/role-mappings/clients/{client}"): _ROLE_LIST,
     ("delete", _USERS + "/{id}/role-mappings/clients/{client}"): _ROLE_LIST,
     ("put", _USERS + "/{id}/execute-actions-email"): _STRINGS,
+    ("post", "/realms/{realm}/testSMTPConnection"): _STRING_MAP,
     ("post", _CLIENTS): _ref("ClientRepresentation"),
     ("put", _CLIENTS + "/{id}"): _ref("ClientRepresentation"),
     ("post", _CLIENT_ROLES): _ref("RoleRepresentation"),

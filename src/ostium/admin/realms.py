@@ -17,6 +17,7 @@ from ostium.admin.representations import realm_representation
 from ostium.admin.warning_headers import add_warnings
 from ostium.domain import Realm
 from ostium.domain.identifiers import realm_name_problem
+from ostium.domain.smtp import masked
 from ostium.keys.providers import SECRET_VALUE
 from ostium.services.realm_import import apply_realm, parse_realm
 from ostium.services.realm_setup import write_bundle
@@ -137,6 +138,7 @@ async def partial_export(realm: str, request: Request, a: Admin = Depends(admin)
         if export_groups_and_roles:
             a.principal.require(loaded.name, "query-groups")
         body = await export_realm(repos, loaded, include_users=False)
+        body["smtpServer"] = masked(loaded.smtp_server)
         if export_clients:
             body["users"] = await _service_accounts(repos, loaded, export_groups_and_roles)
     if not export_clients:

@@ -17,6 +17,7 @@ from ostium.domain.authentication_flows import (
     flow_tree,
 )
 from ostium.domain.authenticators import provider
+from ostium.domain.smtp import masked
 from ostium.services.realm_import import (
     CLIENT_FIELDS,
     REALM_FIELDS,
@@ -55,6 +56,7 @@ def realm_representation(realm: Realm) -> dict[str, Any]:
     body["supportedLocales"] = list(realm.supported_locales)
     body["defaultRole"] = {"name": realm.default_role_name, "composite": True, "clientRole": False}
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
+    body["smtpServer"] = masked(realm.smtp_server)
     body.update(bindings_of(realm))
     body["attributes"] = dict(realm.attributes)
     return body

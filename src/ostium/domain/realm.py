@@ -50,6 +50,14 @@ class Realm:
     verify_email: bool = False
     reset_password_allowed: bool = False
     edit_username_allowed: bool = False
+    # Keycloak's `smtpServer`: its map of strings as the representation carries it (host,
+    # port, from, fromDisplayName, replyTo, replyToDisplayName, envelopeFrom, ssl,
+    # starttls, auth, user, password, authType); domain/smtp.py reads it.
+    smtp_server: dict[str, str] = field(default_factory=dict)
+    # How long an e-mailed link (an action token) lives, in seconds: one the user asked
+    # for ("forgot password?", verification) and one an administrator sent.
+    action_token_generated_by_user_lifespan: int = 300
+    action_token_generated_by_admin_lifespan: int = 43200
     default_signature_algorithm: str = "RS256"
     internationalization_enabled: bool = False
     supported_locales: list[str] = field(default_factory=list)

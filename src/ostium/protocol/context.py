@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ostium.services.backchannel import BackchannelLogout
     from ostium.services.hashing import PasswordHashing
     from ostium.services.logout import EndedSession
+    from ostium.services.mail import Outbox
+    from ostium.sessions.action_tokens import ActionTokens
 from ostium.storage.interfaces import Storage
 
 __all__ = ["RealmContext", "RequestInfo"]
@@ -59,6 +61,8 @@ class RealmContext:
     admin_url: str | None = None
     login_failures: LoginFailures | None = None  # brute-force counters (loginFailures cache)
     backchannel: BackchannelLogout | None = None  # back-channel logout deliveries
+    mail: Outbox | None = None  # e-mail sent after the answer (services/mail.py)
+    action_tokens: ActionTokens | None = None  # single-use marks of e-mailed links
     # Work that must happen whether the request succeeds or fails, once its own
     # transaction is over (a failed login's may roll back).
     deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

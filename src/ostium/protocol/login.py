@@ -50,6 +50,14 @@ def _action_url(ctx: RealmContext, client_id: str, tab_id: str) -> str:
     return f"{ctx.issuer}/login-actions/authenticate?{query}"
 
 
+def _reset_credentials_url(ctx: RealmContext, client_id: str, tab_id: str) -> str | None:
+    """The "Forgot password?" link (protocol/login_actions.py), if the realm allows it."""
+    if not ctx.realm.reset_password_allowed:
+        return None
+    query = urlencode({"client_id": client_id, "tab_id": tab_id})
+    return f"{ctx.issuer}/login-actions/reset-credentials?{query}"
+
+
 def login_page(
     ctx: RealmContext,
     client_id: str,
@@ -72,6 +80,7 @@ def login_page(
             "client_name": client_name,
             # Registration and remember me (protocol/registration.py, remember_me.py).
             **login_page_extras(ctx, client_id, tab),
+            "reset_credentials_url": _reset_credentials_url(ctx, client_id, tab.tab_id),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
         locale=tab.params.get("ui_locales"),

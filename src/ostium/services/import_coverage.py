@@ -93,6 +93,9 @@ SUPPORTED_REALM_KEYS = frozenset(
         # Key providers and the user profile; other component types are sections below.
         "components",
         "browserSecurityHeaders",
+        "smtpServer",
+        "actionTokenGeneratedByUserLifespan",
+        "actionTokenGeneratedByAdminLifespan",
         # Flows and their configs (services/flow_import.py) and the seven bindings.
         "authenticationFlows",
         "authenticatorConfig",
@@ -482,7 +485,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         plural=False,
     ),
     Section("custom required actions", (), _required_actions),
-    Section("smtpServer", ("smtpServer",), _non_empty("smtpServer"), plural=False),
     Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
     Section(
         "WebAuthn policy", tuple(_WEBAUTHN_DEFAULTS), _differs(_WEBAUTHN_DEFAULTS), plural=False
@@ -514,16 +516,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         "realm default client scopes",
         ("defaultDefaultClientScopes", "defaultOptionalClientScopes"),
         _default_client_scopes,
-    ),
-    Section(
-        "action token lifespans",
-        ("actionTokenGeneratedByAdminLifespan", "actionTokenGeneratedByUserLifespan"),
-        _differs(
-            {
-                "actionTokenGeneratedByAdminLifespan": _one(43200),
-                "actionTokenGeneratedByUserLifespan": _one(300),
-            }
-        ),
     ),
     Section(
         "device authorization settings",

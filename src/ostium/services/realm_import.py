@@ -32,6 +32,7 @@ from ostium.domain.consent import UserConsent
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.password_policy import PolicyConfigError
+from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
     PROVIDER_ID as PROFILE_PROVIDER_ID,
@@ -129,6 +130,8 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "verifyEmail": ("verify_email", bool),
     "resetPasswordAllowed": ("reset_password_allowed", bool),
     "editUsernameAllowed": ("edit_username_allowed", bool),
+    "actionTokenGeneratedByUserLifespan": ("action_token_generated_by_user_lifespan", int),
+    "actionTokenGeneratedByAdminLifespan": ("action_token_generated_by_admin_lifespan", int),
     "bruteForceProtected": ("brute_force_protected", bool),
     "permanentLockout": ("permanent_lockout", bool),
     "maxTemporaryLockouts": ("max_temporary_lockouts", int),
@@ -280,6 +283,8 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.attributes = {k: str(v) for k, v in _dict(raw, "attributes", "realm").items()}
     if "browserSecurityHeaders" in raw:
         realm.browser_security_headers = _browser_security_headers(raw)
+    if raw.get("smtpServer") is not None:  # null leaves it, as Keycloak's update does
+        realm.smtp_server = keep_masked_secrets(_smtp_server(raw), realm.smtp_server)
     try:
         apply_bindings(realm, raw)
     except FlowError as exc:
@@ -293,6 +298,23 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
             realm.password_policy = checked_policy_text(raw["passwordPolicy"])
         except PolicyConfigError as exc:
             raise RealmImportError(exc.message) from None
+
+
+def _smtp_server(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Keycloak's `smtpServer` is a map of strings, replaced whole by an update; numbers
+    and booleans are taken as Jackson takes them into a `Map<String, String>`."""
+    result: dict[str, str] = {}
+    for key, value in _dict(raw, "smtpServer", "realm").items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        if not isinstance(value, str) or len(key) > 255 or len(value) > 4096:
+            raise RealmImportError(f"realm.smtpServer.{key[:64]}: expected a string")
+        result[key] = value
+    return result
 
 
 def localization_texts(

@@ -25,6 +25,11 @@ from ostium.protocol.endpoints.session_status import (
 from ostium.protocol.endpoints.token import token
 from ostium.protocol.endpoints.userinfo import userinfo
 from ostium.protocol.login import authenticate_form, show_login_form
+from ostium.protocol.login_actions import (
+    action_token,
+    reset_credentials_page,
+    reset_credentials_submit,
+)
 from ostium.protocol.registration import register_form, show_registration
 from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.results import JsonResult, Result
@@ -32,6 +37,7 @@ from ostium.web.params import form_params, optional_form_params, query_params, r
 from ostium.web.runtime import request_info
 
 __all__ = [
+    "action_token_route",
     "authorization_route",
     "consent_route",
     "discovery_route",
@@ -43,6 +49,7 @@ __all__ = [
     "realm_info_route",
     "registration_route",
     "required_action_route",
+    "reset_credentials_route",
     "revocation_route",
     "token_route",
     "userinfo_route",
@@ -66,6 +73,22 @@ async def login_action_route(ctx: RealmContext, request: Request) -> Result:
         return await show_login_form(ctx, query_params(request), request_info(request))
     return await authenticate_form(
         ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def reset_credentials_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "POST":
+        return await reset_credentials_submit(
+            ctx, query_params(request), await form_params(request), request_info(request)
+        )
+    return await reset_credentials_page(ctx, query_params(request), request_info(request))
+
+
+async def action_token_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "POST":
+        await optional_form_params(request)  # the confirmation form carries nothing else
+    return await action_token(
+        ctx, query_params(request), request_info(request), confirmed=request.method == "POST"
     )
 
 

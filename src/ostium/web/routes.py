@@ -116,6 +116,18 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             "login_action",
         ),
         browser(
+            "/realms/{realm}/login-actions/reset-credentials",
+            oidc.reset_credentials_route,
+            ["GET", "POST"],
+            "reset_credentials",
+        ),
+        browser(
+            "/realms/{realm}/login-actions/action-token",
+            oidc.action_token_route,
+            ["GET", "POST"],
+            "action_token",
+        ),
+        browser(
             "/realms/{realm}/login-actions/required-action",
             oidc.required_action_route,
             ["GET", "POST"],

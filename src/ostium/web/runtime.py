@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ssl
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.services.backchannel import BackchannelLogout
 from ostium.services.hashing import PasswordHashing
 from ostium.services.keys import current_keys
+from ostium.services.mail import RETRY_DELAYS, MailTemplates, Outbox
 from ostium.sessions.action_tokens import ActionTokens
 from ostium.sessions.authentication import (
     AuthenticationSessionStore,
@@ -67,10 +69,23 @@ class Runtime:
     features_disabled: frozenset[str] = frozenset()
     # Password hashing, off the event loop (services/hashing.py).
     hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    # E-mail: the pause before each retry, and the TLS context for SMTP (None: the
+    # system's trust store).
+    mail_retry_delays: Sequence[float] = RETRY_DELAYS
+    mail_tls_context: ssl.SSLContext | None = None
     backchannel: BackchannelLogout = field(init=False)
+    mail: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.backchannel = BackchannelLogout(self.realm_keys, self.events, self.clock)
+        templates = MailTemplates(self.pages.translator)
+        self.mail = Outbox(
+            self.events,
+            self.clock,
+            templates,
+            retry_delays=self.mail_retry_delays,
+            tls_context=self.mail_tls_context,
+        )
 
     @classmethod
     def create(
@@ -91,6 +106,8 @@ class Runtime:
         version: str = "",
         features_disabled: frozenset[str] = frozenset(),
         hashing: PasswordHashing | None = None,
+        mail_retry_delays: Sequence[float] = RETRY_DELAYS,
+        mail_tls_context: ssl.SSLContext | None = None,
     ) -> Runtime:
         caches = caches or Caches.build()
         return cls(
@@ -111,6 +128,8 @@ class Runtime:
             version=version,
             features_disabled=features_disabled,
             hashing=hashing or PasswordHashing(),
+            mail_retry_delays=mail_retry_delays,
+            mail_tls_context=mail_tls_context,
         )
 
     @property
@@ -183,6 +202,8 @@ class Runtime:
             login_failures=self.login_failures,
             backchannel=self.backchannel,
             hashing=self.hashing,
+            mail=self.mail,
+            action_tokens=self.action_tokens,
         )
 
     async def browser_security_headers(self, realm_name: str | None) -> Mapping[str, str]:

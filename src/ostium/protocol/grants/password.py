@@ -99,19 +99,16 @@ class PasswordGrant:
         await attach_client(
             repos, session, client.id, now=now, redirect_uri=None, scope=" ".join(scopes)
         )
-        if plan.x509:
-            ctx.record(
-                "LOGIN",
-                client_id=client.client_id,
-                user_id=user.id,
-                session_id=session.id,
-                ip_address=request.info.ip_address,
-                details={
-                    "grant_type": self.GRANT_TYPE,
-                    "username": username[:255],
-                    **x509_event_details(request.info.client_certificate_chain),
-                },
-            )
+        # Keycloak records a LOGIN for every direct grant, as for a browser sign-in.
+        certificate = x509_event_details(request.info.client_certificate_chain) if plan.x509 else {}
+        ctx.record(
+            "LOGIN",
+            client_id=client.client_id,
+            user_id=user.id,
+            session_id=session.id,
+            ip_address=request.info.ip_address,
+            details={"grant_type": self.GRANT_TYPE, "username": username[:255], **certificate},
+        )
         session = await token_session(ctx, repos, client, user, session, scopes)
         return await issue_tokens(
             ctx,
