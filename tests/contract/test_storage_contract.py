@@ -349,6 +349,7 @@ async def test_keys_of_a_0002_database_become_named_key_providers(tmp_path) -> N
         db.execute("alter table realm_keys drop column name")
         db.execute("alter table realm_keys drop column disable_at")
         db.execute("drop table user_attributes")
+        db.execute("drop table user_consents")
         db.execute("update alembic_version set version_num = '0002'")
     upgraded = await open_storage(url)
     try:
