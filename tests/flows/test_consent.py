@@ -201,3 +201,41 @@ async def test_client_consents_import_and_export(tmp_path) -> None:  # type: ign
         assert "clientConsents" not in exported["bob"]
     finally:
         await server.close()
+
+
+async def test_consent_comes_after_the_required_actions(server: OstiumUnderTest) -> None:
+    async with server.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        alice = await repos.users.get_by_username(realm.id, "alice")
+        assert alice is not None
+        alice.required_actions = ["UPDATE_PASSWORD"]
+        await repos.users.update(alice)
+    browser = server.browser()
+    page = await browser.authorize()
+    action_page = await browser.submit_login(page, "alice", "wonderland")
+    assert 'id="kc-passwd-update-form"' in action_page.text
+    action, hidden = form_of(action_page.text, "kc-passwd-update-form")
+    changed = await browser.http.post(
+        action,
+        data={**hidden, "password-new": "Looking-Glass-2", "password-confirm": "Looking-Glass-2"},
+    )
+    assert changed.status_code == 200 and 'id="kc-oauth-grant"' in changed.text
+    done = await _answer(browser, changed, "accept")
+    assert "code" in query_of(done.headers["location"])
+
+
+async def test_a_scope_shows_its_own_consent_text_or_none(server: OstiumUnderTest) -> None:
+    async with server.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        email = await repos.client_scopes.get_by_name(realm.id, "email")
+        profile = await repos.client_scopes.get_by_name(realm.id, "profile")
+        assert email is not None and profile is not None
+        email.attributes["consent.screen.text"] = "Your work address"
+        profile.attributes["display.on.consent.screen"] = "false"
+        await repos.client_scopes.update(email)
+        await repos.client_scopes.update(profile)
+    page = await _to_consent(server.browser())
+    assert _scopes(page) == ["roles", "email"]
+    assert "Your work address" in page.text
