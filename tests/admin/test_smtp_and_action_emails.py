@@ -14,7 +14,7 @@ import pytest
 from ostium.admin.export import export_realm
 from tests.admin.helpers import ADMIN, TEST, admin_headers, grant_management_role, user_id
 from tests.mail_server import MailServer, closed_port, follow_link, link_in, mail_server, text_of
-from tests.support import CALLBACK, REALM, OstiumUnderTest, start_in_process
+from tests.support import CALLBACK, REALM, OstiumUnderTest, form_of, start_in_process
 
 MASK = "**********"
 
@@ -198,14 +198,25 @@ async def test_execute_actions_email_sends_a_link_that_verifies_and_sets_actions
     assert "10 minutes" in text
     [sent] = [e for e in ostium.events.recent if e.type == "EXECUTE_ACTIONS"]
     assert sent.details["actions"] == "UPDATE_PASSWORD,VERIFY_EMAIL"
-    page = await follow_link(ostium.browser().http, link_in(mail))
+    # Opened in a browser that has no login for it: the link alone lets bob do the
+    # actions, then the account-updated page links back; no one is signed in.
+    browser = ostium.browser().http
+    page = await follow_link(browser, link_in(mail))
     assert page.status_code == 200, page.text
-    assert f'href="{CALLBACK}"' in page.text
     user = (await ostium.client.get(f"{TEST}/users/{bob}", headers=headers)).json()
     assert user["emailVerified"] is True
     assert user["requiredActions"] == ["UPDATE_PASSWORD"]
     types = [e.type for e in ostium.events.recent if e.user_id == bob]
     assert types[-2:] == ["EXECUTE_ACTION_TOKEN", "VERIFY_EMAIL"]
+    action, hidden = form_of(page.text, "kc-passwd-update-form")
+    new_password = {"password-new": "Fresh-Start-2026", "password-confirm": "Fresh-Start-2026"}
+    done = await browser.post(action, data={**hidden, **new_password})
+    assert done.status_code == 200, done.text
+    assert 'id="kc-info-message"' in done.text and f'href="{CALLBACK}"' in done.text
+    assert "KEYCLOAK_IDENTITY" not in browser.cookies
+    user = (await ostium.client.get(f"{TEST}/users/{bob}", headers=headers)).json()
+    assert user["requiredActions"] == []
+    assert (await ostium.password_grant("bob", "Fresh-Start-2026")).status_code == 200
 
 
 async def test_execute_actions_link_lives_the_given_lifespan(

@@ -168,10 +168,10 @@ async def test_a_reset_link_works_once(ostium: OstiumUnderTest, smtp: MailServer
         asked = await ostium.browser().http.get(link)
         assert asked.status_code == 200 and 'id="kc-action-confirm"' in asked.text
         assert "Continue to choose a new password" in asked.text
-    first = await follow_link(ostium.browser().http, link)
+    elsewhere = ostium.browser().http  # not the browser that asked for the mail
+    first = await follow_link(elsewhere, link)
     assert first.status_code == 200, first.text
-    assert "Sign in to the application to finish" in _message(first)
-    assert 'id="kc-back" href="http://localhost:3000/home"' in first.text  # the app's base URL
+    assert 'id="kc-passwd-update-form"' in first.text
     async with ostium.storage.transaction() as repos:
         realm = await repos.realms.get_by_name(REALM)
         assert realm is not None
@@ -182,6 +182,13 @@ async def test_a_reset_link_works_once(ostium: OstiumUnderTest, smtp: MailServer
     assert "already been used" in _message(again)
     [reused] = _events(ostium, "RESET_PASSWORD_ERROR")
     assert reused.error == "expired_code" and reused.details["reason"] == "already used"
+    action, hidden = form_of(first.text, "kc-passwd-update-form")
+    new_password = {"password-new": "Looking-Glass-2026", "password-confirm": "Looking-Glass-2026"}
+    done = await elsewhere.post(action, data={**hidden, **new_password})
+    assert done.status_code == 200, done.text
+    assert "up to date" in _message(done)
+    assert 'id="kc-back" href="http://localhost:3000/home"' in done.text  # the app's base URL
+    assert "KEYCLOAK_IDENTITY" not in elsewhere.cookies
 
 
 async def test_a_reset_link_expires_after_the_realms_user_lifespan(

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from ostium.domain import Client, User
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.info import info_page
 from ostium.protocol.required_actions import after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
@@ -44,6 +45,7 @@ from ostium.services.action_tokens import (
     spend_action_token,
 )
 from ostium.services.mail import MailEvent
+from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.user_locale import user_locale
 from ostium.services.users import find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
@@ -76,22 +78,6 @@ def action_token_url(issuer: str, key: str, client_id: str | None) -> str:
     """Keycloak's link: `{issuer}/login-actions/action-token?key=…&client_id=…`."""
     query = {"key": key, **({"client_id": client_id} if client_id else {})}
     return f"{issuer}/login-actions/action-token?{urlencode(query)}"
-
-
-def info_page(
-    message_key: str,
-    *,
-    back_url: str | None = None,
-    back_key: str = "backToApplication",
-    user: User | None = None,
-) -> Page:
-    """Keycloak's info page: one message, and a link back when there is somewhere to go;
-    in the language of `user` (the link's owner) when the request names none."""
-    return Page(
-        "info.html",
-        {"message_key": message_key, "back_url": back_url, "back_key": back_key},
-        user_locale=user_locale(user),
-    )
 
 
 # ---------------------------------------------------------------- forgot password
@@ -442,10 +428,9 @@ async def start_required_actions(
     gets its code — Keycloak's reset-credentials flow in the same browser.
 
     Otherwise (another browser, an expired login, an administrator's execute-actions
-    link): an info page saying to sign in to the application to finish, with a link
-    back when there is one. Still to build: Keycloak's fresh authentication session for
-    the link's client in that case, and execute-actions' "end after required actions"
-    (the account-updated page instead of a sign-in).
+    link) a login of its own runs the pages and ends on "account updated" with a link
+    back, signing no one in (`_link_login`). Only when the realm has neither the link's
+    client nor `account` does an info page say to sign in to the application to finish.
     """
     async with ctx.storage.transaction() as repos:
         current = await repos.users.get(ctx.realm.id, user.id)
@@ -456,12 +441,38 @@ async def start_required_actions(
             current.required_actions = pending
             await repos.users.update(current)
         found = await _same_browser_login(ctx, repos, auth_session, client_id, info)
+        if found is None and info is not None:
+            found = await _link_login(ctx, repos, client_id, redirect_uri)
         if found is not None and info is not None:
             root, tab = found
             return await after_authentication(
                 ctx, repos, root, tab, current, current.username, info
             )
     return info_page("accountUpdatePendingMessage", back_url=redirect_uri, user=user)
+
+
+async def _link_login(
+    ctx: RealmContext, repos: Repositories, client_id: str | None, redirect_uri: str | None
+) -> tuple[AuthenticationSession, AuthenticationTab] | None:
+    """A login of its own for a link opened where no login asked for it (Keycloak's
+    action-token handlers start an authentication session for the link's client, or the
+    `account` client): the link has authenticated the user for its actions only, so the
+    pages end on "account updated" with a link back, and no one is signed in."""
+    client = await repos.clients.get_by_client_id(ctx.realm.id, client_id or "account")
+    if client is None or not client.enabled:
+        return None
+    now = ctx.clock.now()
+    root = AuthenticationSession(id=new_id(), realm_id=ctx.realm.id, created=now)
+    tab = AuthenticationTab(
+        tab_id=new_secret_token()[:16],
+        client_id=client.id,
+        csrf_token=new_secret_token(),
+        created=now,
+        end_after_actions=True,
+        back_url=redirect_uri,
+    )
+    root.tabs[tab.tab_id] = tab
+    return root, tab
 
 
 async def _same_browser_login(

@@ -49,6 +49,7 @@ from ostium.protocol.action_pages import (
 )
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.info import info_page
 from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sign_in import finish_login, picked_locale, spend_tab
@@ -142,6 +143,9 @@ async def next_step(
     """The page of the first pending action, or, with none left, the code."""
     while True:
         alias = _next_action(ctx, user, tab)
+        if alias is None and tab.end_after_actions:
+            page = info_page("accountUpdatedMessage", back_url=tab.back_url, user=user)
+            return await spend_tab(ctx, root, tab, page)
         if alias is None:
             extra = {}
             if tab.kc_action is not None and tab.kc_action_status is not None:
