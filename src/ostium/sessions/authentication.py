@@ -55,20 +55,17 @@ class AuthenticationTab:
     kc_action_status: str | None = None
     # VERIFY_EMAIL: the mail was asked for once in this login (not again on each page).
     verify_email_sent: bool = False
-<<<<<<< HEAD
+    # Opened from an e-mailed link in a browser that had no login for it (Keycloak's
+    # END_AFTER_REQUIRED_ACTIONS): the required actions end on the "account updated"
+    # page with a link to `back_url`, not with a sign-in.
+    end_after_actions: bool = False
+    back_url: str | None = None
     # "Remember me" was ticked on the login form (protocol/remember_me.py).
     remember_me: bool = False
     # The consent page is showing (protocol/consent.py); once accepted, it is not asked
     # again in this tab.
     consent_shown: bool = False
     consent_given: bool = False
-=======
-    # Opened from an e-mailed link in a browser that had no login for it (Keycloak's
-    # END_AFTER_REQUIRED_ACTIONS): the required actions end on the "account updated"
-    # page with a link to `back_url`, not with a sign-in.
-    end_after_actions: bool = False
-    back_url: str | None = None
->>>>>>> main
 
 
 @dataclass
