@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
+from tests.e2e.test_languages_browser import _english_fragments
 from tests.support import REALM, SECRET, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -115,6 +116,16 @@ def _shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+def _no_english(page: Page) -> None:
+    """Nothing of the English catalogue on the page, beyond the realm's and client's names
+    and the picker's language names (each written in itself)."""
+    visible = page.locator("body").inner_text() + "\n" + page.title()
+    visible = visible.replace("Acme Portal", "").replace("Acme", "").replace("ACME", "")
+    visible = visible.replace("English", "")
+    assert [f for f in _english_fragments() if f in visible] == []
+    assert not re.search(r"[A-Za-z]{2,}", visible), visible
+
+
 def _tokens(stack: Stack, url: str) -> dict[str, Any]:
     response = httpx.post(
         f"{stack.base_url}/realms/{REALM}/protocol/openid-connect/token",
@@ -180,6 +191,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
     try:
         page.goto(_auth_url(stack))
         assert page.get_by_label("保持登录状态").is_visible()
+        _no_english(page)
         _shoot(page, "login-remember-register-zh-CN")
         page.get_by_role("link", name="创建账户").click()
         assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -187,6 +199,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         page.get_by_role("button", name="创建账户").click()  # empty: every required field
         assert page.get_by_role("alert").is_visible()
         _shoot(page, "register-errors-zh-CN")
+        _no_english(page)
         page.get_by_role("link", name="« 返回登录").click()
         page.get_by_label("用户名或电子邮箱").fill("bob")
         page.get_by_label("密码").fill("builder")
@@ -195,6 +208,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
             "zh-CN", "oauthGrantTitle", "Acme Portal"
         )
         _shoot(page, "consent-zh-CN")
+        _no_english(page)
         # Deny: the application hears access_denied.
         with page.expect_navigation(url=_back_in_the_application(stack)):
             page.get_by_role("button", name="拒绝").click()
