@@ -227,3 +227,32 @@ async def test_consent_follows_registration(tmp_path) -> None:  # type: ignore[n
         assert page.status_code == 200 and 'id="kc-oauth-grant"' in page.text
     finally:
         await server.close()
+
+
+async def test_the_language_picker_keeps_the_registration_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    realm = open_realm(
+        internationalizationEnabled=True, supportedLocales=["en", "zh-CN"], defaultLocale="en"
+    )
+    server = await start(tmp_path, realm)
+    try:
+        browser = server.browser()
+        login = await browser.authorize()
+        page = await browser.http.get(_link(login) + "&kc_locale=zh-CN")
+        assert page.status_code == 200 and '<html lang="zh-CN">' in page.text
+        assert 'id="kc-register-form"' in page.text
+        # The language stays for the rest of this login.
+        action, data = _submit(page)
+        done = await browser.http.post(action, data=data)
+        assert done.status_code == 302, done.text
+        async with server.storage.transaction() as repos:
+            stored = await repos.realms.get_by_name(REALM)
+            assert stored is not None
+            user = await repos.users.get_by_username(stored.id, "carol")
+            assert user is not None and user.attributes.get("locale") == ["zh-CN"]
+    finally:
+        await server.close()
+
+
+def _submit(page: httpx.Response) -> tuple[str, dict[str, str]]:
+    action, hidden = form_of(page.text, "kc-register-form")
+    return action, {**hidden, **_person()}

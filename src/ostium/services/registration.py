@@ -24,7 +24,7 @@ from ostium.services.password_policy import PasswordPolicyError, set_password
 from ostium.services.realm_setup import new_id
 from ostium.services.required_actions import add_default_actions
 from ostium.services.user_profile import profile_config
-from ostium.storage.interfaces import Repositories
+from ostium.storage.interfaces import DuplicateError, Repositories
 
 __all__ = [
     "PASSWORD_CONFIRM",
@@ -141,7 +141,12 @@ async def register_user(
     values.pop("username", None)
     user.attributes = values
     add_default_actions(realm, user)  # Keycloak's addUser: the realm's default actions
-    await repos.users.add(user)
+    try:
+        await repos.users.add(user)
+    except DuplicateError:
+        # Two registrations of one name at once: the database's unique index decides.
+        problems.add("username", "usernameExistsMessage")
+        raise problems from None
     try:
         await set_password(repos, hashing, realm, user, password, now=now)
     except PasswordPolicyError as refused:
