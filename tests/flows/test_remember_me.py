@@ -113,7 +113,7 @@ async def test_ticked_gives_persistent_cookies_and_the_remember_me_lifespans(
     done = await _login(browser, ticked=True)
     cookies = _sso_cookies(done)
     for header in cookies.values():
-        assert f"Max-Age={7 * DAY}" in header
+        assert f"Max-Age={30 * DAY}" in header  # the remember-me max lifespan
     tokens = await _tokens(server, done)
     assert tokens["refresh_expires_in"] == 7 * DAY
     # Idle far beyond the normal 30 minutes, within the remember-me week: still signed in,
@@ -164,7 +164,7 @@ async def test_zero_remember_me_lifespans_fall_back_to_the_normal_ones(tmp_path)
         browser = server.browser()
         done = await _login(browser, ticked=True)
         for header in _sso_cookies(done).values():
-            assert "Max-Age=1800" in header  # persistent, but with the normal idle timeout
+            assert "Max-Age=36000" in header  # persistent, with the normal max lifespan
         server.clock.advance(1801)
         gone = await browser.authorize(prompt="none")
         assert query_of(gone.headers["location"])["error"] == "login_required"
