@@ -239,3 +239,16 @@ async def test_a_scope_shows_its_own_consent_text_or_none(server: OstiumUnderTes
     page = await _to_consent(server.browser())
     assert _scopes(page) == ["roles", "email"]
     assert "Your work address" in page.text
+
+
+async def test_the_consent_page_shows_again_on_get_and_only_while_it_shows(
+    server: OstiumUnderTest,
+) -> None:
+    browser = server.browser()
+    page = await _to_consent(browser)
+    action, _ = form_of(page.text, "kc-oauth-grant")
+    again = await browser.http.get(action)
+    assert again.status_code == 200 and _scopes(again) == _scopes(page)
+    await _answer(browser, again, "accept")
+    spent = await browser.http.get(action)
+    assert spent.status_code == 400 and 'id="kc-oauth-grant"' not in spent.text
