@@ -196,6 +196,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         page.get_by_role("link", name="创建账户").click()
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert page.get_by_role("heading").inner_text() == "创建您的账户"
+        _shoot(page, "register-zh-CN")
         page.get_by_role("button", name="创建账户").click()  # empty: every required field
         assert page.get_by_role("alert").is_visible()
         _shoot(page, "register-errors-zh-CN")
