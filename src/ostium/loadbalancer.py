@@ -54,7 +54,8 @@ DEFAULT_LISTEN = "0.0.0.0:80"
 
 # Keycloak's "Exposed path recommendations" (reverse proxy guide): what an application, a
 # browser or a resource server needs. `/resources/` also holds Ostium's own CSS and scripts
-# (`/resources/ostium/`), and `/robots.txt` tells crawlers to stay away.
+# (`/resources/<version>/login/<theme>/`, the older `/resources/ostium/`), and
+# `/robots.txt` tells crawlers to stay away.
 PUBLIC_PATHS = ("/realms/", "/resources/", "/.well-known/")
 PUBLIC_FILES = ("/robots.txt",)
 # The admin console and REST API: only on the admin host. The console signs in through

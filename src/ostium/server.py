@@ -46,10 +46,12 @@ from ostium.storage.sql.lock import (
     check_free,
     sqlite_directory,
 )
+from ostium.themes import ThemeFolder
 from ostium.web.certificate_settings import certificate_lookup, https_client_ca_pem
 from ostium.web.connection import tls_client_certificate_class
 from ostium.web.forwarded import ProxyTrust
 from ostium.web.management import create_management_app
+from ostium.web.pages import Pages
 from ostium.web.proxy_protocol import proxy_protocol_class
 from ostium.web.runtime import Runtime
 from ostium.web.truststore import TruststoreError
@@ -57,6 +59,21 @@ from ostium.web.truststore import TruststoreError
 __all__ = ["serve"]
 
 _log = logging.getLogger("ostium")
+
+
+def _theme_folder(config: Config, data_dir: Path) -> ThemeFolder:
+    """The themes folder (`--spi-theme-folder-dir`, else `<data-dir>/themes`); a folder that
+    does not exist yet is fine: the built-in theme serves until one appears."""
+    folder = Path(config.spi_theme_folder_dir or data_dir / "themes")
+    themes = ThemeFolder(
+        folder,
+        cache_themes=config.spi_theme_cache_themes,
+        cache_templates=config.spi_theme_cache_templates,
+    )
+    found = themes.preload()
+    if found:
+        _log.info("Themes in %s: %s", folder, ", ".join(found))
+    return themes
 
 
 class StartupError(Exception):
@@ -136,6 +153,7 @@ async def _serve(config: Config, mode: str) -> int:
             else None,
             version=__version__,
             features_disabled=frozenset(config.features_disabled),
+            pages=Pages(_theme_folder(config, data_dir)),
         )
         await caches.start()
         async with storage.transaction() as repos:

@@ -4,21 +4,19 @@ received by a real SMTP server in the test process (aiosmtpd), its link opened i
 browser and confirmed, the new password on the required-action page, the application's
 callback with a code — and the same link refused the second time.
 
-Screenshots of every page and of the HTML mail (English and 简体中文) go to
-$OSTIUM_SCREENSHOTS when it is set, for a person to look at.
+Screenshots of every page and of the HTML mail (English and 简体中文) are kept with
+the run's artefacts for a person to look at (tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
@@ -27,6 +25,7 @@ from tests.e2e.conftest import (
     start_server,
     system_binary,
 )
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.mail_server import Inbox, MailServer, html_of, link_in, mail_server
 
@@ -94,13 +93,6 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
-def _shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def _authorize_url(base: str) -> str:
     callback = quote(f"{base}/callback", safe="")
     return (
@@ -129,18 +121,18 @@ def test_forgot_password_mail_and_link(
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(_authorize_url(base))
         forgot = page.locator("#kc-forgot-password")
-        _shoot(page, f"mail-login-with-forgot-link-{locale}")
+        shoot(page, f"mail-login-with-forgot-link-{locale}")
         forgot.click()
         page.wait_for_url("**/login-actions/reset-credentials?**")
         assert page.locator("html").get_attribute("lang")
         # Keyboard only: the field has the focus, Enter submits.
         assert page.evaluate("document.activeElement.id") == "username"
-        _shoot(page, f"mail-reset-form-{locale}")
+        shoot(page, f"mail-reset-form-{locale}")
         before = len(smtp.inbox.to(f"{username}@example.com"))
         page.keyboard.type(username)
         page.keyboard.press("Enter")
         page.wait_for_selector("#kc-info-message")
-        _shoot(page, f"mail-email-sent-{locale}")
+        shoot(page, f"mail-email-sent-{locale}")
         _wait_for_mail(smtp.inbox, f"{username}@example.com", before + 1)
         mail = smtp.inbox.to(f"{username}@example.com")[-1]
         if locale == "zh-CN":  # the user's `locale` attribute, whatever the browser says
@@ -150,18 +142,18 @@ def test_forgot_password_mail_and_link(
 
         rendered = context.new_page()
         rendered.set_content(html_of(mail))
-        _shoot(rendered, f"mail-password-reset-html-{locale}")
+        shoot(rendered, f"mail-password-reset-html-{locale}")
         rendered.close()
 
         page.goto(link)
         page.wait_for_selector("#kc-action-confirm")
-        _shoot(page, f"mail-link-confirm-{locale}")
+        shoot(page, f"mail-link-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
         assert page.evaluate("document.activeElement.id") == "kc-continue"
         page.keyboard.press("Enter")
         # The same browser's login goes on: the new password, then the application.
         page.wait_for_selector("#kc-passwd-update-form")
-        _shoot(page, f"mail-update-password-{locale}")
+        shoot(page, f"mail-update-password-{locale}")
         page.fill("#password-new", "through-the-looking-glass")
         page.fill("#password-confirm", "through-the-looking-glass")
         page.locator("#kc-submit").click()
@@ -170,7 +162,7 @@ def test_forgot_password_mail_and_link(
         page.goto(link)
         refused = page.locator("#kc-error-message")
         refused.wait_for()
-        _shoot(page, f"mail-link-reused-{locale}")
+        shoot(page, f"mail-link-reused-{locale}")
     finally:
         context.close()
 

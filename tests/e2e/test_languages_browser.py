@@ -2,20 +2,18 @@
 
 A person whose browser asks for Chinese sees a login page with no English left on it, and
 someone who reads another language switches with the picker, by keyboard, and signs in on
-the same form. Screenshots of the page in English and 简体中文 go to $OSTIUM_SCREENSHOTS
-when it is set, for a person to look at.
+the same form. Screenshots of the page in English and 简体中文 are kept with the
+run's artefacts for a person to look at (tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +22,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ostium.locales import LANGUAGE_NAMES, catalogue
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.support import REALM, query_of, realm_export
 
@@ -103,13 +102,6 @@ def _open(stack: Stack, locale: str) -> Page:
     return page
 
 
-def _shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def _english_fragments() -> list[str]:
     """Every English message, cut at its `{0}` arguments, as text a page could show."""
     fragments = set()
@@ -139,7 +131,7 @@ def test_the_login_page_in_chinese_has_no_english_left(stack: Stack) -> None:
         assert page.get_by_role("button", name="登录").is_visible()
         current = page.get_by_role("navigation", name="语言").locator("[aria-current]")
         assert current.inner_text() == "简体中文"
-        _shoot(page, "login-zh-CN")
+        shoot(page, "login-zh-CN")
     finally:
         page.context.close()
 
@@ -149,7 +141,7 @@ def test_a_person_switches_language_with_the_keyboard_and_signs_in(stack: Stack)
     try:
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.get_by_role("heading").inner_text() == "Sign in to your account"
-        _shoot(page, "login-en")
+        shoot(page, "login-en")
         picker = page.get_by_role("navigation", name="Language")
         assert picker.locator("[aria-current]").inner_text() == "English"
         # From the username field (focused on load), Tab through the form to the picker.

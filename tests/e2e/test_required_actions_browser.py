@@ -3,15 +3,14 @@ temporary password, the user signs in, must choose a new one (the mismatch and t
 policy refused first), and only then does the application get its code. The other
 pages (terms, profile, verify e-mail, an action not supported yet) are walked through too.
 
-Screenshots of every page (English and 简体中文) go to $OSTIUM_SCREENSHOTS when set.
+Screenshots of every page (English and 简体中文) are kept with the run's artefacts
+(tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -25,6 +24,7 @@ from tests.e2e.conftest import (
     start_server,
     system_binary,
 )
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS, TIMEOUT_MS
 from tests.support import CALLBACK, REALM, realm_export
 
@@ -87,13 +87,6 @@ def _authorize_url(server: RunningServer) -> str:
     )
 
 
-def _shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def _sign_in(page: Page, server: RunningServer, username: str, password: str) -> None:
     page.goto(_authorize_url(server))
     page.locator("#username").fill(username)
@@ -124,17 +117,17 @@ def test_a_temporary_password_must_be_changed_before_the_code(
         assert page.evaluate("document.activeElement.id") == "password-new"
         assert page.locator("#logout-sessions").is_checked()
         assert page.locator("html").get_attribute("lang") == locale
-        _shoot(page, f"required-update-password-{locale}")
+        shoot(page, f"required-update-password-{locale}")
         page.locator("#password-new").fill("Chosen-pw-1")
         page.locator("#password-confirm").fill("Chosen-pw-2")
         page.locator("#password-confirm").press("Enter")
         page.wait_for_selector("#input-error")
-        _shoot(page, f"required-update-password-mismatch-{locale}")
+        shoot(page, f"required-update-password-mismatch-{locale}")
         page.locator("#password-new").fill("short")
         page.locator("#password-confirm").fill("short")
         page.locator("#password-confirm").press("Enter")
         page.wait_for_selector("#input-error")
-        _shoot(page, f"required-update-password-policy-{locale}")
+        shoot(page, f"required-update-password-policy-{locale}")
         assert "code=" not in page.url
         page.locator("#password-new").fill(f"Chosen-pw-{locale}-1")
         page.locator("#password-confirm").fill(f"Chosen-pw-{locale}-1")
@@ -185,30 +178,30 @@ def test_terms_profile_verify_email_and_an_unsupported_action(
         _sign_in(page, server, "bob", "builder")
         page.wait_for_selector("#kc-terms-form")
         assert page.evaluate("document.activeElement.id") == "kc-accept"
-        _shoot(page, f"required-terms-{locale}")
+        shoot(page, f"required-terms-{locale}")
         page.keyboard.press("Enter")
         page.wait_for_selector("#kc-update-profile-form")
-        _shoot(page, f"required-update-profile-{locale}")
+        shoot(page, f"required-update-profile-{locale}")
         page.locator("#lastName").fill("")
         page.locator("#kc-submit").click()
         page.wait_for_selector("#input-error-lastName")
-        _shoot(page, f"required-update-profile-errors-{locale}")
+        shoot(page, f"required-update-profile-errors-{locale}")
         page.locator("#firstName").fill("Bob")
         page.locator("#lastName").fill("Builder")
         page.locator("#kc-submit").click()
         page.wait_for_selector("#kc-verify-email-form")
         assert "bob@example.com" in page.locator("#kc-verify-email-instruction").inner_text()
-        _shoot(page, f"required-verify-email-{locale}")
+        shoot(page, f"required-verify-email-{locale}")
         page.locator("#kc-resend").click()
         page.wait_for_selector("#kc-info-message")
-        _shoot(page, f"required-verify-email-resent-{locale}")
+        shoot(page, f"required-verify-email-resent-{locale}")
         assert "code=" not in page.url
         other = context.new_page()
         other.set_default_timeout(TIMEOUT_MS)
         context.clear_cookies()
         _sign_in(other, server, "carol", "carol-pw-1")
         other.wait_for_selector("#kc-error-message")
-        _shoot(other, f"required-not-supported-{locale}")
+        shoot(other, f"required-not-supported-{locale}")
         assert "code=" not in other.url
     finally:
         context.close()

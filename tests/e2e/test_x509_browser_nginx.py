@@ -4,13 +4,12 @@ terminating TLS (`ssl_verify_client optional`) in front of `ostium start-dev` wi
 Keycloak's administrators do it: copy `browser`, add "X509/Validate Username Form", give it
 a config, bind the copy.
 
-Screenshots of the confirmation page (English and 简体中文) go to $OSTIUM_SCREENSHOTS when
-it is set, for a person to look at.
+Screenshots of the confirmation page (English and 简体中文) are kept with the
+run's artefacts for a person to look at (tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from tests.e2e.conftest import (
     system_binary,
 )
 from tests.e2e.mtls import PROXY, mtls_client, start_mtls_ostium
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.x509_ca import Issued, Pki, issue, make_pki
 
@@ -188,13 +188,6 @@ def _authorize_url(base: str) -> str:
     )
 
 
-def _shoot(page: object, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_a_person_confirms_the_certificate_and_is_signed_in(
     stack: tuple[str, Path], chromium: Browser, pki: Pki, locale: str
@@ -214,7 +207,7 @@ def test_a_person_confirms_the_certificate_and_is_signed_in(
         assert page.locator("#certificate_subjectDN").inner_text() == "CN=alice, O=Ostium Test"
         assert page.locator("#username").inner_text() == "alice"
         assert page.locator("html").get_attribute("lang") == locale  # from Accept-Language
-        _shoot(page, f"x509-confirm-{locale}")
+        shoot(page, f"x509-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/callback*")
@@ -239,7 +232,7 @@ def test_sign_in_another_way_and_an_unknown_certificate(
         page.goto(_authorize_url(base))
         assert page.get_by_role("alert").inner_text() == "Your certificate cannot be used to sign in."
         assert page.locator("#kc-login").count() == 0
-        _shoot(page, "x509-refused-en")
+        shoot(page, "x509-refused-en")
         page.get_by_role("button", name="Sign in another way").click()
         page.get_by_label("Username or email").fill("alice")
         page.get_by_label("Password").fill("wonderland")

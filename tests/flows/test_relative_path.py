@@ -6,6 +6,7 @@ cookies) and answers 404 outside it; the issuer and every URL it builds carry th
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -73,7 +74,9 @@ async def test_a_code_login_works_under_the_prefix(client: httpx.AsyncClient) ->
     page = await browser.authorize()
     assert page.status_code == 200
     assert f'action="{BASE}/realms/{REALM}/login-actions/' in page.text
-    assert 'href="/auth/resources/ostium/' in page.text
+    style = re.search(r'href="/auth(/resources/[0-9a-f]+/login/ostium/ostium\.css)"', page.text)
+    assert style is not None
+    assert (await client.get(style.group(1))).status_code == 200
     cookie = page.headers["set-cookie"]
     assert f"Path=/auth/realms/{REALM}/" in cookie
 

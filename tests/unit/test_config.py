@@ -74,6 +74,20 @@ def test_development_mode_turns_on_http_and_relaxes_the_hostname(tmp_path: Path)
     assert config.source_of("http-enabled") == "mode default"
 
 
+def test_themes_are_cached_in_production_and_reread_in_development(tmp_path: Path) -> None:
+    """Keycloak's theme SPI options; start-dev turns both caches off, as Keycloak's dev mode."""
+    production, development = load(tmp_path), load(tmp_path, mode="dev")
+    assert production.spi_theme_folder_dir is None  # <data-dir>/themes
+    assert (production.spi_theme_cache_themes, production.spi_theme_cache_templates) == (True, True)
+    assert (development.spi_theme_cache_themes, development.spi_theme_cache_templates) == (
+        False,
+        False,
+    )
+    moved = load(tmp_path, "--spi-theme-folder-dir=brand", "--spi-theme-cache-themes=true")
+    assert moved.spi_theme_folder_dir == tmp_path / "brand"
+    assert moved.spi_theme_cache_themes is True
+
+
 def test_an_option_beats_the_mode_default(tmp_path: Path) -> None:
     config = load(tmp_path, "--http-enabled=false", mode="dev")
 
@@ -768,3 +782,14 @@ def test_the_management_relative_path_is_read_and_checked(tmp_path: Path) -> Non
     assert error_of(tmp_path, "--http-management-relative-path=mgmt").startswith(
         "Invalid value for option '--http-management-relative-path'"
     )
+
+
+def test_the_themes_folder_defaults_to_the_data_directory(tmp_path: Path) -> None:
+    from ostium.server import _theme_folder
+
+    config = load(tmp_path, mode="dev")
+    folder = _theme_folder(config, config.data_dir)
+    assert folder.folder == config.data_dir / "themes"
+    assert folder.cache_themes is False
+    moved = load(tmp_path, "--spi-theme-folder-dir=/srv/themes")
+    assert _theme_folder(moved, moved.data_dir).folder == Path("/srv/themes")

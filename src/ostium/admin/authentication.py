@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_object
 from ostium.admin.errors import AdminError, BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     authenticator_config_representation,
@@ -50,11 +50,8 @@ def _admin_error(error: FlowError) -> AdminError:
 async def _realm(a: Admin, name: str, role: str, *, write: bool = False) -> AsyncIterator[Realm]:
     """The realm, checked for `role`; stored again afterwards when `write`."""
     try:
-        async with a.transaction() as repos:
-            loaded = await a.realm(repos, name, role)
+        async with a.realm_settings(name, role, write=write) as loaded:
             yield loaded
-            if write:
-                await repos.realms.update(loaded)
     except FlowError as exc:
         raise _admin_error(exc) from None
 
@@ -73,10 +70,6 @@ def _flow_by_alias(
     if flow is None:
         raise error("Flow not found" if error is FlowNotFound else "Parent flow doesn't exist")
     return flow
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return require_object(await json_body(request))
 
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -151,7 +144,7 @@ async def list_flows(realm: str, a: Admin = Depends(admin)) -> list[dict[str, An
 
 @router.post(BASE + "/flows", status_code=201)
 async def create_flow(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     top_level = body.get("topLevel", False)
     if not isinstance(top_level, bool):
         raise BadRequest("topLevel: expected true or false")
@@ -171,7 +164,7 @@ async def get_flow(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, 
 @router.put(BASE + "/flows/{id}", status_code=202)
 async def update_flow(realm: str, id: str, request: Request, a: Admin = Depends(admin)) -> Response:
     """Keycloak's updateFlow: the alias and description; 202 with the flow."""
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         flow = _flow_by_id(loaded, id, "Could not find flow with id")
         flows.rename_flow(loaded, flow, body.get("alias"), body.get("description"))
@@ -191,7 +184,7 @@ async def copy_flow(
     realm: str, flowAlias: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     """Keycloak's copy: `{"newName": …}`; the copy and its sub-flows are never built in."""
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         source = _flow_by_alias(loaded, flowAlias)
         copy = flows.copy_flow(loaded, source, body.get("newName"))
@@ -216,7 +209,7 @@ async def update_executions(
 ) -> Response:
     """Keycloak's updateExecutions: one execution's requirement (or priority, or its
     sub-flow's alias and description); 202 with the flow."""
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         flow = _flow_by_alias(loaded, flowAlias)
         flows.update_execution(loaded, body)
@@ -234,7 +227,7 @@ def _executions_location(a: Admin, execution_or_flow: str, new_id: str) -> str:
 async def add_execution(
     realm: str, flowAlias: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         parent = _flow_by_alias(loaded, flowAlias, FlowError)
         step = flows.add_execution(loaded, parent, body.get("provider"))
@@ -247,7 +240,7 @@ async def add_execution(
 async def add_sub_flow(
     realm: str, flowAlias: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         parent = _flow_by_alias(loaded, flowAlias, FlowError)
         sub = flows.add_sub_flow(loaded, parent, body)
@@ -290,7 +283,7 @@ async def add_config(
     realm: str, executionId: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     """Keycloak's newExecutionConfig: 201, Location …/executions/{id}/config/{configId}."""
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         config = flows.add_config(loaded, executionId, body)
     return Response(status_code=201, headers={"Location": a.location(config.id)})
@@ -322,7 +315,7 @@ async def get_config(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str
 async def update_config(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         flows.update_config(loaded, id, body)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_object
 from ostium.admin.errors import Conflict, NotFound
 from ostium.admin.representations import client_scope_representation
 from ostium.services.realm_import import parse_client_scope
@@ -32,7 +32,7 @@ async def list_scopes(realm: str, a: Admin = Depends(admin)) -> list[dict[str, A
 
 @router.post(BASE, status_code=201)
 async def create_scope(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         scope = parse_client_scope({**body, "id": new_id()}, loaded.id, "clientScope")

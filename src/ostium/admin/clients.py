@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, json_object, page_of, paging
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     client_representation,
@@ -86,7 +86,7 @@ async def list_clients(
 
 @router.post(BASE, status_code=201)
 async def create_client(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = parse_client(body, loaded.id)
@@ -111,7 +111,7 @@ async def get_client(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str
 async def update_client(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = await a.client(repos, loaded, id)
@@ -218,7 +218,7 @@ async def list_client_roles(
 async def create_client_role(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         return JSONResponse({"errorMessage": "Role name is required"}, status_code=400)
@@ -276,7 +276,7 @@ async def list_mappers(realm: str, id: str, a: Admin = Depends(admin)) -> list[d
 async def create_mapper(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = await a.client(repos, loaded, id)
@@ -305,7 +305,7 @@ async def get_mapper(
 async def update_mapper(
     realm: str, id: str, mapper_id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = await a.client(repos, loaded, id)
@@ -344,7 +344,7 @@ async def _client_role(repos: Repositories, client: Client, name: str) -> Role:
 async def update_client_role(
     realm: str, id: str, name: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         role = await _client_role(repos, await a.client(repos, loaded, id), name)

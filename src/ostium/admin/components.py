@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_object
 from ostium.admin.errors import BadRequest, NotFound
 from ostium.domain import Realm, RealmKey
 from ostium.keys.providers import PROVIDER_TYPE, KeyProviderError, component_config
@@ -68,7 +68,7 @@ async def list_components(
 
 @router.post(BASE, status_code=201)
 async def create_component(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         try:
@@ -91,7 +91,7 @@ async def update_component(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     """Priority, active, enabled and name change in place; see `update_key_provider`."""
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         key = await _component(repos, loaded, id, a.now)

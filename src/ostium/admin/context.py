@@ -76,6 +76,19 @@ class Admin:
         except RealmImportError as exc:
             raise BadRequest(str(exc)) from None
 
+    @asynccontextmanager
+    async def realm_settings(
+        self, name: str, role: str, *, write: bool = False
+    ) -> AsyncIterator[Realm]:
+        """The realm in a transaction of its own, checked for `role`, and stored again
+        when `write` — for the resources kept inside the realm (flows, required actions,
+        localization texts)."""
+        async with self.transaction() as repos:
+            loaded = await self.realm(repos, name, role)
+            yield loaded
+            if write:
+                await repos.realms.update(loaded)
+
     async def realm(self, repos: Repositories, name: str, role: str) -> Realm:
         self.principal.require(name, role)
         realm = await repos.realms.get_by_name(name)
@@ -127,6 +140,11 @@ def reject_control_characters(request: Request) -> None:
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and has_control_character(value):
             raise BadRequest(f"Invalid parameter: {name}")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (`json_body`'s checks), else 400."""
+    return require_object(await json_body(request))
 
 
 def require_object(body: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, json_object, page_of, paging
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -92,7 +92,7 @@ async def _move(repos: Repositories, realm: Realm, child_id: str, parent_id: str
 async def _create(a: Admin, request: Request, realm: str, parent_id: str | None) -> Response:
     """POST groups and POST groups/{id}/children: a body with the `id` of an existing group
     moves it (204), otherwise a new group is created with its attributes (201)."""
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     given_id = body.get("id")
     if given_id is not None and not isinstance(given_id, str):
         raise BadRequest("id: expected a string")
@@ -265,7 +265,7 @@ async def update_group(
 ) -> Response:
     """Renames the group and, when `attributes` is given, replaces them (Keycloak's
     updateGroup)."""
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip() or "/" in name):
         raise BadRequest("Group name is missing or invalid")

@@ -110,21 +110,17 @@ async def add_texts(
     (Keycloak's createOrUpdateRealmLocalizationTexts)."""
     _check_locale(locale)
     texts = await _texts_body(request)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-realm")
+    async with a.realm_settings(realm, "manage-realm", write=True) as loaded:
         loaded.localization_texts.setdefault(locale, {}).update(texts)
-        await repos.realms.update(loaded)
     return Response(status_code=204)
 
 
 @router.delete("/realms/{realm}/localization/{locale}", status_code=204)
 async def delete_texts(realm: str, locale: str, a: Admin = Depends(admin)) -> Response:
     _check_locale(locale)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-realm")
+    async with a.realm_settings(realm, "manage-realm", write=True) as loaded:
         if not loaded.localization_texts.pop(locale, None):
             raise NotFound(f"No localization texts for locale {locale} found.")
-        await repos.realms.update(loaded)
     return Response(status_code=204)
 
 
@@ -155,10 +151,8 @@ async def put_text(
     problem = text_problem(text)
     if problem is not None:
         raise BadRequest(problem)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-realm")
+    async with a.realm_settings(realm, "manage-realm", write=True) as loaded:
         loaded.localization_texts.setdefault(locale, {})[key] = text
-        await repos.realms.update(loaded)
     return Response(status_code=204)
 
 
@@ -166,12 +160,10 @@ async def put_text(
 async def delete_text(realm: str, locale: str, key: str, a: Admin = Depends(admin)) -> Response:
     _check_locale(locale)
     _check_key(key)
-    async with a.transaction() as repos:
-        loaded = await a.realm(repos, realm, "manage-realm")
+    async with a.realm_settings(realm, "manage-realm", write=True) as loaded:
         texts = loaded.localization_texts.get(locale, {})
         if texts.pop(key, None) is None:
             raise NotFound("Localization text not found")
         if not texts:
             loaded.localization_texts.pop(locale, None)
-        await repos.realms.update(loaded)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_object
 from ostium.admin.errors import BadRequest, Conflict, Forbidden
 from ostium.admin.export import export_realm, user_json
 from ostium.admin.partial_import import partial_import
@@ -64,7 +64,7 @@ async def create_realm(request: Request, a: Admin = Depends(admin)) -> Response:
     What the body holds that Ostium cannot import yet comes back as `Warning` headers
     (admin/warning_headers.py): Keycloak's answer has no body to carry it."""
     a.principal.require_superuser()
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:  # a bad body is a 400 from here, not a 500
         # Plain passwords in the body are hashed in the pool, off the event loop.
         bundle = await a.runtime.hashing.run(partial(parse_realm, body, now=a.now, env=None))
@@ -85,7 +85,7 @@ async def get_realm(realm: str, a: Admin = Depends(admin)) -> dict[str, Any]:
 @router.put("/realms/{realm}", status_code=204)
 async def update_realm(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
     """Only the fields the body names change, as in Keycloak."""
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         if "realm" in body and body["realm"] != loaded.name:
@@ -162,7 +162,7 @@ async def partial_import_realm(
     """Keycloak's RealmResource.partialImport, needing `manage-realm`; the answer is a
     PartialImportResults. See admin/partial_import.py for the rules. Its `warnings`, when
     there are any, also go out as `Warning` headers, as for POST /admin/realms."""
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         results = await partial_import(repos, loaded, body, now=a.now, hashing=a.runtime.hashing)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, admin, json_body, require_object
+from ostium.admin.context import Admin, admin, json_object
 from ostium.admin.errors import BadRequest, NotFound
 from ostium.domain import Realm
 from ostium.domain.required_actions import DEFAULT_MAX_AUTH_AGE, MAX_AUTH_AGE, ordered
@@ -31,19 +31,12 @@ BASE = "/realms/{realm}/authentication"
 @asynccontextmanager
 async def _realm(a: Admin, name: str, role: str, *, write: bool = False) -> AsyncIterator[Realm]:
     try:
-        async with a.transaction() as repos:
-            loaded = await a.realm(repos, name, role)
+        async with a.realm_settings(name, role, write=write) as loaded:
             yield loaded
-            if write:
-                await repos.realms.update(loaded)
     except RequiredActionNotFound as exc:
         raise NotFound(str(exc)) from None
     except RequiredActionError as exc:
         raise BadRequest(str(exc)) from None
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return require_object(await json_body(request))
 
 
 @router.get(BASE + "/required-actions")
@@ -65,7 +58,7 @@ async def register_required_action(
     realm: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
     """`{"providerId", "name"}`: 204, the new action enabled and last."""
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         actions.register_action(loaded, body)
     return Response(status_code=204)
@@ -81,7 +74,7 @@ async def get_required_action(realm: str, alias: str, a: Admin = Depends(admin))
 async def update_required_action(
     realm: str, alias: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         actions.update_action(loaded, alias, body)
     return Response(status_code=204)
@@ -156,7 +149,7 @@ async def get_required_action_config(
 async def update_required_action_config(
     realm: str, alias: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = await _body(request)
+    body = await json_object(request)
     async with _realm(a, realm, "manage-realm", write=True) as loaded:
         actions.update_config(loaded, alias, body)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, Int32, admin, json_body, page_of, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, json_object, page_of, paging
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import role_representation, user_representation
 from ostium.admin.role_refs import change_composites
@@ -115,7 +115,7 @@ async def list_roles(
 
 @router.post(BASE, status_code=201)
 async def create_role(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("Role name is required")
@@ -139,7 +139,7 @@ async def get_role(realm: str, name: str, a: Admin = Depends(admin)) -> dict[str
 async def update_role(
     realm: str, name: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
         role = await _role(repos, loaded, name)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, Int32, admin, json_body, page_of, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, json_object, page_of
 from ostium.admin.errors import NotFound
 from ostium.admin.representations import role_representation
 from ostium.admin.role_refs import change_composites
@@ -58,7 +58,7 @@ async def get_role(realm: str, role_id: str, a: Admin = Depends(admin)) -> dict[
 async def update_role(
     realm: str, role_id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         _, role = await _load(a, repos, realm, role_id, "manage")
         await store_role_update(repos, role, body)

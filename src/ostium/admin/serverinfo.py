@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -26,6 +27,7 @@ from ostium.domain import ProtocolMapper
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS
 from ostium.locales import available_locales
 from ostium.services.realm_import import mapper_representation
+from ostium.themes import BUILTIN, THEME_TYPES
 
 __all__ = ["BUILTIN_MAPPERS", "PASSWORD_POLICIES", "router", "server_info"]
 
@@ -366,10 +368,23 @@ def _mapper_types() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def server_info(version: str, *, disabled_features: list[str]) -> dict[str, Any]:
-    """ServerInfoRepresentation for the admin console, Terraform and python-keycloak."""
+def server_info(
+    version: str,
+    *,
+    disabled_features: list[str],
+    folder_themes: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """ServerInfoRepresentation for the admin console, Terraform and python-keycloak.
+    Themes: the built-in one under Keycloak's names too (tools check a realm's loginTheme
+    against this list) and the themes folder's login and e-mail themes."""
     locales = _theme_locales()
-    theme = [{"name": "keycloak", "locales": locales}]
+    builtin = ["keycloak", "keycloak.v2", BUILTIN]
+    folder = folder_themes or {}
+
+    def themes(type: str) -> list[dict[str, Any]]:
+        names = builtin + [n for n in folder.get(type, []) if n not in builtin]
+        return [{"name": name, "locales": locales} for name in names]
+
     return {
         "systemInfo": _system(version),
         "memoryInfo": _memory(),
@@ -379,7 +394,12 @@ def server_info(version: str, *, disabled_features: list[str]) -> dict[str, Any]
             "previewFeatures": [],
             "experimentalFeatures": [],
         },
-        "themes": {"login": theme, "account": theme, "admin": theme, "email": theme},
+        "themes": {
+            "login": themes("login"),
+            "account": themes("account"),
+            "admin": themes("admin"),
+            "email": themes("email"),
+        },
         "providers": _providers(),
         "enums": {
             "sslRequired": _SSL_REQUIRED,
@@ -416,6 +436,9 @@ async def get_server_info(a: Admin = Depends(admin)) -> dict[str, Any]:
     if not (a.principal.superuser or a.principal.management_roles):
         raise Forbidden("HTTP 403 Forbidden")
     persistent = getattr(a.runtime.storage, "persistent_sessions", True)
+    themes = a.runtime.pages.themes
     return server_info(
-        a.runtime.version, disabled_features=[] if persistent else ["PERSISTENT_USER_SESSIONS"]
+        a.runtime.version,
+        disabled_features=[] if persistent else ["PERSISTENT_USER_SESSIONS"],
+        folder_themes={type: themes.names(type) for type in THEME_TYPES},
     )

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from ostium.admin.context import Admin, Int32, admin, json_body, paging, require_object
+from ostium.admin.context import Admin, Int32, admin, json_body, json_object, paging
 from ostium.admin.errors import BadRequest, Conflict, NotFound
 from ostium.admin.representations import (
     group_representation,
@@ -144,7 +144,7 @@ async def count_users(
 
 @router.post(BASE, status_code=201)
 async def create_user(realm: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     username = body.get("username")
     if not isinstance(username, str) or not username.strip():
         raise BadRequest("User name is missing")
@@ -195,7 +195,7 @@ async def get_user(realm: str, id: str, a: Admin = Depends(admin)) -> dict[str, 
 
 @router.put(BASE + "/{id}", status_code=204)
 async def update_user(realm: str, id: str, request: Request, a: Admin = Depends(admin)) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-users")
         user = await a.user(repos, loaded, id)
@@ -223,7 +223,7 @@ async def delete_user(realm: str, id: str, a: Admin = Depends(admin)) -> Respons
 async def reset_password(
     realm: str, id: str, request: Request, a: Admin = Depends(admin)
 ) -> Response:
-    body = require_object(await json_body(request))
+    body = await json_object(request)
     value = body.get("value")
     if not isinstance(value, str) or not value:
         raise BadRequest("Password value is missing")

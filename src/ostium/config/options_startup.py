@@ -66,3 +66,35 @@ class StartupOptions:
             default_label="<data-dir>/password-blacklists",
         ),
     )
+    spi_theme_folder_dir: Path | None = field(
+        default=None,
+        metadata=option(
+            category="Theme",
+            description=(
+                "The themes folder: <theme>/login/theme.properties, templates, messages and"
+                " resources in Keycloak's layout (see the README's Themes). A relative path"
+                " is taken from the working directory."
+            ),
+            default_label="<data-dir>/themes",
+        ),
+    )
+    spi_theme_cache_themes: bool = field(
+        default=True,
+        metadata=option(
+            category="Theme",
+            description=(
+                "Read the themes folder once; false reads it again on every page, for"
+                " working on a theme (the default of start-dev)."
+            ),
+        ),
+    )
+    spi_theme_cache_templates: bool = field(
+        default=True,
+        metadata=option(
+            category="Theme",
+            description=(
+                "Compile each template once; false re-reads a template changed on disk"
+                " (the default of start-dev)."
+            ),
+        ),
+    )

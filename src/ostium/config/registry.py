@@ -274,7 +274,12 @@ BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
 
 # What `start-dev` changes so that a newcomer needs no flags at all (Keycloak does the same).
 MODE_DEFAULTS: Mapping[Mode, Mapping[str, object]] = {
-    "dev": {"http-enabled": True, "hostname-strict": False},
+    "dev": {
+        "http-enabled": True,
+        "hostname-strict": False,
+        "spi-theme-cache-themes": False,
+        "spi-theme-cache-templates": False,
+    },
     "prod": {},
 }
 

@@ -65,6 +65,13 @@ class Realm:
     # Keycloak's realm localization texts: locale → message key → text. They override the
     # catalogues' messages on this realm's pages (ostium.locales.translate).
     localization_texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Keycloak's theme names (None: the built-in theme). Only the login and e-mail themes
+    # are applied (ostium.themes); the account and admin themes are kept for round trips
+    # until those consoles exist.
+    login_theme: str | None = None
+    account_theme: str | None = None
+    admin_theme: str | None = None
+    email_theme: str | None = None
     # Brute-force detection, with Keycloak's defaults.
     brute_force_protected: bool = False
     permanent_lockout: bool = False

@@ -109,15 +109,23 @@ def translate(
     key: str,
     *args: object,
     realm_texts: Mapping[str, Mapping[str, str]] | None = None,
+    theme_texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """The text of `key` in `locale`: the realm's localization text for that locale first
-    (Keycloak: realm texts override the theme's messages), then the catalogue, then the
-    same two in English, then the key itself (as Keycloak shows an unknown key)."""
+    (Keycloak: realm texts override the theme's messages), then the theme's
+    `messages_<locale>.properties` (`theme_texts`, the theme's chain merged), then the
+    catalogue, then the same three in English, then the key itself (as Keycloak shows an
+    unknown key)."""
     texts = realm_texts or {}
+    themed = theme_texts or {}
+    shipped = catalogue_locale(locale)
     text = (
         texts.get(locale, {}).get(key)
-        or catalogue(catalogue_locale(locale)).get(key)
+        or themed.get(locale, {}).get(key)
+        or themed.get(shipped, {}).get(key)
+        or catalogue(shipped).get(key)
         or texts.get(DEFAULT_LOCALE, {}).get(key)
+        or themed.get(DEFAULT_LOCALE, {}).get(key)
         or catalogue(DEFAULT_LOCALE).get(key)
         or key
     )
@@ -125,10 +133,14 @@ def translate(
 
 
 def resolve_text(
-    locale: str, text: str, realm_texts: Mapping[str, Mapping[str, str]] | None = None
+    locale: str,
+    text: str,
+    realm_texts: Mapping[str, Mapping[str, str]] | None = None,
+    theme_texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """Keycloak's `advancedMsg`: a realm's or client's name written `${key}` is the text of
-    `key` (a realm localization text or a catalogue message); any other text is itself."""
+    `key` (a realm localization text, a theme message or a catalogue message); any other
+    text is itself."""
     if text.startswith("${") and text.endswith("}") and len(text) > 3:
-        return translate(locale, text[2:-1], realm_texts=realm_texts)
+        return translate(locale, text[2:-1], realm_texts=realm_texts, theme_texts=theme_texts)
     return text

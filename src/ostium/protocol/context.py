@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from ostium.clock import Clock
-from ostium.domain import Realm, RealmKey
+from ostium.domain import Client, Realm, RealmKey
 from ostium.events import Event, EventLog
 from ostium.sessions.authentication import AuthenticationSessionStore
 from ostium.sessions.login_failures import LoginFailures
@@ -63,6 +63,9 @@ class RealmContext:
     backchannel: BackchannelLogout | None = None  # back-channel logout deliveries
     mail: Outbox | None = None  # e-mail sent after the answer (services/mail.py)
     action_tokens: ActionTokens | None = None  # single-use marks of e-mailed links
+    # The client this request acts for, once the protocol knows it (Keycloak's
+    # KeycloakContext#getClient): its `login_theme` attribute themes the pages it answers.
+    client: Client | None = None
     # Work that must happen whether the request succeeds or fails, once its own
     # transaction is over (a failed login's may roll back).
     deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -77,6 +80,13 @@ class RealmContext:
     async def run_deferred(self) -> None:
         while self.deferred:
             await self.deferred.pop(0)()
+
+    @property
+    def login_theme(self) -> str | None:
+        """The client's `login_theme` attribute (Keycloak's client setting), if any."""
+        if self.client is None:
+            return None
+        return self.client.attributes.get("login_theme") or None
 
     @property
     def cookie_path(self) -> str:

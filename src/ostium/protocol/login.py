@@ -286,6 +286,7 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
     if client is None or not client.enabled:
         return error_page("clientNotFoundMessage")
+    ctx.client = client
     return login_page(
         ctx,
         client.client_id,
@@ -324,6 +325,7 @@ async def authenticate_form(
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
+        ctx.client = client
         if plan.x509 and tab.x509_user_id is not None and "cancel" not in form:
             user = await confirmed_user(ctx, repos, client, tab, info)
             if user is None:

@@ -46,6 +46,10 @@ SUPPORTED_REALM_KEYS = frozenset(
         "notBefore",
         "defaultSignatureAlgorithm",
         "passwordPolicy",
+        "loginTheme",
+        "accountTheme",
+        "adminTheme",
+        "emailTheme",
         "revokeRefreshToken",
         "refreshTokenMaxReuse",
         "accessTokenLifespan",
@@ -501,11 +505,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         _client_policies,
     ),
     Section("event settings", tuple(_EVENT_DEFAULTS), _differs(_EVENT_DEFAULTS)),
-    Section(
-        "themes",
-        ("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
-        _non_empty("loginTheme", "accountTheme", "adminTheme", "emailTheme"),
-    ),
     Section("defaultGroups", ("defaultGroups",), _non_empty("defaultGroups")),
     Section(
         "role scope mappings",

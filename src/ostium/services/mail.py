@@ -31,7 +31,6 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 import aiosmtplib
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ostium.clock import Clock
 from ostium.domain import Realm, User
@@ -39,6 +38,7 @@ from ostium.domain.locale_selection import LocaleRequest, select_locale
 from ostium.domain.smtp import SmtpSettings, SmtpSettingsError, smtp_settings
 from ostium.events import Event, EventLog
 from ostium.services.user_locale import user_locale
+from ostium.themes import ResolvedTheme, ThemeFolder
 
 __all__ = [
     "EMAIL_SEND_FAILED",
@@ -59,9 +59,11 @@ EMAIL_SEND_FAILED = "email_send_failed"  # Keycloak's Errors.EMAIL_SEND_FAILED
 # Seconds to wait before the second, third and fourth attempt.
 RETRY_DELAYS: tuple[float, ...] = (2.0, 15.0, 60.0)
 
-# (locale, realm texts) → msg(key, *args): the pages' catalogues (web/pages.py), the
-# realm's localization texts first.
-Translator = Callable[[str, Mapping[str, Mapping[str, str]] | None], Callable[..., str]]
+# (locale, realm texts, theme) → msg(key, *args): the pages' catalogues (web/pages.py), the
+# realm's localization texts first, then the e-mail theme's messages.
+Translator = Callable[
+    [str, Mapping[str, Mapping[str, str]] | None, ResolvedTheme | None], Callable[..., str]
+]
 
 
 class MailError(Exception):
@@ -112,20 +114,15 @@ def link_expiry(seconds: int, msg: Callable[..., str]) -> str:
 
 
 class MailTemplates:
-    """`templates/email/<name>.txt` and `.html`; the subject is the message `<subject>`."""
+    """`templates/email/<name>.txt` and `.html`; the subject is the message `<subject>`.
+    The realm's `emailTheme` (ostium.themes) overrides them: Keycloak's layout,
+    `<theme>/email/html/<name>.html`, `<theme>/email/text/<name>.txt`, and its
+    `messages/messages_<locale>.properties`. Plain text is never HTML-escaped (the theme's
+    environment escapes `.html` only), so links keep their `&`."""
 
-    def __init__(self, translator: Translator) -> None:
-        loader = PackageLoader("ostium", "templates")
-        self._html = Environment(
-            loader=loader, autoescape=select_autoescape(["html"]), undefined=StrictUndefined
-        )
-        # Plain text is not HTML: escaping would put "&amp;" into the links.
-        self._text = Environment(
-            loader=loader,
-            autoescape=False,  # noqa: S701
-            undefined=StrictUndefined,
-        )
+    def __init__(self, translator: Translator, themes: ThemeFolder | None = None) -> None:
         self.translator = translator
+        self.themes = themes or ThemeFolder(None)
 
     def render(
         self,
@@ -140,7 +137,8 @@ class MailTemplates:
     ) -> OutgoingMail:
         """`lifespan`: the seconds the mail's link lives, written out as `expiry`."""
         locale = mail_locale(realm, user)
-        msg = self.translator(locale, realm.localization_texts)
+        theme = self.themes.get("email", realm.email_theme)
+        msg = self.translator(locale, realm.localization_texts, theme)
         values: dict[str, object] = {
             "msg": msg,
             "expiry": link_expiry(lifespan, msg) if lifespan is not None else "",
@@ -152,8 +150,8 @@ class MailTemplates:
         return OutgoingMail(
             recipient=recipient,
             subject=msg(subject_key, realm.display_name or realm.name),
-            text=self._text.get_template(f"email/{name}.txt").render(values),
-            html=self._html.get_template(f"email/{name}.html").render(values),
+            text=theme.environment.get_template(f"email/{name}.txt").render(values),
+            html=theme.environment.get_template(f"email/{name}.html").render(values),
         )
 
 

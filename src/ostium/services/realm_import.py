@@ -145,6 +145,10 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "defaultLocale": ("default_locale", str),
     "defaultSignatureAlgorithm": ("default_signature_algorithm", str),
     "passwordPolicy": ("password_policy", str),
+    "loginTheme": ("login_theme", str),
+    "accountTheme": ("account_theme", str),
+    "adminTheme": ("admin_theme", str),
+    "emailTheme": ("email_theme", str),
 }
 
 CLIENT_FIELDS: dict[str, tuple[str, type]] = {

@@ -70,6 +70,7 @@ def page_error(
         cookie_path=ctx.cookie_path if ctx else None,
         realm_display_name=(ctx.realm.display_name or ctx.realm.name) if ctx else None,
         secure=ctx.secure_cookies if ctx else False,
+        login_theme=ctx.login_theme if ctx else None,
     )
     # A 503's Retry-After holds for a browser as for an API; WWW-Authenticate does not
     # (a browser would answer it with a password prompt).

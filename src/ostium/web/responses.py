@@ -11,13 +11,23 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from ostium.domain import Realm
 from ostium.locales import resolve_text
 from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
+from ostium.themes import ResolvedTheme
 from ostium.web.middleware.security_headers import options_of
 from ostium.web.page_locale import page_language
 from ostium.web.runtime import Runtime
 
-__all__ = ["render_page", "render_result"]
+__all__ = ["render_page", "render_result", "resources_path"]
 
+# The built-in stylesheet's old, unversioned address (kept for links already out there);
+# pages link the versioned one of their theme (web/theme_resources.py).
 STATIC_URL = "/resources/ostium"
+
+
+def resources_path(runtime: Runtime, request: Request, theme: ResolvedTheme) -> str:
+    """Keycloak's `url.resourcesPath`: `/resources/<version>/<type>/<theme>` under the
+    frontend URL's path (--hostname, --http-relative-path)."""
+    base = urlsplit(runtime.base_url(request)).path
+    return f"{base}/resources/{theme.version}/{theme.type}/{theme.name}"
 
 
 def _set_cookies(response: Response, cookies: list[Cookie], secure: bool) -> None:
@@ -50,24 +60,34 @@ def render_page(
     realm: Realm | None = None,
     cookie_path: str | None = None,
     user_locale: str | None = None,
+    login_theme: str | None = None,
 ) -> Response:
     """`realm` (with its `cookie_path`) decides the page's language and picker and lends
-    its localization texts; without one the page is English (web/page_locale.py)."""
+    its localization texts; without one the page is English (web/page_locale.py). The
+    theme is the client's `login_theme` when the page belongs to a client's login, else
+    the realm's `loginTheme` (Keycloak's DefaultThemeSelectorProvider), else the built-in."""
     language = page_language(request, realm, page, cookie_path=cookie_path, user_locale=user_locale)
     if language.cookie is not None:
         page.cookies.append(language.cookie)
     realm_texts = realm.localization_texts if realm is not None else None
+    theme = runtime.pages.theme(login_theme or (realm.login_theme if realm else None))
     if realm_display_name:
         # Keycloak's advancedMsg: a display name written `${key}` is a localized text.
-        realm_display_name = resolve_text(language.locale, realm_display_name, realm_texts)
+        realm_display_name = resolve_text(
+            language.locale, realm_display_name, realm_texts, theme.messages
+        )
     nonce = secrets.token_urlsafe(16)
+    resources = resources_path(runtime, request, theme)
     html = runtime.pages.render(
         page.template,
         locale=language.locale,
         realm_texts=realm_texts,
+        theme=theme,
         languages=language.picker,
-        # The resources sit under the frontend URL's path too (--hostname, --http-relative-path).
-        static_url=urlsplit(runtime.base_url(request)).path + STATIC_URL,
+        resources_path=resources,
+        styles=theme.styles,
+        # The name older templates use for the theme's resources.
+        static_url=resources,
         realm_display_name=realm_display_name,
         csp_nonce=nonce,
         **page.context,
@@ -102,6 +122,7 @@ def render_result(
     realm: Realm | None = None,
     cookie_path: str | None = None,
     user_locale: str | None = None,
+    login_theme: str | None = None,
 ) -> Response:
     response: Response
     if isinstance(result, JsonResult):
@@ -127,4 +148,5 @@ def render_result(
         realm=realm,
         cookie_path=cookie_path,
         user_locale=user_locale,
+        login_theme=login_theme,
     )

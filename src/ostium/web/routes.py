@@ -14,7 +14,7 @@ from ostium.errors import OAuthError
 from ostium.protocol.context import RealmContext
 from ostium.protocol.cors import preflight_headers
 from ostium.protocol.results import Page, Result
-from ostium.web import oidc, robots, welcome
+from ostium.web import oidc, robots, theme_resources, welcome
 from ostium.web.error_handlers import json_error, page_error, unexpected
 from ostium.web.hostname_debug import hostname_debug
 from ostium.web.page_locale import signed_in_locale
@@ -48,6 +48,7 @@ def _realm_endpoint(handler: RealmHandler, *, browser: bool) -> Endpoint:
                 realm=ctx.realm,
                 cookie_path=ctx.cookie_path,
                 user_locale=user_locale,
+                login_theme=ctx.login_theme,
             )
         except OAuthError as error:
             return page_error(runtime, request, error, ctx) if browser else json_error(error)
@@ -185,4 +186,10 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             for path in CORS_ENDPOINTS
         ),
         Mount(STATIC_URL, StaticFiles(packages=[("ostium", "static")]), name="static"),
+        Route(
+            "/resources/{version}/{type}/{theme}/{path:path}",
+            theme_resources.theme_resource,
+            methods=["GET", "HEAD"],
+            name="theme_resource",
+        ),
     ]

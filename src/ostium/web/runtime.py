@@ -78,7 +78,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.backchannel = BackchannelLogout(self.realm_keys, self.events, self.clock)
-        templates = MailTemplates(self.pages.translator)
+        templates = MailTemplates(self.pages.translator, self.pages.themes)
         self.mail = Outbox(
             self.events,
             self.clock,

@@ -43,6 +43,7 @@ async def check_client(
     if client.bearer_only:
         raise UnauthorizedClient("Bearer-only clients cannot log in.", redirectable=False)
     request.client = client
+    ctx.client = client
 
 
 async def authorization(ctx: RealmContext, params: Mapping[str, str], info: RequestInfo) -> Result:
