@@ -5,19 +5,17 @@ for and the application gets tokens; someone who ticks "Keep me signed in" is st
 in after the browser is closed and opened again (a new context with the saved cookies,
 less the browser-session ones, as a restart drops them), and someone who does not tick it
 is asked again; consent is accepted once and denied once. Screenshots of each new page in
-English and 简体中文 go to $OSTIUM_SCREENSHOTS when it is set.
+English and 简体中文 are kept with the run's artefacts (tests/e2e/screenshots.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.e2e.test_languages_browser import _english_fragments
 from tests.support import REALM, SECRET, query_of, realm_export
@@ -109,13 +108,6 @@ def _auth_url(stack: Stack) -> str:
     return f"{stack.base_url}/realms/{REALM}/protocol/openid-connect/auth?{urlencode(query)}"
 
 
-def _shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("OSTIUM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def _no_english(page: Page) -> None:
     """Nothing of the English catalogue on the page, beyond the realm's and client's names
     and the picker's language names (each written in itself)."""
@@ -151,11 +143,11 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
     try:
         page.goto(_auth_url(stack))
         assert page.get_by_label("Keep me signed in").is_visible()
-        _shoot(page, "login-remember-register-en")
+        shoot(page, "login-remember-register-en")
         page.get_by_role("link", name="Create an account").click()
         assert page.get_by_role("heading").inner_text() == "Create your account"
         assert page.locator("html").get_attribute("lang") == "en"
-        _shoot(page, "register-en")
+        shoot(page, "register-en")
         # A mismatched confirmation first: the form comes back, the field says why.
         page.get_by_label("Username").fill("erin")
         page.get_by_label("Email").fill("erin@example.com")
@@ -169,14 +161,14 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
         assert confirm.get_attribute("aria-invalid") == "true"
         assert page.evaluate("document.activeElement.id") == "password-confirm"
         assert page.get_by_label("Username").input_value() == "erin"
-        _shoot(page, "register-errors-en")
+        shoot(page, "register-errors-en")
         page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
         confirm.fill(PASSWORD)
         page.get_by_role("button", name="Create an account").click()
         # The application requires consent: the new user is asked first.
         assert page.get_by_role("heading").inner_text() == "Allow Acme Portal access?"
         assert page.get_by_text("See your email address").is_visible()
-        _shoot(page, "consent-en")
+        shoot(page, "consent-en")
         with page.expect_navigation(url=_back_in_the_application(stack)):
             page.get_by_role("button", name="Allow").click()
         tokens = _tokens(stack, page.url)
@@ -192,14 +184,14 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         page.goto(_auth_url(stack))
         assert page.get_by_label("保持登录状态").is_visible()
         _no_english(page)
-        _shoot(page, "login-remember-register-zh-CN")
+        shoot(page, "login-remember-register-zh-CN")
         page.get_by_role("link", name="创建账户").click()
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert page.get_by_role("heading").inner_text() == "创建您的账户"
-        _shoot(page, "register-zh-CN")
+        shoot(page, "register-zh-CN")
         page.get_by_role("button", name="创建账户").click()  # empty: every required field
         assert page.get_by_role("alert").is_visible()
-        _shoot(page, "register-errors-zh-CN")
+        shoot(page, "register-errors-zh-CN")
         _no_english(page)
         page.get_by_role("link", name="« 返回登录").click()
         page.get_by_label("用户名或电子邮箱").fill("bob")
@@ -208,7 +200,7 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
         assert page.get_by_role("heading").inner_text() == translate(
             "zh-CN", "oauthGrantTitle", "Acme Portal"
         )
-        _shoot(page, "consent-zh-CN")
+        shoot(page, "consent-zh-CN")
         _no_english(page)
         # Deny: the application hears access_denied.
         with page.expect_navigation(url=_back_in_the_application(stack)):
