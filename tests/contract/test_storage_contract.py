@@ -19,6 +19,7 @@ from ostium.domain import (
     User,
     UserSession,
 )
+from ostium.domain.consent import UserConsent
 from ostium.services.realm_setup import new_realm, write_bundle
 from ostium.storage.interfaces import DuplicateError, UserFilter
 from ostium.storage.sql import SqlStorage, open_storage
@@ -317,6 +318,7 @@ async def test_an_older_schema_is_migrated_forward(tmp_path) -> None:  # type: i
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     await (await open_storage(url)).close()
     with sqlite3.connect(tmp_path / "old.db") as db:  # back to the first schema
+        db.execute("drop table user_consents")
         db.execute("drop table client_scopes")
         db.execute("drop table user_attributes")
         db.execute("alter table realm_keys drop column name")
@@ -347,6 +349,7 @@ async def test_keys_of_a_0002_database_become_named_key_providers(tmp_path) -> N
         db.execute("alter table realm_keys drop column name")
         db.execute("alter table realm_keys drop column disable_at")
         db.execute("drop table user_attributes")
+        db.execute("drop table user_consents")
         db.execute("update alembic_version set version_num = '0002'")
     upgraded = await open_storage(url)
     try:
@@ -482,6 +485,7 @@ async def test_users_search_leaves_service_accounts_out_unless_asked(storage: Sq
 async def test_0004_backfills_user_attributes_from_the_json_column(storage: SqlStorage) -> None:
     realm_id = await _attribute_users(storage)
     async with storage.engine.begin() as conn:  # back to the 0003 schema
+        await conn.execute(text("DROP TABLE user_consents"))  # 0005 comes back too
         await conn.execute(text("DROP TABLE user_attributes"))
         await conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     url = storage.engine.url.render_as_string(hide_password=False)
@@ -515,3 +519,44 @@ async def test_attribute_search_uses_the_index(storage: SqlStorage, pairs: dict[
             plan = (await conn.execute(text(f"EXPLAIN {literal}"))).all()
     uses = " ".join(str(r) for r in plan).count("ix_user_attributes_realm_name_value")
     assert uses == len(pairs), plan
+
+
+async def test_consents(storage: SqlStorage) -> None:
+    realm_id = await make_realm(storage)
+    async with storage.transaction() as repos:
+        client = Client(uid(), realm_id, "consenting")
+        await repos.clients.add(client)
+        user = User(uid(), realm_id, "cora")
+        await repos.users.add(user)
+        await repos.consents.put(UserConsent(user.id, client.id, ["profile"], 1000, 1000))
+    async with storage.transaction() as repos:
+        stored = await repos.consents.get(user.id, client.id)
+        assert stored == UserConsent(user.id, client.id, ["profile"], 1000, 1000)
+        await repos.consents.put(UserConsent(user.id, client.id, ["profile", "email"], 1000, 2000))
+    async with storage.transaction() as repos:
+        assert [c.granted_scopes for c in await repos.consents.list_for_user(user.id)] == [
+            ["profile", "email"]
+        ]
+        assert await repos.consents.delete(user.id, client.id) is True
+        assert await repos.consents.delete(user.id, client.id) is False
+        await repos.consents.put(UserConsent(user.id, client.id, ["email"], 3000, 3000))
+    async with storage.transaction() as repos:  # a deleted client takes its consents along
+        await repos.clients.delete(realm_id, client.id)
+    async with storage.transaction() as repos:
+        assert await repos.consents.list_for_user(user.id) == []
+
+
+async def test_0005_adds_the_consents_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await (await open_storage(url)).close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # back to 0004
+        db.execute("drop table user_consents")
+        db.execute("update alembic_version set version_num = '0004'")
+    upgraded = await open_storage(url)
+    try:
+        async with upgraded.transaction() as repos:
+            assert await repos.consents.list_for_user("none") == []
+    finally:
+        await upgraded.close()

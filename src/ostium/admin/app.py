@@ -14,6 +14,7 @@ from ostium.admin import (
     client_scopes,
     clients,
     components,
+    consents,
     credentials,
     groups,
     identity_providers,
@@ -63,6 +64,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         user_profile,  # before users: /users/profile is not a user id
         users,
         credentials,
+        consents,
         action_emails,
         smtp,
         impersonation,

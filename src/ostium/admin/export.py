@@ -117,6 +117,18 @@ async def user_json(
         for c in await repos.credentials.list_for_user(user.id)
     ]
     body["requiredActions"] = list(user.required_actions)
+    consents = [
+        {
+            "clientId": client_ids[c.client_id],
+            "grantedClientScopes": list(c.granted_scopes),
+            "createdDate": c.created_date,
+            "lastUpdatedDate": c.last_updated_date,
+        }
+        for c in await repos.consents.list_for_user(user.id)
+        if c.client_id in client_ids
+    ]
+    if consents:
+        body["clientConsents"] = consents
     body.update(_grants(await repos.roles.user_roles(user.id), client_ids))
     paths = []
     for group in await repos.groups.user_groups(user.id):

@@ -165,9 +165,7 @@ async def partial_import_realm(
     body = await json_object(request)
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-realm")
-        results = await partial_import(
-            repos, loaded, body, now=a.now, hashing=a.runtime.hashing
-        )
+        results = await partial_import(repos, loaded, body, now=a.now, hashing=a.runtime.hashing)
     add_warnings(response.headers, results.get("warnings", []))
     return results
 

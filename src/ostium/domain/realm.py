@@ -43,6 +43,7 @@ class Realm:
     not_before: int = 0
     ssl_required: str = "external"
     registration_allowed: bool = False
+    registration_email_as_username: bool = False
     login_with_email_allowed: bool = True
     duplicate_emails_allowed: bool = False
     remember_me: bool = False

@@ -45,9 +45,11 @@ def session_limits(realm: Realm, session: UserSession) -> tuple[int, int]:
             else 10**10
         )
         return realm.offline_session_idle_timeout, max_lifespan
-    if session.remember_me and realm.sso_session_idle_timeout_remember_me:
+    if session.remember_me:
+        # Keycloak's SessionExpirationUtils: each remember-me lifespan replaces its normal
+        # twin when set (> 0); 0 falls back to the normal one, independently.
         return (
-            realm.sso_session_idle_timeout_remember_me,
+            realm.sso_session_idle_timeout_remember_me or realm.sso_session_idle_timeout,
             realm.sso_session_max_lifespan_remember_me or realm.sso_session_max_lifespan,
         )
     return realm.sso_session_idle_timeout, realm.sso_session_max_lifespan

@@ -13,6 +13,8 @@ from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
 from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.login_links import login_page_extras
+from ostium.protocol.remember_me import remember_me_ticked
 from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sign_in import picked_locale, spend_tab
@@ -34,6 +36,7 @@ __all__ = [
     "picked_locale",
     "plan_or_page",
     "show_login_form",
+    "sign_in",
     "start_login",
 ]
 
@@ -75,6 +78,8 @@ def login_page(
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
             "client_name": client_name,
+            # Registration and remember me (protocol/registration.py, remember_me.py).
+            **login_page_extras(ctx, client_id, tab),
             "reset_credentials_url": _reset_credentials_url(ctx, client_id, tab.tab_id),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
@@ -354,6 +359,7 @@ async def authenticate_form(
                 root_id=root.id,
                 client_name=client.name,
             )
+        tab.remember_me = remember_me_ticked(ctx.realm, form)
         return await _sign_in(ctx, repos, root, tab, user, username, info)
 
 
@@ -368,3 +374,8 @@ async def _sign_in(
 ) -> Result:
     """The flow succeeded: the user's required actions, then the SSO session and code."""
     return await after_authentication(ctx, repos, root, tab, user, username, info)
+
+
+# The end of a login, for the pages that authenticate a user outside this module
+# (registration: protocol/registration.py).
+sign_in = _sign_in

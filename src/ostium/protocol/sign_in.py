@@ -7,6 +7,7 @@ from ostium.domain import User
 from ostium.domain.locale_selection import best_match
 from ostium.protocol.authorization.request import PendingAuthorization
 from ostium.protocol.codes import respond_with_code
+from ostium.protocol.consent import consent_step
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.results import Result
 from ostium.protocol.sso import sso_cookies, sso_session
@@ -41,6 +42,10 @@ async def finish_login(
     A tab that re-used the SSO session (`tab.sso_reused`) keeps its sign-in time: only
     a fresh authentication moves `auth_time`. `extra` joins the redirect's parameters
     (Keycloak's `kc_action_status`)."""
+    # Consent (protocol/consent.py): the last page before the code, after the actions.
+    consent = await consent_step(ctx, repos, root, tab, user)
+    if consent is not None:
+        return consent
     now = ctx.clock.now()
     username = tab.login_username or user.username
     if tab.locale is not None:
@@ -52,6 +57,8 @@ async def finish_login(
         session = existing[0]
         if not tab.sso_reused:
             session.notes["auth_time"] = str(now)
+        # Keycloak sets the flag on a fresh sign-in with the box ticked, never clears it.
+        session.remember_me = session.remember_me or tab.remember_me
         session.last_refresh = now
         await repos.sessions.update(session)
     else:
@@ -67,6 +74,7 @@ async def finish_login(
             login_username=username,
             issuer=ctx.issuer,
             session_id=root.id if await repos.sessions.get(root.id) is None else None,
+            remember_me=tab.remember_me,
         )
     pending = PendingAuthorization.from_params(tab.client_id, tab.params)
     result = await respond_with_code(

@@ -14,7 +14,11 @@ from ostium.keys import sign
 from ostium.protocol.context import RealmContext
 from ostium.protocol.results import Cookie
 from ostium.protocol.tokens import IDENTITY, TokenProblem, signing_key, verify_token
-from ostium.services.sessions import live_user_session, new_id, session_expires_at
+from ostium.services.sessions import (
+    live_user_session,
+    new_id,
+    session_limits,
+)
 from ostium.storage.interfaces import Repositories
 
 __all__ = [
@@ -46,9 +50,11 @@ def auth_session_cookie(ctx: RealmContext, session_id: str) -> Cookie:
 
 def sso_cookies(ctx: RealmContext, session: UserSession, user: User) -> list[Cookie]:
     now = ctx.clock.now()
-    expires = session_expires_at(ctx.realm, session)
+    _, max_lifespan = session_limits(ctx.realm, session)
     claims: dict[str, object] = {
-        "exp": session.started + ctx.realm.sso_session_max_lifespan,
+        # A remember-me session lives as long as its own max lifespan (Keycloak's
+        # AuthenticationManager.createIdentityToken).
+        "exp": session.started + max_lifespan,
         "iat": now,
         "jti": new_id(),
         "iss": ctx.issuer,
@@ -58,8 +64,11 @@ def sso_cookies(ctx: RealmContext, session: UserSession, user: User) -> list[Coo
     }
     token = sign(claims, signing_key(ctx, internal=True))
     # Browser-session cookies unless "remember me": closing the browser ends SSO, as in
-    # Keycloak; the server-side session enforces idle and max lifetimes either way.
-    max_age = max(expires - now, 0) if session.remember_me else None
+    # Keycloak. A remembered session's cookies last until its max lifespan (Keycloak:
+    # the remember-me max lifespan), not its idle timeout: SSO does not renew them, and a
+    # user active every day must not lose them after one idle period. The server-side
+    # session enforces the idle timeout either way.
+    max_age = max(session.started + max_lifespan - now, 0) if session.remember_me else None
     value = f"{ctx.realm.name}/{user.id}/{session.id}"
     return [
         Cookie(KEYCLOAK_IDENTITY, token, ctx.cookie_path, max_age=max_age),

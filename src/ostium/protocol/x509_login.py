@@ -176,4 +176,3 @@ def _record_failure(
         error=outcome.error or "invalid_user_credentials",
         details=details,
     )
-

@@ -68,6 +68,7 @@ SUPPORTED_REALM_KEYS = frozenset(
         "clientSessionMaxLifespan",
         "sslRequired",
         "registrationAllowed",
+        "registrationEmailAsUsername",
         "rememberMe",
         "verifyEmail",
         "loginWithEmailAllowed",
@@ -477,11 +478,6 @@ _NESTED_SECTIONS = (
         (),
         _users_with(lambda u: bool(u.get("federationLink"))),
     ),
-    Section(
-        "users' granted consents (clientConsents)",
-        (),
-        _users_with(lambda u: bool(u.get("clientConsents"))),
-    ),
 )
 
 REALM_SECTIONS: tuple[Section, ...] = (
@@ -531,12 +527,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         _differs(
             {"clientOfflineSessionIdleTimeout": _one(0), "clientOfflineSessionMaxLifespan": _one(0)}
         ),
-    ),
-    Section(
-        "registrationEmailAsUsername",
-        ("registrationEmailAsUsername",),
-        _non_empty("registrationEmailAsUsername"),
-        plural=False,
     ),
     Section("displayNameHtml", ("displayNameHtml",), _non_empty("displayNameHtml"), plural=False),
     Section(

@@ -28,6 +28,7 @@ from ostium.domain import (
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
+from ostium.domain.consent import UserConsent
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.password_policy import PolicyConfigError
@@ -122,6 +123,7 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "notBefore": ("not_before", int),
     "sslRequired": ("ssl_required", str),
     "registrationAllowed": ("registration_allowed", bool),
+    "registrationEmailAsUsername": ("registration_email_as_username", bool),
     "loginWithEmailAllowed": ("login_with_email_allowed", bool),
     "duplicateEmailsAllowed": ("duplicate_emails_allowed", bool),
     "rememberMe": ("remember_me", bool),
@@ -784,6 +786,32 @@ def apply_user(user: User, raw: Mapping[str, Any], path: str) -> None:
         user.required_actions = _strings(raw, "requiredActions", path)
 
 
+def _parse_consents(
+    bundle: RealmBundle, user: User, raw: Mapping[str, Any], path: str, now: int
+) -> None:
+    """Keycloak's `clientConsents`: the client (by clientId) must be in the realm, as
+    Keycloak's import requires; scopes are kept by name."""
+    for index, entry in enumerate(_list(raw, "clientConsents", path)):
+        where = f"{path}.clientConsents[{index}]"
+        client_id = entry.get("clientId")
+        client = bundle.client(client_id) if isinstance(client_id, str) else None
+        if client is None:
+            raise RealmImportError(f"{where}.clientId: unknown client '{client_id}'")
+        created = _typed(entry, "createdDate", int, where) if "createdDate" in entry else None
+        updated = (
+            _typed(entry, "lastUpdatedDate", int, where) if "lastUpdatedDate" in entry else None
+        )
+        bundle.consents.append(
+            UserConsent(
+                user.id,
+                client.id,
+                _strings(entry, "grantedClientScopes", where),
+                created_date=created if created is not None else now * 1000,
+                last_updated_date=updated if updated is not None else now * 1000,
+            )
+        )
+
+
 def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
     seen: set[str] = set()
     default_role = bundle.realm_role(bundle.realm.default_role_name)
@@ -824,6 +852,7 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
                     f"{path}.groups[{group_index}]: unknown group '{group_path}'"
                 )
             bundle.memberships.append((group.id, user.id))
+        _parse_consents(bundle, user, raw, path, now)
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
             if credential.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY):
                 # OTP, WebAuthn…: the user comes without it rather than the file failing;

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ostium.domain import Client, ClientScope, Credential, Group, Realm, RealmKey, Role, User
 from ostium.domain.client import AUTH_ADMIN_URL, AUTH_BASE_URL
+from ostium.domain.consent import UserConsent
 from ostium.domain.user import PASSWORD
 from ostium.keys import default_realm_keys
 from ostium.services.passwords import hash_password
@@ -90,6 +91,7 @@ class RealmBundle:
     credentials: list[Credential] = field(default_factory=list)
     user_roles: list[tuple[str, str]] = field(default_factory=list)  # (user id, role id)
     memberships: list[tuple[str, str]] = field(default_factory=list)  # (group id, user id)
+    consents: list[UserConsent] = field(default_factory=list)  # users' clientConsents
     # What the source held that Ostium could not import (services/import_coverage.py).
     warnings: list[str] = field(default_factory=list)
     keys: list[RealmKey] = field(default_factory=list)
@@ -313,6 +315,8 @@ async def write_users(repos: Repositories, bundle: RealmBundle) -> None:
         await repos.roles.grant_to_user(user_id, [role_id])
     for group_id, user_id in bundle.memberships:
         await repos.groups.add_member(group_id, user_id)
+    for consent in bundle.consents:
+        await repos.consents.put(consent)
 
 
 async def write_bundle(repos: Repositories, bundle: RealmBundle) -> None:

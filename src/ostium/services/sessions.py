@@ -41,8 +41,11 @@ async def create_user_session(
     login_username: str | None = None,
     session_id: str | None = None,
     issuer: str | None = None,
+    remember_me: bool = False,
 ) -> UserSession:
-    """`session_id` is the authentication session's root id when a browser logs in: as
+    """`remember_me`: the user ticked "Remember me" (Keycloak's UserSessionModel
+    rememberMe): the session has the realm's remember-me lifespans and persistent cookies.
+    `session_id` is the authentication session's root id when a browser logs in: as
     in Keycloak, the user session keeps the id the AUTH_SESSION_ID cookie already
     carries, so a load balancer's stickiness holds across the login."""
     session = UserSession(
@@ -53,6 +56,7 @@ async def create_user_session(
         started=now,
         last_refresh=now,
         ip_address=ip_address,
+        remember_me=remember_me,
         # The issuer the client saw: a back-channel logout token must carry the same.
         notes={"auth_time": str(now), **({"iss": issuer} if issuer else {})},
     )

@@ -60,6 +60,12 @@ class AuthenticationTab:
     # page with a link to `back_url`, not with a sign-in.
     end_after_actions: bool = False
     back_url: str | None = None
+    # "Remember me" was ticked on the login form (protocol/remember_me.py).
+    remember_me: bool = False
+    # The consent page is showing (protocol/consent.py); once accepted, it is not asked
+    # again in this tab.
+    consent_shown: bool = False
+    consent_given: bool = False
 
 
 @dataclass

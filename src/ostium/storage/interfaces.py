@@ -25,11 +25,13 @@ from ostium.domain import (
     User,
     UserSession,
 )
+from ostium.domain.consent import UserConsent
 
 __all__ = [
     "ClientRepository",
     "ClientScopeRepository",
     "CodeRepository",
+    "ConsentRepository",
     "CredentialRepository",
     "DuplicateError",
     "GroupRepository",
@@ -264,6 +266,18 @@ class CodeRepository(Protocol):
     async def purge_expired(self, now: int) -> None: ...
 
 
+class ConsentRepository(Protocol):
+    """Users' consents to clients (`client_id`: the client's internal id)."""
+
+    async def get(self, user_id: str, client_id: str) -> UserConsent | None: ...
+    async def list_for_user(self, user_id: str) -> list[UserConsent]: ...
+    async def put(self, consent: UserConsent) -> None:
+        """Adds the consent or replaces the stored one for the same user and client."""
+        ...
+
+    async def delete(self, user_id: str, client_id: str) -> bool: ...
+
+
 class RevokedTokenRepository(Protocol):
     """Revoked access-token ids, kept until the token would have expired anyway."""
 
@@ -301,6 +315,8 @@ class Repositories(Protocol):
     def codes(self) -> CodeRepository: ...
     @property
     def revoked_tokens(self) -> RevokedTokenRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
 
     async def release_reads(self) -> None:
         """End the transaction here if it has only read, giving its connection back to

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from ostium.keys import active_key
+from ostium.protocol.consent_form import consent_form, show_consent
 from ostium.protocol.context import RealmContext
 from ostium.protocol.endpoints.authorization import authorization
 from ostium.protocol.endpoints.discovery import discovery
@@ -29,6 +30,7 @@ from ostium.protocol.login_actions import (
     reset_credentials_page,
     reset_credentials_submit,
 )
+from ostium.protocol.registration import register_form, show_registration
 from ostium.protocol.required_actions import required_action_form, show_required_action
 from ostium.protocol.results import JsonResult, Result
 from ostium.web.params import form_params, optional_form_params, query_params, request_params
@@ -37,6 +39,7 @@ from ostium.web.runtime import request_info
 __all__ = [
     "action_token_route",
     "authorization_route",
+    "consent_route",
     "discovery_route",
     "end_session_route",
     "introspection_route",
@@ -44,6 +47,7 @@ __all__ = [
     "login_action_route",
     "logout_confirm_route",
     "realm_info_route",
+    "registration_route",
     "required_action_route",
     "reset_credentials_route",
     "revocation_route",
@@ -92,6 +96,22 @@ async def required_action_route(ctx: RealmContext, request: Request) -> Result:
     if request.method == "GET":
         return await show_required_action(ctx, query_params(request), request_info(request))
     return await required_action_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def registration_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_registration(ctx, query_params(request), request_info(request))
+    return await register_form(
+        ctx, query_params(request), await form_params(request), request_info(request)
+    )
+
+
+async def consent_route(ctx: RealmContext, request: Request) -> Result:
+    if request.method == "GET":
+        return await show_consent(ctx, query_params(request), request_info(request))
+    return await consent_form(
         ctx, query_params(request), await form_params(request), request_info(request)
     )
 

@@ -134,6 +134,19 @@ def routes(admin_app: ASGIApp | None = None) -> list[BaseRoute]:
             ["GET", "POST"],
             "required_action",
         ),
+        # Registration and consent (protocol/registration.py, protocol/consent_form.py).
+        browser(
+            "/realms/{realm}/login-actions/registration",
+            oidc.registration_route,
+            ["GET", "POST"],
+            "registration",
+        ),
+        browser(
+            "/realms/{realm}/login-actions/consent",
+            oidc.consent_route,
+            ["GET", "POST"],
+            "consent",
+        ),
         api(f"{OIDC}/token", oidc.token_route, ["POST"], "token"),
         api(f"{OIDC}/userinfo", oidc.userinfo_route, ["GET", "POST"], "userinfo"),
         api(f"{OIDC}/token/introspect", oidc.introspection_route, ["POST"], "introspection"),

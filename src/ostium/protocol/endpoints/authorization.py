@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ostium.errors import (
+    ConsentRequired,
     InteractionRequired,
     InvalidRequest,
     LoginRequired,
@@ -14,6 +15,7 @@ from ostium.errors import (
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.authorization.steps import STEPS
 from ostium.protocol.codes import respond_with_code
+from ostium.protocol.consent import consent_needed
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login import new_tab, plan_or_page, start_login
 from ostium.protocol.required_actions import KC_ACTION, after_authentication, recent_enough
@@ -70,10 +72,14 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
             if found is not None:
                 session, user = found
                 await repos.sessions.touch(session.id, ctx.clock.now())
-                if user.required_actions or request.get(KC_ACTION):
-                    # Single sign-on authenticates; the required actions still run, and
-                    # need the user (OIDC Core §3.1.2.6: interaction_required).
+                consent = await consent_needed(ctx, repos, pending, user)
+                if user.required_actions or request.get(KC_ACTION) or consent:
+                    # Single sign-on authenticates; the required actions and the consent
+                    # page still run, and need the user (OIDC Core §3.1.2.6:
+                    # interaction_required, consent_required).
                     if "none" in request.prompt:
+                        if not user.required_actions and not request.get(KC_ACTION):
+                            raise ConsentRequired("Consent required", event="consent_required")
                         raise InteractionRequired(
                             "Interaction required", event="interaction_required"
                         )

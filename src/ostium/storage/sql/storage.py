@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ostium.storage.sql.connection import LazyConnection
 from ostium.storage.sql.repositories.clients import SqlClientRepository, SqlClientScopeRepository
+from ostium.storage.sql.repositories.consents import SqlConsentRepository
 from ostium.storage.sql.repositories.keys import SqlKeyRepository
 from ostium.storage.sql.repositories.realms import SqlRealmRepository
 from ostium.storage.sql.repositories.roles_groups import SqlGroupRepository, SqlRoleRepository
@@ -37,6 +38,7 @@ class SqlRepositories:
         self.sessions = SqlUserSessionRepository(conn)
         self.codes = SqlCodeRepository(conn)
         self.revoked_tokens = SqlRevokedTokenRepository(conn)
+        self.consents = SqlConsentRepository(conn)
 
     async def release_reads(self) -> None:
         await self._conn.release_reads()

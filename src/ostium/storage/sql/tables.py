@@ -127,6 +127,24 @@ credentials = Table(
     Column("priority", Integer, nullable=False),
 )
 
+# A user's consent to a client (Keycloak's USER_CONSENT and its client scopes, in one row:
+# the granted scope names as a JSON list).
+user_consents = Table(
+    "user_consents",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "client_id",
+        String(36),
+        ForeignKey("clients.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("granted_scopes", Text, nullable=False),
+    Column("created_date", BigInteger, nullable=False),
+    Column("last_updated_date", BigInteger, nullable=False),
+)
+
 roles = Table(
     "roles",
     metadata,
