@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ostium.locales import LANGUAGE_NAMES, catalogue
+from tests.e2e.application import callback_application
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
@@ -40,50 +38,31 @@ class Stack:
     callback: str  # the application's redirect URI
 
 
-class _Application(BaseHTTPRequestHandler):
-    """The application's redirect URI: it only says the browser came back."""
-
-    def do_GET(self) -> None:
-        body = b"<!DOCTYPE html><title>app</title><p>signed in</p>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     chromium = system_binary("chromium")
-    application = ThreadingHTTPServer(("127.0.0.1", 0), _Application)
-    threading.Thread(target=application.serve_forever, daemon=True).start()
-    callback = f"http://127.0.0.1:{application.server_address[1]}/callback"
-    realm = realm_export()
-    realm["clients"][0]["redirectUris"].append(callback)
-    realm.update(
-        displayName=REALM_NAME,
-        internationalizationEnabled=True,
-        supportedLocales=list(LANGUAGE_NAMES),
-        defaultLocale="en",
-    )
-    data_dir = tmp_path_factory.mktemp("data")
-    (data_dir / "import").mkdir()
-    (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
-    server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                yield Stack(server.base_url, browser, callback)
-            finally:
-                browser.close()
-    finally:
-        server.stop()
-        application.shutdown()
-        application.server_close()
+    with callback_application() as callback:
+        realm = realm_export()
+        realm["clients"][0]["redirectUris"].append(callback)
+        realm.update(
+            displayName=REALM_NAME,
+            internationalizationEnabled=True,
+            supportedLocales=list(LANGUAGE_NAMES),
+            defaultLocale="en",
+        )
+        data_dir = tmp_path_factory.mktemp("data")
+        (data_dir / "import").mkdir()
+        (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
+        server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                try:
+                    yield Stack(server.base_url, browser, callback)
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
 
 
 def _open(stack: Stack, locale: str) -> Page:
