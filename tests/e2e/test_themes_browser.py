@@ -10,10 +10,8 @@ widths, both themes) are kept with the run's artefacts (tests/e2e/screenshots.py
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,10 +19,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ostium.locales import LANGUAGE_NAMES
+from tests.e2e.application import callback_application
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
-from tests.e2e.test_languages_browser import _Application
 from tests.support import REALM, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -89,35 +87,31 @@ def _write_theme(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     chromium = system_binary("chromium")
-    application = ThreadingHTTPServer(("127.0.0.1", 0), _Application)
-    threading.Thread(target=application.serve_forever, daemon=True).start()
-    callback = f"http://127.0.0.1:{application.server_address[1]}/callback"
-    realm = realm_export()
-    for client in realm["clients"][:2]:
-        client["redirectUris"].append(callback)
-    realm["clients"][1]["attributes"]["login_theme"] = "acme"  # spa
-    realm.update(
-        displayName="Acme",
-        internationalizationEnabled=True,
-        supportedLocales=list(LANGUAGE_NAMES),
-        defaultLocale="en",
-    )
-    data_dir = tmp_path_factory.mktemp("data")
-    (data_dir / "import").mkdir()
-    (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
-    _write_theme(data_dir / "themes")
-    server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                yield Stack(server.base_url, browser, callback)
-            finally:
-                browser.close()
-    finally:
-        server.stop()
-        application.shutdown()
-        application.server_close()
+    with callback_application() as callback:
+        realm = realm_export()
+        for client in realm["clients"][:2]:
+            client["redirectUris"].append(callback)
+        realm["clients"][1]["attributes"]["login_theme"] = "acme"  # spa
+        realm.update(
+            displayName="Acme",
+            internationalizationEnabled=True,
+            supportedLocales=list(LANGUAGE_NAMES),
+            defaultLocale="en",
+        )
+        data_dir = tmp_path_factory.mktemp("data")
+        (data_dir / "import").mkdir()
+        (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
+        _write_theme(data_dir / "themes")
+        server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                try:
+                    yield Stack(server.base_url, browser, callback)
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
 
 
 def _open(stack: Stack, client_id: str, locale: str, viewport: dict[str, int]) -> Page:
