@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
@@ -126,7 +126,7 @@ def test_forgot_password_mail_and_link(
         page.wait_for_url("**/login-actions/reset-credentials?**")
         assert page.locator("html").get_attribute("lang")
         # Keyboard only: the field has the focus, Enter submits.
-        assert page.evaluate("document.activeElement.id") == "username"
+        expect(page.locator("#username")).to_be_focused()
         shoot(page, f"mail-reset-form-{locale}")
         before = len(smtp.inbox.to(f"{username}@example.com"))
         page.keyboard.type(username)
@@ -149,7 +149,7 @@ def test_forgot_password_mail_and_link(
         page.wait_for_selector("#kc-action-confirm")
         shoot(page, f"mail-link-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
-        assert page.evaluate("document.activeElement.id") == "kc-continue"
+        expect(page.locator("#kc-continue")).to_be_focused()
         page.keyboard.press("Enter")
         # The same browser's login goes on: the new password, then the application.
         page.wait_for_selector("#kc-passwd-update-form")

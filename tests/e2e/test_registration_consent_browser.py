@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from ostium.locales import translate
 from tests.e2e.application import callback_application
@@ -141,7 +141,7 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
         assert page.get_by_role("alert").is_visible()
         confirm = page.get_by_label("Confirm password")
         assert confirm.get_attribute("aria-invalid") == "true"
-        assert page.evaluate("document.activeElement.id") == "password-confirm"
+        expect(page.locator("#password-confirm")).to_be_focused()
         assert page.get_by_label("Username").input_value() == "erin"
         shoot(page, "register-errors-en")
         page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
@@ -114,7 +114,7 @@ def test_a_temporary_password_must_be_changed_before_the_code(
         page.wait_for_selector("#kc-passwd-update-form")
         assert "code=" not in page.url
         # The focus is on the new password; the "sign out on other devices" box is ticked.
-        assert page.evaluate("document.activeElement.id") == "password-new"
+        expect(page.locator("#password-new")).to_be_focused()  # autofocus, once applied
         assert page.locator("#logout-sessions").is_checked()
         assert page.locator("html").get_attribute("lang") == locale
         shoot(page, f"required-update-password-{locale}")
@@ -177,7 +177,7 @@ def test_terms_profile_verify_email_and_an_unsupported_action(
         page.set_default_timeout(TIMEOUT_MS)
         _sign_in(page, server, "bob", "builder")
         page.wait_for_selector("#kc-terms-form")
-        assert page.evaluate("document.activeElement.id") == "kc-accept"
+        expect(page.locator("#kc-accept")).to_be_focused()
         shoot(page, f"required-terms-{locale}")
         page.keyboard.press("Enter")
         page.wait_for_selector("#kc-update-profile-form")

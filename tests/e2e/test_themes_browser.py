@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from ostium.locales import LANGUAGE_NAMES
 from tests.e2e.application import callback_application
@@ -154,12 +154,12 @@ def test_the_builtin_theme_is_readable_at_every_width(
         )
         assert _ratio(border, "rgb(255, 255, 255)") >= 3, border
         # A visible focus ring on the field focused on load and on the button.
+        expect(page.locator("#username")).to_be_focused()
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-        assert page.evaluate("document.activeElement.id") == "username"
         assert outline not in ("none", "")
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.id") == "kc-login"
+        expect(page.locator("#kc-login")).to_be_focused()
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
         page.locator("#username").focus()
         shoot(page, f"theme-builtin-{locale}-{width}")
