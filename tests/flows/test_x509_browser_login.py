@@ -13,17 +13,14 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ostium.app import create_app
 from ostium.domain.authentication_flows import AuthenticationExecution, AuthenticatorConfig
-from ostium.web.client_certificates import CertificateLookup, LookupSettings
-from ostium.web.forwarded import ProxyTrust
+from tests.flows.test_tls_client_auth import behind
 from tests.support import (
     CALLBACK,
     REALM,
@@ -99,18 +96,6 @@ async def ostium(tmp_path: Path) -> AsyncIterator[OstiumUnderTest]:
         await server.close()
 
 
-@asynccontextmanager
-async def browser(
-    ostium: OstiumUnderTest, pki: Pki, peer: str = PROXY_PEER
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ostium.runtime,
-        proxy=ProxyTrust.of("xforwarded", ("10.0.0.0/8",)),
-        certificates=CertificateLookup(LookupSettings("haproxy"), [pki.root.cert]),
-    )
-    transport = httpx.ASGITransport(app=app, client=(peer, 40001))
-    async with httpx.AsyncClient(transport=transport, base_url=UPSTREAM) as http:
-        yield http
 
 
 def presenting(cert: Issued, pki: Pki) -> dict[str, str]:
@@ -145,7 +130,7 @@ async def test_a_certificate_of_no_user_shows_the_failure_without_naming_the_rea
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await _bind_x509_flow(ostium)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, presenting(_issue(pki, "nobody"), pki))
     assert page.status_code == 200
     assert "CN=nobody" in page.text
@@ -159,7 +144,7 @@ async def test_a_disabled_user_gets_the_same_page_as_an_unknown_one(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await _bind_x509_flow(ostium)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         disabled = await authorize(http, presenting(_issue(pki, "mallory"), pki))
         unknown = await authorize(http, presenting(_issue(pki, "nobody"), pki))
     assert disabled.status_code == unknown.status_code == 200
@@ -173,7 +158,7 @@ async def test_continue_without_the_same_certificate_signs_nobody_in(
 ) -> None:
     await _bind_x509_flow(ostium)
     alice = presenting(_issue(pki, "alice"), pki)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, alice)
         assert "alice" in page.text
         bare = await press(http, page, "login", {})
@@ -189,7 +174,7 @@ async def test_a_certificate_header_from_an_untrusted_peer_is_no_certificate(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await _bind_x509_flow(ostium)
-    async with browser(ostium, pki, peer="192.0.2.99") as http:
+    async with behind(ostium, pki, peer="192.0.2.99") as http:
         page = await authorize(http, presenting(_issue(pki, "alice"), pki))
     assert page.status_code == 200
     assert 'id="kc-form-login"' in page.text
@@ -200,7 +185,7 @@ async def test_a_certificate_only_flow_refuses_passwords(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await _bind_x509_flow(ostium, "ALTERNATIVE", with_forms=False)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         without = await authorize(http, {})
         assert without.status_code == 401
         assert "needs a client certificate" in without.text
@@ -225,7 +210,7 @@ async def test_a_flow_ostium_cannot_run_is_refused_with_a_page_and_a_log_line(
         spnego.requirement = "ALTERNATIVE"
         await repos.realms.update(realm)
     with caplog.at_level(logging.WARNING, logger="ostium.login"):
-        async with browser(ostium, pki) as http:
+        async with behind(ostium, pki) as http:
             page = await authorize(http, {})
     assert page.status_code == 501
     assert "not possible yet" in page.text
@@ -240,7 +225,7 @@ async def test_the_confirmation_page_then_continue_signs_the_certificates_user_i
 ) -> None:
     await _bind_x509_flow(ostium)
     alice = presenting(_issue(pki, "alice"), pki)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, alice)
         assert page.status_code == 200
         assert "CN=alice, O=Ostium Test" in page.text
@@ -263,7 +248,7 @@ async def test_sign_in_another_way_shows_the_password_form(
 ) -> None:
     await _bind_x509_flow(ostium)
     alice = presenting(_issue(pki, "alice"), pki)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, alice)
         form = await press(http, page, "cancel", alice)
         assert form.status_code == 200
@@ -280,7 +265,7 @@ async def test_without_a_certificate_the_password_form_shows(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await _bind_x509_flow(ostium)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, {})
     assert page.status_code == 200
     assert 'id="kc-form-login"' in page.text
@@ -291,7 +276,7 @@ async def test_without_the_confirmation_page_the_user_is_signed_in_at_once(
 ) -> None:
     config = {**X509_CONFIG, "x509-cert-auth.confirmation-page-disallowed": "true"}
     await _bind_x509_flow(ostium, config=config)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         done = await authorize(http, presenting(_issue(pki, "alice"), pki))
     assert done.status_code == 302, done.text
     assert "code" in query_of(done.headers["location"])
@@ -309,7 +294,7 @@ async def test_a_certificate_sign_in_still_runs_the_required_actions(
         assert alice is not None
         alice.required_actions = ["UPDATE_PASSWORD"]
         await repos.users.update(alice)
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, presenting(_issue(pki, "alice"), pki))
     assert page.status_code == 200
     assert 'id="kc-passwd-update-form"' in page.text
@@ -319,7 +304,7 @@ async def test_a_certificate_sign_in_still_runs_the_required_actions(
 async def test_a_flow_without_the_cookie_step_asks_again(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
-    async with browser(ostium, pki) as http:
+    async with behind(ostium, pki) as http:
         page = await authorize(http, {})
         action, hidden = form_of(page.text)
         done = await http.post(action, data={**hidden, "username": "alice", "password": "wonderland"})

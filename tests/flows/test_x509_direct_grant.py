@@ -14,7 +14,6 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 
-from ostium.app import create_app
 from ostium.domain.authentication_flows import (
     AuthenticationExecution,
     AuthenticationFlow,
@@ -30,8 +28,7 @@ from ostium.domain.authentication_flows import (
     Requirement,
 )
 from ostium.domain.brute_force import LoginFailure
-from ostium.web.client_certificates import CertificateLookup, LookupSettings
-from ostium.web.forwarded import ProxyTrust
+from tests.flows.test_tls_client_auth import behind, haproxy_headers
 from tests.support import SECRET, START, OstiumUnderTest, realm_export, start_in_process
 from tests.x509_ca import Issued, Pki, crl, crl_pem, issue, make_pki
 
@@ -120,22 +117,6 @@ async def use_x509_flow(
         await repos.realms.update(realm)
 
 
-@asynccontextmanager
-async def behind(
-    ostium: OstiumUnderTest, pki: Pki, peer: str = PROXY_PEER
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ostium.runtime,
-        proxy=ProxyTrust.of("xforwarded", ("10.0.0.0/8",)),
-        certificates=CertificateLookup(LookupSettings("haproxy"), [pki.root.cert]),
-    )
-    transport = httpx.ASGITransport(app=app, client=(peer, 40001))
-    async with httpx.AsyncClient(transport=transport, base_url=UPSTREAM) as http:
-        yield http
-
-
-def certificate(cert: Issued, pki: Pki) -> list[tuple[str, str]]:
-    return [("SSL_CLIENT_CERT", cert.der_b64), ("CERT_CHAIN_0", pki.intermediate.der_b64)]
 
 
 def user_cert(name: str, pki: Pki, **options: Any) -> Issued:
@@ -190,7 +171,7 @@ async def test_without_a_certificate_the_user_is_refused(ostium: OstiumUnderTest
     assert event.details["reason"] == "no client certificate"
 
 
-async def test_a_username_and_password_do_not_stand_in_for_the_certificate(
+async def test_a_username_and_password_do_not_stand_in_for_the_haproxy_headers(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await use_x509_flow(ostium, BY_CN)
@@ -202,7 +183,7 @@ async def test_a_certificate_header_from_an_untrusted_peer_is_ignored(
     ostium: OstiumUnderTest, pki: Pki
 ) -> None:
     await use_x509_flow(ostium, BY_CN)
-    headers = certificate(user_cert("alice", pki), pki)
+    headers = haproxy_headers(user_cert("alice", pki), pki)
     response = await grant(ostium, pki, headers, peer="192.0.2.99")
     assert_error(response, 401, "invalid_request", "X509 client certificate is missing")
     assert "untrusted peer 192.0.2.99" in last_login_error(ostium).details["reason"]
@@ -213,7 +194,7 @@ async def test_an_expired_certificate_is_refused(ostium: OstiumUnderTest, pki: P
     expired = user_cert(
         "alice", pki, not_before=NOW - timedelta(days=30), not_after=NOW - timedelta(days=1)
     )
-    response = await grant(ostium, pki, certificate(expired, pki))
+    response = await grant(ostium, pki, haproxy_headers(expired, pki))
     assert_error(response, 401, "invalid_request", "X509 client certificate is missing")
     assert "is not valid now" in last_login_error(ostium).details["reason"]
 
@@ -241,16 +222,16 @@ async def test_a_revoked_certificate_is_refused(
             "x509-cert-auth.crl-relative-path": str(path),
         },
     )
-    response = await grant(ostium, pki, certificate(revoked, pki))
+    response = await grant(ostium, pki, haproxy_headers(revoked, pki))
     assert_error(response, 401, "invalid_request", "has been revoked")
     assert last_login_error(ostium).error == "invalid_user_credentials"
-    ok = await grant(ostium, pki, certificate(user_cert("alice", pki), pki))
+    ok = await grant(ostium, pki, haproxy_headers(user_cert("alice", pki), pki))
     assert ok.status_code == 200, ok.text
 
 
 async def test_an_unknown_user_is_invalid_credentials(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, BY_CN)
-    response = await grant(ostium, pki, certificate(user_cert("nobody", pki), pki))
+    response = await grant(ostium, pki, haproxy_headers(user_cert("nobody", pki), pki))
     assert_error(response, 401, "invalid_grant", "Invalid user credentials")
     event = last_login_error(ostium)
     assert (event.error, event.details["username"]) == ("invalid_user_credentials", "nobody")
@@ -258,7 +239,7 @@ async def test_an_unknown_user_is_invalid_credentials(ostium: OstiumUnderTest, p
 
 async def test_a_disabled_user_is_told_so(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, BY_CN)
-    response = await grant(ostium, pki, certificate(user_cert("mallory", pki), pki))
+    response = await grant(ostium, pki, haproxy_headers(user_cert("mallory", pki), pki))
     assert_error(response, 400, "invalid_grant", "Account disabled")
     event = last_login_error(ostium)
     assert event.error == "user_disabled" and event.user_id is not None
@@ -275,7 +256,7 @@ async def test_a_locked_out_user_is_refused(ostium: OstiumUnderTest, pki: Pki) -
     assert alice is not None
     locked = LoginFailure(num_failures=30, failed_login_not_before=START + 60)
     await ostium.runtime.login_failures.put(realm.id, alice.id, locked, keep_seconds=600)
-    headers = certificate(user_cert("alice", pki), pki)
+    headers = haproxy_headers(user_cert("alice", pki), pki)
     response = await grant(ostium, pki, headers)
     assert_error(response, 400, "invalid_grant", "Invalid user credentials")
     event = last_login_error(ostium)
@@ -295,13 +276,13 @@ async def test_an_identity_two_users_share_is_refused(ostium: OstiumUnderTest, p
             "x509-cert-auth.mapper-selection.user-attribute-name": "cert-id",
         },
     )
-    response = await grant(ostium, pki, certificate(user_cert("shared", pki), pki))
+    response = await grant(ostium, pki, haproxy_headers(user_cert("shared", pki), pki))
     assert_error(response, 401, "invalid_request", "more than one user")
 
 
 async def test_a_step_without_configuration_is_refused(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, None)
-    response = await grant(ostium, pki, certificate(user_cert("alice", pki), pki))
+    response = await grant(ostium, pki, haproxy_headers(user_cert("alice", pki), pki))
     assert_error(response, 401, "invalid_request", "configuration")
 
 
@@ -309,7 +290,7 @@ async def test_an_unsupported_flow_refuses_the_grant_and_says_so_once(
     ostium: OstiumUnderTest, pki: Pki, caplog: pytest.LogCaptureFixture
 ) -> None:
     await use_x509_flow(ostium, BY_CN, username=True, password=True)
-    headers = certificate(user_cert("alice", pki), pki)
+    headers = haproxy_headers(user_cert("alice", pki), pki)
     with caplog.at_level(logging.ERROR, logger="ostium.protocol.grants.password"):
         for _ in range(2):
             response = await grant(ostium, pki, headers, username="alice", password="wonderland")
@@ -342,7 +323,7 @@ async def test_a_certificate_does_not_skip_a_required_action(
         assert alice is not None
         alice.required_actions = ["UPDATE_PASSWORD"]
         await repos.users.update(alice)
-    response = await grant(ostium, pki, certificate(user_cert("alice", pki), pki))
+    response = await grant(ostium, pki, haproxy_headers(user_cert("alice", pki), pki))
     assert_error(response, 400, "invalid_grant", "Account is not fully set up")
     assert last_login_error(ostium).error == "resolve_required_actions"
 
@@ -350,7 +331,7 @@ async def test_a_certificate_does_not_skip_a_required_action(
 async def test_the_certificate_alone_logs_the_user_in(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, BY_CN)
     cert = user_cert("alice", pki, serial=4242)
-    response = await grant(ostium, pki, certificate(cert, pki))
+    response = await grant(ostium, pki, haproxy_headers(cert, pki))
     assert response.status_code == 200, response.text
     assert claims(response)["preferred_username"] == "alice"
     login = [e for e in ostium.events.recent if e.type == "LOGIN"][-1]
@@ -369,14 +350,14 @@ async def test_an_email_in_the_certificate_finds_the_user(
 ) -> None:
     await use_x509_flow(ostium, {"x509-cert-auth.mapping-source-selection": "Subject's e-mail"})
     cert = user_cert("Bob Builder", pki, email="bob@example.com")
-    response = await grant(ostium, pki, certificate(cert, pki))
+    response = await grant(ostium, pki, haproxy_headers(cert, pki))
     assert response.status_code == 200, response.text
     assert claims(response)["preferred_username"] == "bob"
 
 
 async def test_certificate_then_password(ostium: OstiumUnderTest, pki: Pki) -> None:
     await use_x509_flow(ostium, BY_CN, password=True)
-    headers = certificate(user_cert("alice", pki), pki)
+    headers = haproxy_headers(user_cert("alice", pki), pki)
     wrong = await grant(ostium, pki, headers, password="not-it")
     assert_error(wrong, 401, "invalid_grant", "Invalid user credentials")
     missing = await grant(ostium, pki, headers)
