@@ -124,11 +124,11 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
     page = context.new_page()
     try:
         page.goto(_auth_url(stack))
-        assert page.get_by_label("Keep me signed in").is_visible()
+        expect(page.get_by_label("Keep me signed in")).to_be_visible()
         shoot(page, "login-remember-register-en")
         page.get_by_role("link", name="Create an account").click()
-        assert page.get_by_role("heading").inner_text() == "Create your account"
-        assert page.locator("html").get_attribute("lang") == "en"
+        expect(page.get_by_role("heading")).to_have_text("Create your account")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
         shoot(page, "register-en")
         # A mismatched confirmation first: the form comes back, the field says why.
         page.get_by_label("Username").fill("erin")
@@ -138,18 +138,18 @@ def test_a_new_person_registers_consents_and_the_application_gets_tokens(stack: 
         page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
         page.get_by_label("Confirm password").fill(PASSWORD + "!")
         page.get_by_role("button", name="Create an account").click()
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         confirm = page.get_by_label("Confirm password")
-        assert confirm.get_attribute("aria-invalid") == "true"
+        expect(confirm).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#password-confirm")).to_be_focused()
-        assert page.get_by_label("Username").input_value() == "erin"
+        expect(page.get_by_label("Username")).to_have_value("erin")
         shoot(page, "register-errors-en")
         page.get_by_label(re.compile(r"^Password")).fill(PASSWORD)
         confirm.fill(PASSWORD)
         page.get_by_role("button", name="Create an account").click()
         # The application requires consent: the new user is asked first.
-        assert page.get_by_role("heading").inner_text() == "Allow Acme Portal access?"
-        assert page.get_by_text("See your email address").is_visible()
+        expect(page.get_by_role("heading")).to_have_text("Allow Acme Portal access?")
+        expect(page.get_by_text("See your email address")).to_be_visible()
         shoot(page, "consent-en")
         with page.expect_navigation(url=_back_in_the_application(stack)):
             page.get_by_role("button", name="Allow").click()
@@ -164,23 +164,23 @@ def test_the_new_pages_in_chinese(stack: Stack) -> None:
     page = context.new_page()
     try:
         page.goto(_auth_url(stack))
-        assert page.get_by_label("保持登录状态").is_visible()
+        expect(page.get_by_label("保持登录状态")).to_be_visible()
         _no_english(page)
         shoot(page, "login-remember-register-zh-CN")
         page.get_by_role("link", name="创建账户").click()
-        assert page.locator("html").get_attribute("lang") == "zh-CN"
-        assert page.get_by_role("heading").inner_text() == "创建您的账户"
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.get_by_role("heading")).to_have_text("创建您的账户")
         shoot(page, "register-zh-CN")
         page.get_by_role("button", name="创建账户").click()  # empty: every required field
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         shoot(page, "register-errors-zh-CN")
         _no_english(page)
         page.get_by_role("link", name="« 返回登录").click()
         page.get_by_label("用户名或电子邮箱").fill("bob")
         page.get_by_label("密码").fill("builder")
         page.get_by_role("button", name="登录").click()
-        assert page.get_by_role("heading").inner_text() == translate(
-            "zh-CN", "oauthGrantTitle", "Acme Portal"
+        expect(page.get_by_role("heading")).to_have_text(
+            translate("zh-CN", "oauthGrantTitle", "Acme Portal")
         )
         shoot(page, "consent-zh-CN")
         _no_english(page)
@@ -206,7 +206,8 @@ def _sign_in(stack: Stack, page: Page, *, remember: bool) -> None:
     page.get_by_label("Password").fill("wonderland")
     if remember:
         page.get_by_label("Keep me signed in").check()
-    page.get_by_role("button", name="Sign In").click()
+    with page.expect_navigation():  # to the consent page, or straight back
+        page.get_by_role("button", name="Sign In").click()
     if page.get_by_role("button", name="Allow").count():
         with page.expect_navigation(url=_back_in_the_application(stack)):
             page.get_by_role("button", name="Allow").click()
@@ -231,6 +232,6 @@ def test_remember_me_survives_a_browser_restart_only_when_ticked(stack: Stack) -
     try:
         page = reopened.new_page()
         page.goto(_auth_url(stack))
-        assert page.get_by_label("Username or email").is_visible()
+        expect(page.get_by_label("Username or email")).to_be_visible()
     finally:
         reopened.close()

@@ -65,7 +65,7 @@ async def test_duplicate_parameters_are_rejected(ostium: OstiumUnderTest) -> Non
     )
     assert response.status_code == 400
     assert "location" not in response.headers
-    assert "Duplicate parameter" in response.text
+    assert "Invalid parameter: client_id" in response.text
 
 
 async def test_errors_after_redirect_validation_go_to_the_client(ostium: OstiumUnderTest) -> None:

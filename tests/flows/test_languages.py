@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from ostium.app import create_app
+from ostium.locales import translate
 from tests.support import (
+    CALLBACK,
     ISSUER,
     OIDC,
     REALM,
@@ -385,3 +387,34 @@ async def test_the_welcome_page_speaks_the_master_realms_languages(
     cookie = english.headers["set-cookie"]
     assert cookie.startswith("KEYCLOAK_LOCALE=en;")
     assert "Path=/realms/master/" in cookie
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"enabled": False}, "loginRequesterNotEnabledMessage"),
+        ({"bearer_only": True}, "bearerOnlyMessage"),
+        ({}, "invalidParameterMessage"),  # a duplicate parameter
+    ],
+)
+async def test_error_pages_speak_the_page_language_whatever_went_wrong(
+    server: OstiumUnderTest, change: dict[str, bool], key: str
+) -> None:
+    async with server.storage.transaction() as repos:
+        realm = await repos.realms.get_by_name(REALM)
+        assert realm is not None
+        app = await repos.clients.get_by_client_id(realm.id, "app")
+        assert app is not None
+        await repos.clients.update(dataclasses.replace(app, **change))
+    query = f"client_id=app&response_type=code&redirect_uri={CALLBACK}"
+    if not change:
+        query += "&client_id=app"
+    response = await server.browser().http.get(
+        f"{OIDC}/auth?{query}", headers={"Accept-Language": "zh-CN", "Accept": "text/html"}
+    )
+    assert response.status_code in (400, 401)
+    alert = re.search(r'id="kc-error-message" role="alert">([^<]*)<', response.text)
+    assert alert, response.text
+    shown = html.unescape(alert.group(1))
+    assert shown == translate("zh-CN", key, "client_id")
+    assert not re.search(r"[A-Za-z]{3,}", shown.replace("client_id", "")), shown

@@ -60,7 +60,7 @@ async def test_login_form_shows_the_error_page_when_the_pool_is_full(
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "1"
     assert "text/html" in refused.headers["content-type"]
-    assert "The server is busy, try again later" in refused.text
+    assert "The server is busy. Please try again in a moment." in refused.text
     # The tab was not spent: the same form signs in once the pool has room.
     done = await browser.submit_login(page, "alice", "wonderland")
     assert done.status_code == 302

@@ -28,7 +28,7 @@ def _write_theme(folder: Path) -> None:
     (corp / "resources" / "css" / "corp.css").write_text(CORP_CSS)
     (corp / "error.html").write_text(
         '{% extends "base.html" %}{% block content %}<p id="corp-error">'
-        "{{ msg(message_key) if message_key else message_text }}</p>{% endblock %}"
+        "{{ msg(message_key) }}</p>{% endblock %}"
     )
     # A child theme: everything of corp, and its own message.
     team = folder / "team" / "login"

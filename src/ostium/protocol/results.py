@@ -62,7 +62,6 @@ def error_page(message_key: str, status_code: int = 400, *, args: list[str] | No
         {
             "message_key": message_key,
             "message_args": args or [],
-            "message_text": None,
             "back_url": None,
         },
         status_code=status_code,

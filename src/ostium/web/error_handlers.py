@@ -54,12 +54,7 @@ def page_error(
     key, args = _message_of(error)
     page = Page(
         "error.html",
-        {
-            "message_key": key,
-            "message_args": args,
-            "message_text": error.description,
-            "back_url": None,
-        },
+        {"message_key": key, "message_args": args, "back_url": None},
         status_code=status,
     )
     response = render_page(
@@ -80,11 +75,13 @@ def page_error(
 
 
 # Descriptions that have a message of their own, so the error page speaks the page's
-# language (Keycloak's errors on its error page are message keys too).
+# language (Keycloak's errors on its error page are message keys too, with Keycloak's
+# names: Messages.BEARER_ONLY, LOGIN_REQUESTER_NOT_ENABLED, STANDARD_FLOW_DISABLED, …).
 _PREFIXED_MESSAGES = (
     ("Invalid parameter: ", "invalidParameterMessage"),
     ("Missing parameter: ", "missingParameterMessage"),
     ("Missing parameters: ", "missingParameterMessage"),
+    ("Duplicate parameter: ", "invalidParameterMessage"),
 )
 _EXACT_MESSAGES = {
     "Client not found": "clientNotFoundMessage",
@@ -93,20 +90,28 @@ _EXACT_MESSAGES = {
     "Realm not found": "realmNotFound",
     "Realm not found.": "realmNotFound",
     "Page not found": "pageNotFound",
+    "Client disabled.": "loginRequesterNotEnabledMessage",
+    "Bearer-only clients cannot log in.": "bearerOnlyMessage",
+    "Client is not allowed to initiate browser login": "standardFlowDisabledMessage",
+    "Realm not enabled": "realmNotEnabledMessage",
 }
+# Any other description: the generic message of its kind. The page never shows an
+# untranslated description (the log line above keeps it for the administrator).
+_GENERIC_MESSAGE = "invalidRequestMessage"
 
 
-def _message_of(error: OAuthError) -> tuple[str | None, list[str]]:
-    """The message key (and its arguments) an error is shown with, when it has one; the
-    description as it is otherwise."""
+def _message_of(error: OAuthError) -> tuple[str, list[str]]:
+    """The message key (and its arguments) an error is shown with."""
     if isinstance(error, ServerError):
         return "internalServerError", []
+    if error.error == "temporarily_unavailable":
+        return "serverBusyMessage", []
     if error.description in _EXACT_MESSAGES:
         return _EXACT_MESSAGES[error.description], []
     for prefix, key in _PREFIXED_MESSAGES:
         if error.description.startswith(prefix):
             return key, [error.description.removeprefix(prefix)]
-    return None, []
+    return (_GENERIC_MESSAGE if error.status_code < 500 else "internalServerError"), []
 
 
 # The message each status shows on the error page; Keycloak's `pageNotFound` for 404.
@@ -171,9 +176,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
         page = Page(
             "error.html",
             {
-                "message_key": _PAGE_MESSAGES.get(status),
+                "message_key": _PAGE_MESSAGES.get(
+                    status, _GENERIC_MESSAGE if status < 500 else "internalServerError"
+                ),
                 "message_args": [],
-                "message_text": phrase,
                 "back_url": None,
             },
             status_code=status,
