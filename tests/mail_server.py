@@ -12,6 +12,7 @@ import email.policy
 import re
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,15 @@ class Inbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+
+def wait_for_mail(inbox: Inbox, address: str, count: int) -> None:
+    """Until `address` has `count` mails: a server in another process sends after it
+    answers. (Not a timing assertion: fails only when a mail never arrives.)"""
+    deadline = time.monotonic() + 15
+    while len(inbox.to(address)) < count:
+        assert time.monotonic() < deadline, f"no mail for {address}"
+        time.sleep(0.1)
 
 
 def text_of(message: EmailMessage) -> str:

@@ -10,7 +10,6 @@ the run's artefacts for a person to look at (tests/e2e/screenshots.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -25,14 +24,17 @@ from tests.e2e.conftest import (
     start_server,
     system_binary,
 )
+from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
-from tests.mail_server import Inbox, MailServer, html_of, link_in, mail_server
+from tests.mail_server import MailServer, html_of, link_in, mail_server, wait_for_mail
 
 pytestmark = pytest.mark.e2e
 
 REALM = "mail"
 TIMEOUT_MS = 10_000
+# What the pages show that is not ours to translate: the realm, the people.
+NAMES = [REALM, "alice", "lin"]
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +103,6 @@ def _authorize_url(base: str) -> str:
     )
 
 
-def _wait_for_mail(inbox: Inbox, address: str, count: int) -> None:
-    """The server sends after answering, from another process: wait for it to arrive."""
-    deadline = time.monotonic() + 15
-    while len(inbox.to(address)) < count:
-        assert time.monotonic() < deadline, f"no mail for {address}"
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize(("locale", "username"), [("en", "alice"), ("zh-CN", "lin")])
 def test_forgot_password_mail_and_link(
     server: RunningServer, smtp: MailServer, chromium: Browser, locale: str, username: str
@@ -121,19 +115,22 @@ def test_forgot_password_mail_and_link(
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(_authorize_url(base))
         forgot = page.locator("#kc-forgot-password")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-login-with-forgot-link-{locale}")
         forgot.click()
         page.wait_for_url("**/login-actions/reset-credentials?**")
         assert page.locator("html").get_attribute("lang")
         # Keyboard only: the field has the focus, Enter submits.
         expect(page.locator("#username")).to_be_focused()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-reset-form-{locale}")
         before = len(smtp.inbox.to(f"{username}@example.com"))
         page.keyboard.type(username)
         page.keyboard.press("Enter")
         page.wait_for_selector("#kc-info-message")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-email-sent-{locale}")
-        _wait_for_mail(smtp.inbox, f"{username}@example.com", before + 1)
+        wait_for_mail(smtp.inbox, f"{username}@example.com", before + 1)
         mail = smtp.inbox.to(f"{username}@example.com")[-1]
         if locale == "zh-CN":  # the user's `locale` attribute, whatever the browser says
             assert mail["Subject"] == f"重置您的 {REALM} 密码"
@@ -142,17 +139,20 @@ def test_forgot_password_mail_and_link(
 
         rendered = context.new_page()
         rendered.set_content(html_of(mail))
+        expect_page_language(rendered, locale, NAMES)
         shoot(rendered, f"mail-password-reset-html-{locale}")
         rendered.close()
 
         page.goto(link)
         page.wait_for_selector("#kc-action-confirm")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-link-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
         expect(page.locator("#kc-continue")).to_be_focused()
         page.keyboard.press("Enter")
         # The same browser's login goes on: the new password, then the application.
         page.wait_for_selector("#kc-passwd-update-form")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-update-password-{locale}")
         page.fill("#password-new", "through-the-looking-glass")
         page.fill("#password-confirm", "through-the-looking-glass")
@@ -162,6 +162,7 @@ def test_forgot_password_mail_and_link(
         page.goto(link)
         refused = page.locator("#kc-error-message")
         refused.wait_for()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-link-reused-{locale}")
     finally:
         context.close()
@@ -188,7 +189,7 @@ def test_an_unknown_account_sees_the_same_page_and_gets_no_mail(
         page.fill("#username", "bob")
         page.get_by_role("button").click()
         assert page.locator("#kc-info-message").inner_text() == message
-        _wait_for_mail(smtp.inbox, "bob@example.com", known + 1)
+        wait_for_mail(smtp.inbox, "bob@example.com", known + 1)
         assert smtp.inbox.to("nobody@example.com") == []
     finally:
         context.close()

@@ -24,18 +24,32 @@ from tests.e2e.conftest import (
     start_server,
     system_binary,
 )
+from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS, TIMEOUT_MS
+from tests.mail_server import MailServer, mail_server, wait_for_mail
 from tests.support import CALLBACK, REALM, realm_export
+
+# What the pages show that is not ours to translate: the realm, the people.
+NAMES = [REALM, "alice", "Bob", "Builder", "carol"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
+    with mail_server(tmp_path_factory.mktemp("smtp")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("data")
     (data_dir / "import").mkdir()
     realm = realm_export()
     realm.update(
-        internationalizationEnabled=True, supportedLocales=["en", "zh-CN"], defaultLocale="en"
+        internationalizationEnabled=True,
+        supportedLocales=["en", "zh-CN"],
+        defaultLocale="en",
+        smtpServer=smtp.settings(),
     )
     realm["users"].append(
         {
@@ -117,16 +131,19 @@ def test_a_temporary_password_must_be_changed_before_the_code(
         expect(page.locator("#password-new")).to_be_focused()  # autofocus, once applied
         assert page.locator("#logout-sessions").is_checked()
         assert page.locator("html").get_attribute("lang") == locale
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-update-password-{locale}")
         page.locator("#password-new").fill("Chosen-pw-1")
         page.locator("#password-confirm").fill("Chosen-pw-2")
         page.locator("#password-confirm").press("Enter")
         page.wait_for_selector("#input-error")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-update-password-mismatch-{locale}")
         page.locator("#password-new").fill("short")
         page.locator("#password-confirm").fill("short")
         page.locator("#password-confirm").press("Enter")
         page.wait_for_selector("#input-error")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-update-password-policy-{locale}")
         assert "code=" not in page.url
         page.locator("#password-new").fill(f"Chosen-pw-{locale}-1")
@@ -153,8 +170,9 @@ def test_a_temporary_password_must_be_changed_before_the_code(
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
 def test_terms_profile_verify_email_and_an_unsupported_action(
-    server: RunningServer, chromium: Browser, locale: str
+    server: RunningServer, smtp: MailServer, chromium: Browser, locale: str
 ) -> None:
+    mails = len(smtp.inbox.to("bob@example.com"))
     with _admin(server) as admin:
         terms = admin.get("/authentication/required-actions/TERMS_AND_CONDITIONS").json()
         admin.put(
@@ -178,22 +196,28 @@ def test_terms_profile_verify_email_and_an_unsupported_action(
         _sign_in(page, server, "bob", "builder")
         page.wait_for_selector("#kc-terms-form")
         expect(page.locator("#kc-accept")).to_be_focused()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-terms-{locale}")
         page.keyboard.press("Enter")
         page.wait_for_selector("#kc-update-profile-form")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-update-profile-{locale}")
         page.locator("#lastName").fill("")
         page.locator("#kc-submit").click()
         page.wait_for_selector("#input-error-lastName")
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-update-profile-errors-{locale}")
         page.locator("#firstName").fill("Bob")
         page.locator("#lastName").fill("Builder")
         page.locator("#kc-submit").click()
         page.wait_for_selector("#kc-verify-email-form")
         assert "bob@example.com" in page.locator("#kc-verify-email-instruction").inner_text()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-verify-email-{locale}")
         page.locator("#kc-resend").click()
         page.wait_for_selector("#kc-info-message")
+        wait_for_mail(smtp.inbox, "bob@example.com", mails + 2)  # the first, then again
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"required-verify-email-resent-{locale}")
         assert "code=" not in page.url
         other = context.new_page()
@@ -201,6 +225,7 @@ def test_terms_profile_verify_email_and_an_unsupported_action(
         context.clear_cookies()
         _sign_in(other, server, "carol", "carol-pw-1")
         other.wait_for_selector("#kc-error-message")
+        expect_page_language(other, locale, NAMES)
         shoot(other, f"required-not-supported-{locale}")
         assert "code=" not in other.url
     finally:

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ostium.locales import LANGUAGE_NAMES
 from tests.e2e.application import callback_application
 from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.support import REALM, realm_export
@@ -28,6 +29,8 @@ from tests.support import REALM, realm_export
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 10_000
+# What the pages show that is not ours to translate: the realm, the people.
+NAMES = ["Acme"]
 THEMED_BUTTON = "rgb(122, 29, 99)"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
@@ -162,6 +165,7 @@ def test_the_builtin_theme_is_readable_at_every_width(
         expect(page.locator("#kc-login")).to_be_focused()
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
         page.locator("#username").focus()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"theme-builtin-{locale}-{width}")
     finally:
         page.context.close()
@@ -181,6 +185,7 @@ def test_a_custom_theme_from_the_themes_folder(stack: Stack, locale: str) -> Non
         # The rest is the built-in theme, in the page's language.
         button = "Sign in" if locale == "en" else "登录"
         assert page.get_by_role("button", name=button).is_visible()
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"theme-custom-{locale}")
         # The application without a theme keeps the built-in look.
         other = _open(stack, "app", locale, DESKTOP)

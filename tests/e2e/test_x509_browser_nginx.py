@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     system_binary,
 )
 from tests.e2e.mtls import PROXY, mtls_client, start_mtls_ostium
+from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.x509_ca import Issued, Pki, issue, make_pki
@@ -37,6 +38,8 @@ pytestmark = pytest.mark.e2e
 
 REALM = "certs"
 TIMEOUT_MS = 10_000
+# What the pages show that is not ours to translate: the realm, the people.
+NAMES = [REALM, "CN=alice, O=Ostium Test", "alice"]
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,9 @@ def _set_up_realm(server: RunningServer, callback: str) -> None:
         )
         assert added.status_code == 201, added.text
         executions = admin.get(f"/authentication/flows/{flow}/executions").json()
-        x509 = next(e for e in executions if e.get("providerId") == "auth-x509-client-username-form")
+        x509 = next(
+            e for e in executions if e.get("providerId") == "auth-x509-client-username-form"
+        )
         x509["requirement"] = "ALTERNATIVE"
         assert admin.put(f"/authentication/flows/{flow}/executions", json=x509).status_code == 202
         # Keycloak adds a new execution last; the X.509 step must come before the forms.
@@ -157,7 +162,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[tuple[
             client.get(f"{base}/realms/master")
 
     try:
-        with running_proxy([*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"):
+        with running_proxy(
+            [*command, "-g", "daemon off;"], [prefix / "stderr.log"], probe, "nginx"
+        ):
             yield base, folder
     finally:
         ostium.stop()
@@ -207,6 +214,7 @@ def test_a_person_confirms_the_certificate_and_is_signed_in(
         assert page.locator("#certificate_subjectDN").inner_text() == "CN=alice, O=Ostium Test"
         assert page.locator("#username").inner_text() == "alice"
         assert page.locator("html").get_attribute("lang") == locale  # from Accept-Language
+        expect_page_language(page, locale, NAMES)
         shoot(page, f"x509-confirm-{locale}")
         # Keyboard only: the focus starts on "Continue".
         page.keyboard.press("Enter")
@@ -230,7 +238,9 @@ def test_sign_in_another_way_and_an_unknown_certificate(
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(_authorize_url(base))
-        assert page.get_by_role("alert").inner_text() == "Your certificate cannot be used to sign in."
+        assert (
+            page.get_by_role("alert").inner_text() == "Your certificate cannot be used to sign in."
+        )
         assert page.locator("#kc-login").count() == 0
         shoot(page, "x509-refused-en")
         page.get_by_role("button", name="Sign in another way").click()

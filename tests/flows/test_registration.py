@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ostium.services.password_policy import checked_policy_text
+from tests.mail_server import mail_server
 from tests.support import (
     CALLBACK,
     REALM,
@@ -202,20 +203,24 @@ async def test_email_as_username(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 
 async def test_verify_email_realm_stops_the_login_at_verify_email(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    server = await start(tmp_path, open_realm(verifyEmail=True))
-    try:
-        page = await _register(server.browser())
-        # No code yet: the new user's first required action is to verify the address.
-        assert page.status_code == 200 and "location" not in page.headers
-        assert 'id="kc-verify-email-instruction"' in page.text
-        assert "carol@example.com" in page.text
-        async with server.storage.transaction() as repos:
-            realm = await repos.realms.get_by_name(REALM)
-            assert realm is not None
-            user = await repos.users.get_by_username(realm.id, "carol")
-            assert user is not None and user.required_actions == ["VERIFY_EMAIL"]
-    finally:
-        await server.close()
+    with mail_server(tmp_path) as smtp:
+        server = await start(tmp_path, open_realm(verifyEmail=True, smtpServer=smtp.settings()))
+        try:
+            page = await _register(server.browser())
+            # No code yet: the new user's first required action is to verify the address,
+            # and the mail with the link is sent.
+            assert page.status_code == 200 and "location" not in page.headers
+            assert 'id="kc-verify-email-instruction"' in page.text
+            assert "carol@example.com" in page.text
+            async with server.storage.transaction() as repos:
+                realm = await repos.realms.get_by_name(REALM)
+                assert realm is not None
+                user = await repos.users.get_by_username(realm.id, "carol")
+                assert user is not None and user.required_actions == ["VERIFY_EMAIL"]
+            await server.runtime.mail.drain()
+            assert len(smtp.inbox.to("carol@example.com")) == 1
+        finally:
+            await server.close()
 
 
 async def test_consent_follows_registration(tmp_path) -> None:  # type: ignore[no-untyped-def]

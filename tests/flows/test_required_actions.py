@@ -7,12 +7,14 @@ a missing CSRF token."""
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ostium.locales import translate
 from tests.admin.helpers import ADMIN, TEST, admin_headers, user_id
+from tests.mail_server import follow_link, link_in, mail_server
 from tests.support import CALLBACK, OIDC, Browser, OstiumUnderTest, form_of, query_of
 
 AUTH = f"{TEST}/authentication"
@@ -348,21 +350,53 @@ async def test_a_disabled_action_is_passed_over_as_keycloak_does(ostium: OstiumU
     assert (await ostium.password_grant()).status_code == 200
 
 
-async def test_verify_email_shows_the_check_your_mail_page(ostium: OstiumUnderTest) -> None:
+async def test_verify_email_without_a_mail_server_says_so(ostium: OstiumUnderTest) -> None:
+    # The test realm has no SMTP host: the page must not claim a mail is on its way.
+    await _require(ostium, "bob", "VERIFY_EMAIL")
+    browser = ostium.browser()
+    page = await browser.submit_login(await browser.authorize(), "bob", "builder")
+    assert page.status_code == 500
+    assert _text("emailSendErrorMessage") in page.text
+    failed = [e for e in ostium.events.recent if e.type == "SEND_VERIFY_EMAIL_ERROR"]
+    assert [e.error for e in failed] == ["email_send_failed"]
+    assert IDENTITY not in browser.http.cookies
+
+
+async def test_verify_email_mails_a_link_that_continues_the_login(
+    ostium: OstiumUnderTest, tmp_path: Path
+) -> None:
     headers = await admin_headers(ostium)
     bob = await user_id(ostium, headers, "bob")  # bob's address is not verified
     await _require(ostium, "bob", "VERIFY_EMAIL")
-    browser = ostium.browser()
-    page = await _to_action_page(browser, "bob", "builder")
-    assert 'id="kc-verify-email-form"' in page.text
-    assert "bob@example.com" in page.text
-    sent = [e for e in ostium.events.recent if e.type == "SEND_VERIFY_EMAIL"]
-    assert [(e.user_id, e.details["email"]) for e in sent] == [(bob, "bob@example.com")]
-    again = await _post(browser, page, "kc-verify-email-form", resend="true")
-    assert again.status_code == 200
-    assert _text("emailSentMessage") in again.text
-    assert len([e for e in ostium.events.recent if e.type == "SEND_VERIFY_EMAIL"]) == 2
+    with mail_server(tmp_path) as smtp:
+        configured = await ostium.client.put(
+            TEST, json={"smtpServer": smtp.settings()}, headers=headers
+        )
+        assert configured.status_code == 204
+        browser = ostium.browser()
+        page = await _to_action_page(browser, "bob", "builder", state="s9")
+        assert 'id="kc-verify-email-form"' in page.text
+        assert "bob@example.com" in page.text
+        again = await _post(browser, page, "kc-verify-email-form", resend="true")
+        assert again.status_code == 200
+        assert _text("emailSentMessage") in again.text
+        await ostium.runtime.mail.drain()
+        sent = [e for e in ostium.events.recent if e.type == "SEND_VERIFY_EMAIL"]
+        assert [(e.user_id, e.details["email"]) for e in sent] == [(bob, "bob@example.com")] * 2
+        first, second = (link_in(mail) for mail in smtp.inbox.to("bob@example.com"))
     assert IDENTITY not in browser.http.cookies
+    # Opened in another browser, the link verifies the address and says so; the login
+    # that sent it is not signed in by it.
+    elsewhere = await follow_link(ostium.browser().http, first)
+    assert elsewhere.status_code == 200
+    assert _text("emailVerifiedMessage") in elsewhere.text
+    user = await _user(ostium, bob)
+    assert user["emailVerified"] is True and user["requiredActions"] == []
+    # In the browser whose login sent it, the login goes on to the application.
+    continued = await follow_link(browser.http, second)
+    assert continued.status_code == 302, continued.text
+    callback = query_of(continued.headers["location"])
+    assert "code" in callback and callback["state"] == "s9"
     # alice's address is verified: the action is done without a page.
     alice = await _require(ostium, "alice", "VERIFY_EMAIL")
     assert "code" in await ostium.browser().login()
@@ -525,17 +559,21 @@ async def test_the_language_picked_on_an_action_page_stays_and_becomes_the_users
 
 
 async def test_the_realms_verify_email_setting_stops_users_with_an_unverified_address(
-    ostium: OstiumUnderTest,
+    ostium: OstiumUnderTest, tmp_path: Path
 ) -> None:
     # Keycloak's VerifyEmail trigger: with the realm's verifyEmail on, a user whose address
     # is not verified (bob) is stopped at the check-your-mail page; a verified one is not.
     headers = await admin_headers(ostium)
-    assert (
-        await ostium.client.put(TEST, json={"verifyEmail": True}, headers=headers)
-    ).status_code == 204
     grant = await ostium.password_grant("bob", "builder")
-    assert grant.status_code == 400
-    assert grant.json()["error_description"] == "Account is not fully set up"
-    page = await _to_action_page(ostium.browser(), "bob", "builder")
-    assert 'id="kc-verify-email-form"' in page.text
+    assert grant.status_code == 200
+    with mail_server(tmp_path) as smtp:
+        changed = {"verifyEmail": True, "smtpServer": smtp.settings()}
+        assert (await ostium.client.put(TEST, json=changed, headers=headers)).status_code == 204
+        grant = await ostium.password_grant("bob", "builder")
+        assert grant.status_code == 400
+        assert grant.json()["error_description"] == "Account is not fully set up"
+        page = await _to_action_page(ostium.browser(), "bob", "builder")
+        assert 'id="kc-verify-email-form"' in page.text
+        await ostium.runtime.mail.drain()
+        assert len(smtp.inbox.to("bob@example.com")) == 1
     assert "code" in await ostium.browser().login()  # alice's address is verified

@@ -17,7 +17,6 @@ after it, with retries (services/mail.py): a failure is an `EXECUTE_ACTIONS_ERRO
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -26,13 +25,8 @@ from ostium.admin.context import Admin, admin, json_body
 from ostium.admin.errors import BadRequest
 from ostium.domain import Realm, User
 from ostium.domain.smtp import SmtpSettingsError, smtp_settings
-from ostium.services.action_tokens import (
-    EXECUTE_ACTIONS,
-    VERIFY_EMAIL,
-    ActionToken,
-    issue_action_token,
-)
-from ostium.services.mail import MailEvent
+from ostium.services.action_mails import action_mail
+from ostium.services.action_tokens import EXECUTE_ACTIONS, VERIFY_EMAIL, ActionToken
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["REQUIRED_ACTIONS", "router"]
@@ -132,38 +126,17 @@ async def _send(
         required_actions=() if verify else tuple(dict.fromkeys(actions or [])),
         redirect_uri=redirect_uri,
     )
-    key = issue_action_token(await a.runtime.realm_keys(loaded), token)
-    link = f"{issuer}/login-actions/action-token?{urlencode(_link_query(key, client_id))}"
     outbox = a.runtime.mail
-    mail = outbox.templates.render(
-        "email-verification" if verify else "executeActions",
-        subject_key="emailVerificationSubject" if verify else "executeActionsSubject",
-        realm=loaded,
-        user=user,
-        recipient=user.email,
-        link=link,
-        lifespan=lifespan,
-        actions=list(token.required_actions),
-    )
-    kind = "SEND_VERIFY_EMAIL" if verify else "EXECUTE_ACTIONS"
-    details = {"email": user.email}
-    if not verify:
-        details["actions"] = ",".join(token.required_actions)
-    event = MailEvent(
-        kind,
-        f"{kind}_ERROR",
+    mail, event = action_mail(
+        outbox.templates,
         loaded,
-        user_id=user.id,
-        client_id=client_id,
+        user,
+        token,
+        await a.runtime.realm_keys(loaded),
         ip_address=a.request.client.host if a.request.client else None,
-        details=details,
     )
     outbox.send_later(loaded.smtp_server, mail, event)
     return Response(status_code=204)
-
-
-def _link_query(key: str, client_id: str | None) -> dict[str, str]:
-    return {"key": key, **({"client_id": client_id} if client_id else {})}
 
 
 @router.put(BASE + "/execute-actions-email")

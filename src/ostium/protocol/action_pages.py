@@ -8,6 +8,7 @@ Ostium's own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -19,22 +20,28 @@ from ostium.domain.required_actions import (
     UPDATE_PROFILE,
     VERIFY_EMAIL,
 )
+from ostium.domain.smtp import SmtpSettingsError, smtp_settings
 from ostium.domain.user_profile import ProfileError
 from ostium.protocol.context import RealmContext, RequestInfo
-from ostium.protocol.results import Page
+from ostium.protocol.results import Page, error_page
 from ostium.protocol.sso import sso_session
+from ostium.services.action_mails import action_mail
+from ostium.services.action_tokens import VERIFY_EMAIL as VERIFY_EMAIL_TOKEN
+from ostium.services.action_tokens import ActionToken
 from ostium.services.logout import end_sessions
+from ostium.services.mail import EMAIL_SEND_FAILED
 from ostium.services.new_password import check_new_password, store_new_password
 from ostium.services.user_profile import (
     editable_attributes,
     update_profile_form,
     user_profile_values,
 )
-from ostium.services.verify_email import send_verify_email
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
 
 __all__ = ["DONE", "REFUSED", "ActionContext", "challenge", "process"]
+
+log = logging.getLogger("ostium.email")
 
 DONE: Final = "done"  # the action is complete
 REFUSED: Final = "refused"  # the user declined: the client is told access_denied
@@ -223,18 +230,46 @@ async def _profile_process(ac: ActionContext, form: Mapping[str, str]) -> Outcom
 # --- VERIFY_EMAIL -------------------------------------------------------------------------
 
 
-def _send(ac: ActionContext) -> None:
-    send_verify_email(
-        ac.ctx.realm,
-        ac.user,
+def _send(ac: ActionContext) -> Page | None:
+    """Keycloak's VerifyEmail.sendVerifyEmail: a verify-email link whose token names this
+    login (`asid`), so that opened in this browser the login goes on to the application.
+    A realm that cannot send mail (no SMTP host) gets the error page and an event at once,
+    as Keycloak's EmailException does; a mail that fails later is an event too."""
+    ctx, user = ac.ctx, ac.user
+    assert user.email
+    if ctx.mail is None:  # a context without the server's outbox (never in a running server)
+        return error_page("internalServerError", 500)
+    try:
+        smtp_settings(ctx.realm.smtp_server)
+    except SmtpSettingsError as problem:
+        log.warning("realm=%s: cannot send the verify-email mail: %s", ctx.realm.name, problem)
+        ctx.record(
+            "SEND_VERIFY_EMAIL_ERROR",
+            client_id=ac.client_id,
+            user_id=user.id,
+            ip_address=ac.info.ip_address,
+            error=EMAIL_SEND_FAILED,
+            details={"email": user.email},
+        )
+        return error_page("emailSendErrorMessage", 500)
+    now = ctx.clock.now()
+    token = ActionToken(
+        type=VERIFY_EMAIL_TOKEN,
+        user_id=user.id,
+        issuer=ctx.issuer,
+        issued_at=now,
+        expires=now + ctx.realm.action_token_generated_by_user_lifespan,
         client_id=ac.client_id,
+        email=user.email,
         redirect_uri=ac.tab.params.get("redirect_uri"),
-        auth_session_id=ac.root.id,
-        tab_id=ac.tab.tab_id,
-        record=ac.ctx.record,
-        ip_address=ac.info.ip_address,
+        auth_session_id=f"{ac.root.id}.{ac.tab.tab_id}",
     )
+    mail, event = action_mail(
+        ctx.mail.templates, ctx.realm, user, token, ctx.keys, ip_address=ac.info.ip_address
+    )
+    ctx.mail.send_later(ctx.realm.smtp_server, mail, event)
     ac.tab.verify_email_sent = True
+    return None
 
 
 async def _verify_challenge(ac: ActionContext) -> Challenge:
@@ -246,7 +281,9 @@ async def _verify_challenge(ac: ActionContext) -> Challenge:
     if not ac.user.email:
         return None
     if not ac.tab.verify_email_sent:
-        _send(ac)
+        refused = _send(ac)
+        if refused is not None:
+            return refused
     return ac.page("login_verify_email.html", email=ac.user.email, resent=False)
 
 
@@ -257,8 +294,7 @@ async def _verify_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome
         return DONE
     if not ac.user.email:
         return ac.page("login_verify_email.html", email="", resent=False)
-    _send(ac)
-    return ac.page("login_verify_email.html", email=ac.user.email, resent=True)
+    return _send(ac) or ac.page("login_verify_email.html", email=ac.user.email, resent=True)
 
 
 # --- TERMS_AND_CONDITIONS -----------------------------------------------------------------

@@ -33,6 +33,7 @@ from ostium.protocol.info import info_page
 from ostium.protocol.required_actions import after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
+from ostium.services.action_mails import action_mail, action_token_url
 from ostium.services.action_tokens import (
     EXECUTE_ACTIONS,
     RESET_CREDENTIALS,
@@ -40,11 +41,9 @@ from ostium.services.action_tokens import (
     ActionToken,
     ActionTokenProblem,
     check_unspent,
-    issue_action_token,
     read_action_token,
     spend_action_token,
 )
-from ostium.services.mail import MailEvent
 from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.user_locale import user_locale
 from ostium.services.users import find_login_user
@@ -54,7 +53,6 @@ from ostium.storage.interfaces import Repositories
 __all__ = [
     "RESET_MAIL_INTERVAL",
     "action_token",
-    "action_token_url",
     "reset_credentials_page",
     "reset_credentials_submit",
     "start_required_actions",
@@ -72,12 +70,6 @@ _ERROR_EVENTS = {
     EXECUTE_ACTIONS: "EXECUTE_ACTION_TOKEN_ERROR",
     RESET_CREDENTIALS: "RESET_PASSWORD_ERROR",
 }
-
-
-def action_token_url(issuer: str, key: str, client_id: str | None) -> str:
-    """Keycloak's link: `{issuer}/login-actions/action-token?key=…&client_id=…`."""
-    query = {"key": key, **({"client_id": client_id} if client_id else {})}
-    return f"{issuer}/login-actions/action-token?{urlencode(query)}"
 
 
 # ---------------------------------------------------------------- forgot password
@@ -237,24 +229,8 @@ async def _send_reset_mail(
         # the same browser.
         auth_session_id=auth_session,
     )
-    link = action_token_url(ctx.issuer, issue_action_token(ctx.keys, token), client.client_id)
-    mail = ctx.mail.templates.render(
-        "password-reset",
-        subject_key="passwordResetSubject",
-        realm=realm,
-        user=user,
-        recipient=user.email,
-        link=link,
-        lifespan=lifespan,
-    )
-    event = MailEvent(
-        "SEND_RESET_PASSWORD",
-        "SEND_RESET_PASSWORD_ERROR",
-        realm,
-        user_id=user.id,
-        client_id=client.client_id,
-        ip_address=info.ip_address,
-        details={"username": user.username, "email": user.email},
+    mail, event = action_mail(
+        ctx.mail.templates, realm, user, token, ctx.keys, ip_address=info.ip_address
     )
     await ctx.mail.deliver(realm.smtp_server, mail, event)
 
@@ -328,7 +304,18 @@ async def action_token(
         await _mark_email_verified(ctx, user, token, info)
         actions = [a for a in actions if a != VERIFY_EMAIL_ACTION]
         if not actions:
-            return info_page("emailVerifiedMessage", back_url=back, user=user)
+            # Keycloak's VerifyEmailActionTokenHandler: in the browser whose login sent
+            # the mail, that login goes on; anywhere else, a page says it is done.
+            return await start_required_actions(
+                ctx,
+                user,
+                [],
+                back,
+                token.client_id,
+                auth_session=token.auth_session_id,
+                info=info,
+                elsewhere=info_page("emailVerifiedMessage", back_url=back, user=user),
+            )
     return await start_required_actions(
         ctx, user, actions, back, token.client_id, auth_session=token.auth_session_id, info=info
     )
@@ -408,6 +395,7 @@ async def start_required_actions(
     *,
     auth_session: str | None = None,
     info: RequestInfo | None = None,
+    elsewhere: Result | None = None,
 ) -> Result:
     """The seam between e-mailed links and the required-action pages.
 
@@ -429,8 +417,10 @@ async def start_required_actions(
 
     Otherwise (another browser, an expired login, an administrator's execute-actions
     link) a login of its own runs the pages and ends on "account updated" with a link
-    back, signing no one in (`_link_login`). Only when the realm has neither the link's
-    client nor `account` does an info page say to sign in to the application to finish.
+    back, signing no one in (`_link_login`) — unless the caller has its own answer for a
+    link opened elsewhere (`elsewhere`: a verified address needs no pages). Only when the
+    realm has neither the link's client nor `account` does an info page say to sign in to
+    the application to finish.
     """
     async with ctx.storage.transaction() as repos:
         current = await repos.users.get(ctx.realm.id, user.id)
@@ -441,6 +431,8 @@ async def start_required_actions(
             current.required_actions = pending
             await repos.users.update(current)
         found = await _same_browser_login(ctx, repos, auth_session, client_id, info)
+        if found is None and elsewhere is not None:
+            return elsewhere
         if found is None and info is not None:
             found = await _link_login(ctx, repos, client_id, redirect_uri)
         if found is not None and info is not None:
