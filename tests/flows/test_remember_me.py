@@ -4,6 +4,7 @@ introspection, the expiry sweep)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -180,3 +181,59 @@ async def test_the_admin_api_shows_the_session_as_remembered(server: OstiumUnder
         f"/admin/realms/{REALM}/users/{uid}/sessions", headers=headers
     )
     assert [s["rememberMe"] for s in sessions.json()] == [True]
+
+
+def _remembered_cookie(response: httpx.Response) -> str | None:
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith("KEYCLOAK_REMEMBER_ME="):
+            return header
+    return None
+
+
+async def test_the_login_form_remembers_the_name_until_a_login_without_the_box(
+    server: OstiumUnderTest,
+) -> None:
+    # Keycloak's KEYCLOAK_REMEMBER_ME: the name comes back with the box ticked.
+    browser = server.browser()
+    done = await _login(browser, ticked=True)
+    cookie = _remembered_cookie(done)
+    assert cookie is not None and cookie.startswith("KEYCLOAK_REMEMBER_ME=username:alice;")
+    assert f"Max-Age={365 * DAY}" in cookie and "HttpOnly" in cookie
+    assert f"Path=/realms/{REALM}/" in cookie
+    browser.http.cookies.delete("KEYCLOAK_IDENTITY")  # signed out elsewhere; name kept
+    page = await browser.authorize()
+    assert 'value="alice"' in page.text
+    assert re.search(r'id="rememberMe"[^>]* checked', page.text)
+    # The application's login_hint wins over the remembered name.
+    hinted = await browser.authorize(login_hint="bob")
+    assert 'value="bob"' in hinted.text and 'value="alice"' not in hinted.text
+    # A login without the box forgets the name.
+    done = await _login(browser, ticked=False)
+    forgotten = _remembered_cookie(done)
+    assert forgotten is not None and "Max-Age=0" in forgotten
+    browser.http.cookies.delete("KEYCLOAK_IDENTITY")
+    page = await browser.authorize()
+    assert 'value="alice"' not in page.text
+    assert not re.search(r'id="rememberMe"[^>]* checked', page.text)
+
+
+async def test_signing_out_forgets_the_remembered_name(server: OstiumUnderTest) -> None:
+    browser = server.browser()
+    done = await _login(browser, ticked=True)
+    id_token = (await _tokens(server, done))["id_token"]
+    out = await browser.http.get(
+        f"{OIDC}/logout", params={"id_token_hint": id_token, "client_id": "app"}
+    )
+    forgotten = _remembered_cookie(out)
+    assert forgotten is not None and "Max-Age=0" in forgotten
+    page = await browser.authorize()
+    assert 'value="alice"' not in page.text
+
+
+async def test_a_realm_that_stops_offering_the_box_ignores_the_cookie(
+    ostium: OstiumUnderTest,
+) -> None:
+    browser = ostium.browser()
+    browser.http.cookies.set("KEYCLOAK_REMEMBER_ME", "username:alice")
+    page = await browser.authorize()
+    assert 'value="alice"' not in page.text

@@ -86,6 +86,10 @@ def test_themes_are_cached_in_production_and_reread_in_development(tmp_path: Pat
     moved = load(tmp_path, "--spi-theme-folder-dir=brand", "--spi-theme-cache-themes=true")
     assert moved.spi_theme_folder_dir == tmp_path / "brand"
     assert moved.spi_theme_cache_themes is True
+    # Keycloak 26's newer spelling, SPI, provider and option apart by double dashes.
+    newer = load(tmp_path, "--spi-theme--folder--dir=brand2", "--spi-theme--cache-themes=false")
+    assert newer.spi_theme_folder_dir == tmp_path / "brand2"
+    assert newer.spi_theme_cache_themes is False
 
 
 def test_an_option_beats_the_mode_default(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login_links import login_page_extras
-from ostium.protocol.remember_me import remember_me_ticked
+from ostium.protocol.remember_me import remember_me_ticked, remembered_username
 from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sign_in import picked_locale, spend_tab
@@ -67,19 +67,24 @@ def login_page(
     error: str | None,
     root_id: str,
     client_name: str | None = None,
+    remembered: str | None = None,
 ) -> Page:
+    """`remembered`: the remember-me cookie's name (protocol/remember_me.py), shown with
+    the box ticked when the application sent no name of its own."""
+    remembered = None if username else remembered
     action_url = _action_url(ctx, client_id, tab.tab_id)
     return Page(
         "login.html",
         {
             "action_url": action_url,
-            "username": username,
+            "username": username or remembered or "",
             "error": error,
             "csrf_token": tab.csrf_token,
             "login_with_email_allowed": ctx.realm.login_with_email_allowed,
             "client_name": client_name,
             # Registration and remember me (protocol/registration.py, remember_me.py).
             **login_page_extras(ctx, client_id, tab),
+            **({"remember_me": True} if remembered else {}),
             "reset_credentials_url": _reset_credentials_url(ctx, client_id, tab.tab_id),
         },
         cookies=[auth_session_cookie(ctx, root_id)],
@@ -258,6 +263,7 @@ async def start_login(
         error=None,
         root_id=root.id,
         client_name=client.name,
+        remembered=remembered_username(ctx.realm, info.cookies),
     )
 
 
@@ -295,6 +301,7 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
         error=None,
         root_id=root.id,
         client_name=client.name,
+        remembered=remembered_username(ctx.realm, info.cookies),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ostium.domain import User, UserSession
 from ostium.keys import sign
 from ostium.protocol.context import RealmContext
+from ostium.protocol.remember_me import remember_me_cookie
 from ostium.protocol.results import Cookie
 from ostium.protocol.tokens import IDENTITY, TokenProblem, signing_key, verify_token
 from ostium.services.sessions import (
@@ -73,6 +74,7 @@ def sso_cookies(ctx: RealmContext, session: UserSession, user: User) -> list[Coo
     return [
         Cookie(KEYCLOAK_IDENTITY, token, ctx.cookie_path, max_age=max_age),
         Cookie(KEYCLOAK_SESSION, value, ctx.cookie_path, max_age=max_age, http_only=False),
+        remember_me_cookie(ctx, session),
     ]
 
 

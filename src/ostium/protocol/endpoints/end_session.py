@@ -18,6 +18,7 @@ from ostium.protocol.client_auth import authenticate_client
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login import error_page
 from ostium.protocol.logout_token import frontchannel_url
+from ostium.protocol.remember_me import expired_remember_me_cookie
 from ostium.protocol.response_modes import respond
 from ostium.protocol.results import Cookie, JsonResult, Page, Redirect, Result
 from ostium.protocol.sso import (
@@ -152,7 +153,8 @@ async def _logout(
                 session_id=session.id,
                 ip_address=info.ip_address,
             )
-    cookies: list[Cookie] = expired_sso_cookies(ctx)
+    # Keycloak's browser logout forgets the remembered name too.
+    cookies: list[Cookie] = [*expired_sso_cookies(ctx), expired_remember_me_cookie(ctx)]
     result: Redirect | Page
     if redirect_uri is not None:
         result = respond(redirect_uri, "query", {"state": state} if state else {}, cookies=cookies)
