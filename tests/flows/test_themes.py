@@ -13,7 +13,7 @@ import pytest
 from ostium.themes import ThemeFolder
 from ostium.web.pages import Pages
 from tests.admin.helpers import admin_headers, client_uuid
-from tests.support import BASE, REALM, OstiumUnderTest, start_in_process
+from tests.support import BASE, REALM, OstiumUnderTest, form_of, start_in_process
 
 CORP_CSS = "body { background: rgb(1, 2, 3); }"
 
@@ -169,6 +169,15 @@ async def test_client_login_theme_wins_over_the_realm(themed: OstiumUnderTest) -
     # Another client keeps the realm's theme.
     other = await _login_page(themed, client_id="other", redirect_uri="http://localhost:5000/cb")
     assert "Team sign-in" not in other
+    # Signing out of the themed client: its confirmation and signed-out pages wear its theme.
+    browser = themed.browser()
+    asked = await browser.http.get(
+        f"{BASE}/realms/{REALM}/protocol/openid-connect/logout?client_id=app"
+    )
+    assert asked.status_code == 200 and "/login/team/css/corp.css" in asked.text
+    action, hidden = form_of(asked.text, "kc-logout-confirm")
+    done = await browser.http.post(action, data=hidden)
+    assert done.status_code == 200 and "/login/team/css/corp.css" in done.text
 
 
 async def test_themes_round_trip_through_the_representation_and_export(

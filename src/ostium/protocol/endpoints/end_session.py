@@ -97,6 +97,7 @@ async def _confirmation(
     )
     root.tabs[LOGOUT_TAB] = tab
     await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_user_action)
+    ctx.client = client  # the page wears the client's login_theme, as Keycloak's does
     return Page(
         "logout_confirm.html",
         {"action_url": ctx.endpoint("logout/logout-confirm"), "csrf_token": tab.csrf_token},
@@ -117,6 +118,7 @@ async def logout_confirm(ctx: RealmContext, form: Mapping[str, str], info: Reque
     await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_user_action)
     async with ctx.storage.transaction() as repos:
         client = await repos.clients.get(ctx.realm.id, tab.client_id) if tab.client_id else None
+        ctx.client = client
         return await _logout(
             ctx,
             repos,
