@@ -557,8 +557,8 @@ async def test_partial_import_warns_about_what_it_cannot_import_and_imports_the_
         ostium, headers, {"ifResourceExists": "SKIP", "users": [NEW_USER]}
     )
     assert status == 200 and "warnings" not in body  # Keycloak's shape when all is imported
-    other = {**NEW_USER, "username": "otp-user", "email": "otp-user@example.test"}
-    other["credentials"] = [{"type": "otp", "secretData": "{}", "credentialData": "{}"}]
+    other = {**NEW_USER, "username": "key-user", "email": "key-user@example.test"}
+    other["credentials"] = [{"type": "webauthn", "secretData": "{}", "credentialData": "{}"}]
     response = await ostium.client.post(
         f"{ADMIN}/test/partialImport",
         json={
@@ -573,10 +573,10 @@ async def test_partial_import_warns_about_what_it_cannot_import_and_imports_the_
     assert body["added"] == 1
     assert body["warnings"] == [
         "realm 'test': identityProviders are not supported yet and were not imported (github)",
-        "realm 'test': credentials other than passwords are not supported yet and were not"
-        " imported (otp of otp-user)",
+        "realm 'test': credentials other than passwords and OTP are not supported yet and"
+        " were not imported (webauthn of key-user)",
     ]
     assert response.headers.get_list("Warning") == [
         f'299 ostium "{text}"' for text in body["warnings"]
     ]
-    assert "otp-user" in await usernames(ostium)
+    assert "key-user" in await usernames(ostium)

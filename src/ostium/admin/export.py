@@ -18,6 +18,7 @@ from ostium.admin.representations import (
     flow_representation,
 )
 from ostium.domain import Group, Realm, RealmKey, Role, User
+from ostium.domain.otp import supported_applications
 from ostium.domain.required_actions import ordered
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
 from ostium.domain.user_profile import component_representation
@@ -163,6 +164,7 @@ async def export_realm(
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
+    body["otpSupportedApplications"] = supported_applications(realm.otp_policy)
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     # In full, as `kc.sh export` writes it (client secrets too); partial-export masks it.
     body["smtpServer"] = dict(realm.smtp_server)

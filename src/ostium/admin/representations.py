@@ -17,6 +17,7 @@ from ostium.domain.authentication_flows import (
     flow_tree,
 )
 from ostium.domain.authenticators import provider
+from ostium.domain.otp import supported_applications
 from ostium.domain.smtp import masked
 from ostium.services.realm_import import (
     CLIENT_FIELDS,
@@ -54,6 +55,7 @@ def realm_representation(realm: Realm) -> dict[str, Any]:
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
+    body["otpSupportedApplications"] = supported_applications(realm.otp_policy)
     body["defaultRole"] = {"name": realm.default_role_name, "composite": True, "clientRole": False}
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     body["smtpServer"] = masked(realm.smtp_server)

@@ -10,6 +10,7 @@ from ostium.domain.authentication_flows import (
     built_in_flows,
 )
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
+from ostium.domain.otp import OtpPolicy
 from ostium.domain.required_actions import RequiredActionProvider, default_required_actions
 
 __all__ = ["Realm"]
@@ -82,6 +83,14 @@ class Realm:
     minimum_quick_login_wait_seconds: int = 60
     quick_login_check_milli_seconds: int = 1000
     max_delta_time_seconds: int = 43200
+    # Keycloak's OTP policy (domain/otp.py), with its defaults: what CONFIGURE_TOTP sets up.
+    otp_policy_type: str = "totp"
+    otp_policy_algorithm: str = "HmacSHA1"
+    otp_policy_digits: int = 6
+    otp_policy_look_ahead_window: int = 1
+    otp_policy_period: int = 30
+    otp_policy_initial_counter: int = 0
+    otp_policy_code_reusable: bool = False
     # Keycloak's passwordPolicy string (domain/password_policy.py), canonical form; None:
     # no policy.
     password_policy: str | None = None
@@ -138,6 +147,18 @@ class Realm:
 
     def required_action(self, alias: str) -> RequiredActionProvider | None:
         return next((r for r in self.required_actions if r.alias == alias), None)
+
+    @property
+    def otp_policy(self) -> OtpPolicy:
+        return OtpPolicy(
+            type=self.otp_policy_type,
+            algorithm=self.otp_policy_algorithm,
+            digits=self.otp_policy_digits,
+            period=self.otp_policy_period,
+            look_ahead_window=self.otp_policy_look_ahead_window,
+            initial_counter=self.otp_policy_initial_counter,
+            code_reusable=self.otp_policy_code_reusable,
+        )
 
     @property
     def default_role_name(self) -> str:

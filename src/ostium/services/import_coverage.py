@@ -112,6 +112,14 @@ SUPPORTED_REALM_KEYS = frozenset(
         "firstBrokerLoginFlow",
         # The realm's required-action providers (services/required_actions.py).
         "requiredActions",
+        # The OTP policy (domain/otp.py).
+        "otpPolicyType",
+        "otpPolicyAlgorithm",
+        "otpPolicyInitialCounter",
+        "otpPolicyDigits",
+        "otpPolicyLookAheadWindow",
+        "otpPolicyPeriod",
+        "otpPolicyCodeReusable",
     }
 )
 
@@ -212,17 +220,6 @@ def _one(*values: Any) -> frozenset[Any]:
 
 _NOT_SPECIFIED = _one("not specified", "")
 _NO_LIST = _one(frozenset())
-
-_OTP_DEFAULTS = {
-    "otpPolicyType": _one("totp"),
-    "otpPolicyAlgorithm": _one("HmacSHA1"),
-    "otpPolicyInitialCounter": _one(0),
-    "otpPolicyDigits": _one(6),
-    "otpPolicyLookAheadWindow": _one(1),
-    "otpPolicyPeriod": _one(30),
-    "otpPolicyCodeReusable": _one(False),
-}
-
 
 def _webauthn_defaults(prefix: str, passwordless: bool) -> dict[str, frozenset[Any]]:
     """Keycloak's WebAuthn policy defaults; the passwordless policy's resident key and user
@@ -416,18 +413,15 @@ def _users_with(predicate: Callable[[Mapping[str, Any]], bool]) -> Check:
     return check
 
 
-def _other_credentials(user: Mapping[str, Any]) -> bool:
-    return any(c.get("type", PASSWORD) != PASSWORD for c in _objects(user, "credentials"))
-
-
 def _credential_types(data: Mapping[str, Any]) -> list[str] | None:
-    """OTP, WebAuthn, recovery codes…: the user is imported with the password alone."""
+    """WebAuthn, recovery codes…: the user is imported without them (passwords and OTP
+    credentials are imported)."""
     names = sorted(
         {
             f"{_name_of(c, 'type')} of {_name_of(u, 'username')}"
             for u in _objects(data, "users")
             for c in _objects(u, "credentials")
-            if c.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY)
+            if c.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY, "otp")
         }
     )
     return names or None
@@ -464,7 +458,7 @@ _NESTED_SECTIONS = (
         _clients_with(lambda c: bool(c.get("authenticationFlowBindingOverrides"))),
     ),
     Section(
-        "credentials other than passwords",
+        "credentials other than passwords and OTP",
         (),
         _credential_types,
     ),
@@ -489,7 +483,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         plural=False,
     ),
     Section("custom required actions", (), _required_actions),
-    Section("OTP policy", tuple(_OTP_DEFAULTS), _differs(_OTP_DEFAULTS), plural=False),
     Section(
         "WebAuthn policy", tuple(_WEBAUTHN_DEFAULTS), _differs(_WEBAUTHN_DEFAULTS), plural=False
     ),

@@ -31,6 +31,7 @@ from ostium.domain.browser_security_headers import invalid_value as invalid_head
 from ostium.domain.consent import UserConsent
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
+from ostium.domain.otp import OTP, OtpCredential, OtpError
 from ostium.domain.password_policy import PolicyConfigError
 from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.user import PASSWORD
@@ -145,6 +146,13 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "defaultLocale": ("default_locale", str),
     "defaultSignatureAlgorithm": ("default_signature_algorithm", str),
     "passwordPolicy": ("password_policy", str),
+    "otpPolicyType": ("otp_policy_type", str),
+    "otpPolicyAlgorithm": ("otp_policy_algorithm", str),
+    "otpPolicyDigits": ("otp_policy_digits", int),
+    "otpPolicyLookAheadWindow": ("otp_policy_look_ahead_window", int),
+    "otpPolicyPeriod": ("otp_policy_period", int),
+    "otpPolicyInitialCounter": ("otp_policy_initial_counter", int),
+    "otpPolicyCodeReusable": ("otp_policy_code_reusable", bool),
     "loginTheme": ("login_theme", str),
     "accountTheme": ("account_theme", str),
     "adminTheme": ("admin_theme", str),
@@ -281,6 +289,11 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
             value = _typed(raw, key, kind, "realm")
             if value is not None:
                 setattr(realm, attribute, value)
+    try:
+        # A policy no authenticator app can follow is refused whole (nothing is written).
+        realm.otp_policy.check()
+    except OtpError as exc:
+        raise RealmImportError(f"realm: {exc}") from None
     if "supportedLocales" in raw:
         realm.supported_locales = _strings(raw, "supportedLocales", "realm")
     if "attributes" in raw:
@@ -854,8 +867,8 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
             bundle.memberships.append((group.id, user.id))
         _parse_consents(bundle, user, raw, path, now)
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
-            if credential.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY):
-                # OTP, WebAuthn…: the user comes without it rather than the file failing;
+            if credential.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY, OTP):
+                # WebAuthn…: the user comes without it rather than the file failing;
                 # the bundle's warnings name it (import_coverage).
                 continue
             where = f"{path}.credentials[{cred_index}]"
@@ -902,18 +915,13 @@ def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
-    if kind == "otp":
-        # Keycloak exports carry OTP secrets; storing them unused would let a user believe
-        # their second factor is active.
-        raise RealmImportError(f"{path}.type: OTP credentials are not supported yet")
+    if kind == OTP:
+        return _otp_credential(raw, user, path, now)
     if kind not in (PASSWORD, PASSWORD_HISTORY):
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
     if kind == PASSWORD_HISTORY and "value" in raw:
         raise RealmImportError(f"{path}: a password-history credential holds a stored hash")
-    created = raw.get("createdDate")
-    created_ms = (
-        created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
-    )
+    created_ms = _created_ms(raw, now)
     label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
     if "value" in raw:
         value = raw["value"]
@@ -935,6 +943,35 @@ def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) ->
             raise RealmImportError(f"{path}: unknown password algorithm '{algorithm}'")
     return Credential(
         _given_id(raw), user.id, kind, secret, data, created_date=created_ms, user_label=label
+    )
+
+
+def _created_ms(raw: Mapping[str, Any], now: int) -> int:
+    created = raw.get("createdDate")
+    return created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
+
+
+def _otp_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
+    """Keycloak's `otp` credential as its export writes it (OTPSecretData and
+    OTPCredentialData), kept as written so it exports back unchanged."""
+    secret, data = raw.get("secretData"), raw.get("credentialData")
+    if "value" in raw or not isinstance(secret, str) or not isinstance(data, str):
+        raise RealmImportError(f"{path}: an OTP credential needs 'secretData' and 'credentialData'")
+    try:
+        OtpCredential.parse(secret, data)
+    except OtpError as exc:
+        raise RealmImportError(f"{path}: {exc}") from None
+    label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
+    priority = raw.get("priority")
+    return Credential(
+        _given_id(raw),
+        user.id,
+        OTP,
+        secret,
+        data,
+        created_date=_created_ms(raw, now),
+        user_label=label,
+        priority=priority if isinstance(priority, int) and not isinstance(priority, bool) else 20,
     )
 
 
