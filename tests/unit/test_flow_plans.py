@@ -11,7 +11,7 @@ from ostium.domain.authentication_flows import (
     AuthenticationFlow,
     AuthenticatorConfig,
 )
-from ostium.domain.flow_plans import UnsupportedFlow, browser_plan, direct_grant_plan
+from ostium.domain.flow_plans import OtpStep, UnsupportedFlow, browser_plan, direct_grant_plan
 from ostium.domain.realm import Realm
 
 
@@ -106,15 +106,38 @@ def test_browser_flows_ostium_cannot_run_are_refused_by_name(change, message) ->
         browser_plan(realm)
 
 
-def test_a_required_second_factor_is_refused_never_skipped() -> None:
+def test_a_required_second_factor_other_than_otp_is_refused_never_skipped() -> None:
     realm = Realm(id="r", name="r")
     two_factor = realm.flow("Browser - Conditional 2FA")
-    assert two_factor is not None
     forms = realm.flow("forms")
-    assert forms is not None
+    assert two_factor is not None and forms is not None
     forms.executions[1].requirement = "REQUIRED"  # the 2FA sub-flow, no longer conditional
+    for execution in two_factor.executions:
+        if execution.authenticator == "auth-otp-form":
+            execution.requirement = "DISABLED"
+        if execution.authenticator == "webauthn-authenticator":
+            execution.requirement = "ALTERNATIVE"
     with pytest.raises(UnsupportedFlow, match="several steps"):
         browser_plan(realm)
+
+
+def test_keycloaks_flows_ask_for_otp_when_configured_and_always_once_required() -> None:
+    realm = Realm(id="r", name="r")
+    assert browser_plan(realm).otp == OtpStep.IF_CONFIGURED
+    assert direct_grant_plan(realm).otp == OtpStep.IF_CONFIGURED
+    forms = realm.flow("forms")
+    assert forms is not None
+    # Keycloak's documented way to force OTP: the 2FA sub-flow REQUIRED (its condition
+    # then ignored), or the OTP form REQUIRED beside the password form.
+    forms.executions[1].requirement = "REQUIRED"
+    assert browser_plan(realm).otp == OtpStep.ALWAYS
+    forms.executions[1].requirement = "DISABLED"
+    assert browser_plan(realm).otp is None
+    grant = realm.flow("direct grant")
+    assert grant is not None
+    conditional = next(e for e in grant.executions if e.flow_id is not None)
+    conditional.requirement = "DISABLED"
+    assert direct_grant_plan(realm).otp is None
 
 
 def test_a_direct_grant_checking_a_password_before_a_user_is_refused() -> None:

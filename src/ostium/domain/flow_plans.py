@@ -17,15 +17,19 @@ administrator enabled is never skipped in silence. Recognised today:
 - direct grant: `direct-grant-validate-username`, `direct-grant-validate-password` and
   `direct-grant-auth-x509-username` as REQUIRED steps, a password only after a step that
   found the user;
-- both: a CONDITIONAL sub-flow of "user configured" conditions over second factors
-  (`auth-otp-form`, WebAuthn, recovery codes, `direct-grant-validate-otp`). No user has a
-  second factor until Ostium supports them, so the condition is false and the sub-flow
-  does not run, exactly as in Keycloak for a user without one.
+- both: second factors after the first one. A CONDITIONAL sub-flow of "user configured"
+  conditions over second factors (Keycloak's "Browser - Conditional 2FA" and "Direct
+  Grant - Conditional OTP") runs its OTP step for a user who has an OTP credential and is
+  passed over for one who has none. An OTP step REQUIRED outright asks every user: one
+  without a device is sent to CONFIGURE_TOTP first (Keycloak's OTPFormAuthenticator
+  `setRequiredActions`). WebAuthn and recovery codes inside such a sub-flow count as not
+  configured (no Ostium user has them yet); REQUIRED outright they are refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ostium.domain.authentication_flows import (
     AuthenticationExecution,
@@ -52,16 +56,24 @@ PASSWORD = "direct-grant-validate-password"  # noqa: S105 (a provider id)
 X509_GRANT = "direct-grant-auth-x509-username"
 
 USER_CONFIGURED = "conditional-user-configured"
-# Second factors: no Ostium user has one configured yet (the two-factor work adds them).
+OTP_FORM = "auth-otp-form"
+OTP_GRANT = "direct-grant-validate-otp"
+OTP_STEPS = frozenset({OTP_FORM, OTP_GRANT})
 SECOND_FACTORS = frozenset(
     {
-        "auth-otp-form",
+        *OTP_STEPS,
         "webauthn-authenticator",
         "webauthn-authenticator-passwordless",
         "auth-recovery-authn-code-form",
-        "direct-grant-validate-otp",
     }
 )
+
+
+class OtpStep(StrEnum):
+    """When the one-time code is asked for, after the first factor."""
+
+    IF_CONFIGURED = "if-configured"  # a conditional "user configured" sub-flow
+    ALWAYS = "always"  # REQUIRED outright: a user without a device must set one up
 
 
 class UnsupportedFlow(Exception):
@@ -76,6 +88,7 @@ class BrowserPlan:
     x509: bool
     x509_config: AuthenticatorConfig | None
     password_form: bool
+    otp: OtpStep | None = None  # after the password form
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class DirectGrantPlan:
     password: bool
     x509: bool
     x509_config: AuthenticatorConfig | None
+    otp: OtpStep | None = None
 
 
 def _bound(realm: Realm, alias: str, binding: str) -> AuthenticationFlow:
@@ -102,17 +116,71 @@ def _name(execution: AuthenticationExecution, realm: Realm) -> str:
     return str(execution.authenticator)
 
 
-def _skippable(realm: Realm, execution: AuthenticationExecution) -> bool:
-    """A CONDITIONAL sub-flow whose conditions cannot hold for any Ostium user."""
-    sub = realm.flow_by_id(execution.flow_id or "")
-    if execution.requirement != Requirement.CONDITIONAL or sub is None:
+def _otp_step(realm: Realm, execution: AuthenticationExecution) -> OtpStep | None:
+    """What a second-factor execution asks: its OTP step, or None when no Ostium user
+    can satisfy it (so it never runs)."""
+    if execution.flow_id is None or execution.requirement == Requirement.REQUIRED:
+        return OtpStep.ALWAYS
+    sub = realm.flow_by_id(execution.flow_id)
+    assert sub is not None  # _second_factor checked it
+    enabled = [e for e in sub.executions if e.requirement != Requirement.DISABLED]
+    if any(e.authenticator in OTP_STEPS for e in enabled):
+        return OtpStep.IF_CONFIGURED
+    return None
+
+
+def _is_condition(execution: AuthenticationExecution) -> bool:
+    return execution.flow_id is None and str(execution.authenticator).startswith("conditional-")
+
+
+def _second_factor(realm: Realm, execution: AuthenticationExecution) -> bool:
+    """A second factor Ostium runs after the first one:
+    - an OTP step REQUIRED outright;
+    - a CONDITIONAL sub-flow of "user configured" conditions over second factors only;
+    - a REQUIRED sub-flow over second factors whose only way through is OTP — what
+      Keycloak's documentation has administrators do to force OTP on everyone (its
+      conditions are ignored there, as Keycloak ignores conditions outside a
+      CONDITIONAL flow)."""
+    if execution.flow_id is None:
+        return execution.requirement == Requirement.REQUIRED and (
+            execution.authenticator in OTP_STEPS
+        )
+    sub = realm.flow_by_id(execution.flow_id)
+    if sub is None:
         return False
     enabled = [e for e in sub.executions if e.requirement != Requirement.DISABLED]
-    conditions = [e for e in enabled if e.authenticator == USER_CONFIGURED]
-    others = [e for e in enabled if e.authenticator != USER_CONFIGURED]
-    return bool(conditions) and all(
-        e.flow_id is None and e.authenticator in SECOND_FACTORS for e in others
-    )
+    conditions = [e for e in enabled if _is_condition(e)]
+    others = [e for e in enabled if not _is_condition(e)]
+    if not all(e.flow_id is None and e.authenticator in SECOND_FACTORS for e in others):
+        return False
+    if execution.requirement == Requirement.CONDITIONAL:
+        return bool(conditions) and all(e.authenticator == USER_CONFIGURED for e in conditions)
+    if execution.requirement == Requirement.REQUIRED:
+        required = [e for e in others if e.requirement == Requirement.REQUIRED]
+        return any(e.authenticator in OTP_STEPS for e in others) and all(
+            e.authenticator in OTP_STEPS for e in required
+        )
+    return False
+
+
+def _otp_of(realm: Realm, flow: AuthenticationFlow) -> OtpStep | None:
+    """The OTP step the flow's tree asks for, if any (ALWAYS wins over IF_CONFIGURED)."""
+    found: OtpStep | None = None
+    pending, seen = [flow], set()
+    while pending:
+        current = pending.pop(0)
+        seen.add(current.id)
+        for execution in current.ordered():
+            if execution.requirement == Requirement.DISABLED:
+                continue
+            if _second_factor(realm, execution):
+                step = _otp_step(realm, execution)
+                found = OtpStep.ALWAYS if OtpStep.ALWAYS in (found, step) else step or found
+                continue
+            sub = realm.flow_by_id(execution.flow_id or "")
+            if sub is not None and sub.id not in seen:
+                pending.append(sub)
+    return found
 
 
 def _steps(realm: Realm, flow: AuthenticationFlow, seen: frozenset[str]) -> list[str]:
@@ -127,7 +195,7 @@ def _steps(realm: Realm, flow: AuthenticationFlow, seen: frozenset[str]) -> list
     ]
     chosen = required or enabled
     alternatives: list[str] = []
-    steps = [e for e in chosen if not _skippable(realm, e)]
+    steps = [e for e in chosen if not _second_factor(realm, e)]
     if required and len(steps) > 1:
         names = ", ".join(_name(e, realm) for e in steps)
         raise UnsupportedFlow(f"flow {flow.alias!r} requires several steps in sequence ({names})")
@@ -190,6 +258,7 @@ def browser_plan(realm: Realm) -> BrowserPlan:
         x509=X509_FORM in alternatives,
         x509_config=_config_of(realm, flow, X509_FORM),
         password_form=PASSWORD_FORM in alternatives,
+        otp=_otp_of(realm, flow) if PASSWORD_FORM in alternatives else None,
     )
 
 
@@ -207,7 +276,7 @@ def direct_grant_plan(realm: Realm) -> DirectGrantPlan:
             raise UnsupportedFlow(
                 f"the direct grant flow {flow.alias!r} has alternatives ({_name(execution, realm)})"
             )
-        if _skippable(realm, execution):
+        if _second_factor(realm, execution):
             continue
         if execution.flow_id is not None or execution.requirement != Requirement.REQUIRED:
             raise UnsupportedFlow(
@@ -228,4 +297,5 @@ def direct_grant_plan(realm: Realm) -> DirectGrantPlan:
         password=PASSWORD in steps,
         x509=X509_GRANT in steps,
         x509_config=_config_of(realm, flow, X509_GRANT),
+        otp=_otp_of(realm, flow) if PASSWORD in steps else None,
     )

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+import segno
+
 from ostium.domain import User
+from ostium.domain.otp import (
+    HOTP,
+    OtpCredential,
+    generate_secret,
+    manual_key,
+    otpauth_uri,
+    supported_applications,
+)
 from ostium.domain.required_actions import (
+    CONFIGURE_TOTP,
     TERMS_AND_CONDITIONS,
     UPDATE_PASSWORD,
     UPDATE_PROFILE,
@@ -31,6 +42,7 @@ from ostium.services.action_tokens import ActionToken
 from ostium.services.logout import end_sessions
 from ostium.services.mail import EMAIL_SEND_FAILED
 from ostium.services.new_password import check_new_password, store_new_password
+from ostium.services.otp import add_otp_device, otp_devices
 from ostium.services.user_profile import (
     editable_attributes,
     update_profile_form,
@@ -131,18 +143,22 @@ async def _password_process(ac: ActionContext, form: Mapping[str, str]) -> Outco
         )
         return _password_page(ac, error, logout, args)
     if logout:
-        # This browser's own SSO session (when it signed in by the cookie) stays; every
-        # other online session of the user ends, as Keycloak's "sign out from other
-        # devices". Offline sessions are the applications' and stay.
-        current = await sso_session(ac.ctx, ac.repos, ac.info.cookies)
-        keep = current[0].id if current is not None and current[1].id == ac.user.id else None
-        others = [
-            s
-            for s in await ac.repos.sessions.list_for_user(ac.user.id)
-            if s.id != keep and not s.offline
-        ]
-        ac.ctx.ended(await end_sessions(ac.repos, ac.ctx.realm, others))
+        await _end_other_sessions(ac)
     return DONE
+
+
+async def _end_other_sessions(ac: ActionContext) -> None:
+    """Keycloak's "sign out from other devices": this browser's own SSO session (when it
+    signed in by the cookie) stays; every other online session of the user ends.
+    Offline sessions are the applications' and stay."""
+    current = await sso_session(ac.ctx, ac.repos, ac.info.cookies)
+    keep = current[0].id if current is not None and current[1].id == ac.user.id else None
+    others = [
+        s
+        for s in await ac.repos.sessions.list_for_user(ac.user.id)
+        if s.id != keep and not s.offline
+    ]
+    ac.ctx.ended(await end_sessions(ac.repos, ac.ctx.realm, others))
 
 
 # --- UPDATE_PROFILE -----------------------------------------------------------------------
@@ -315,17 +331,94 @@ async def _terms_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
     return ac.page("terms.html", 400)
 
 
+# --- CONFIGURE_TOTP -----------------------------------------------------------------------
+
+
+def _totp_page(ac: ActionContext, error: str | None = None, label: str = "") -> Page:
+    """The key the tab keeps, as a QR code (an SVG data URI drawn here: the key never
+    leaves the server for a QR service) and as text to type, with the policy's settings
+    for apps that ask."""
+    realm, secret = ac.ctx.realm, ac.tab.totp_secret
+    assert secret is not None
+    policy = realm.otp_policy
+    issuer = realm.display_name or realm.name
+    uri = otpauth_uri(policy, secret, issuer=issuer, account=ac.user.username)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return ac.page(
+        "login_config_totp.html",
+        400 if error else 200,
+        error=error,
+        qr_image=qr,
+        manual_key=manual_key(secret),
+        policy=policy,
+        apps=supported_applications(policy),
+        device_label=label,
+        logout_sessions=False,
+    )
+
+
+async def _totp_challenge(ac: ActionContext) -> Challenge:
+    """Keycloak's UpdateTotp: a new key for each showing of the page in this login."""
+    if ac.tab.totp_secret is None:
+        ac.tab.totp_secret = generate_secret()
+    return _totp_page(ac)
+
+
+async def _totp_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """The code must come from the key this page offered, within the policy's window;
+    the device is then the user's, under the name given (required when the user already
+    has one, as Keycloak asks). "Sign out on my other devices" ends the other sessions."""
+    secret = ac.tab.totp_secret
+    if secret is None:
+        return await _totp_challenge(ac)  # type: ignore[return-value]
+    code = form.get("totp", "").strip()[:16]
+    label = form.get("userLabel", "").strip()[:255]
+    policy = ac.ctx.realm.otp_policy
+    otp = OtpCredential.new(secret, policy)
+    existing = await otp_devices(ac.repos, ac.user)
+    error = None
+    if not code:
+        error = "missingTotpMessage"
+    elif existing and not label:
+        error = "missingTotpDeviceNameMessage"
+    elif (
+        otp.matching_counter(code, now=ac.ctx.clock.now(), window=policy.look_ahead_window)
+        is None
+    ):
+        error = "invalidTotpMessage"
+    if error is not None:
+        ac.ctx.record(
+            "UPDATE_TOTP_ERROR",
+            client_id=ac.client_id,
+            user_id=ac.user.id,
+            ip_address=ac.info.ip_address,
+            error="invalid_totp" if error == "invalidTotpMessage" else "missing_fields",
+        )
+        return _totp_page(ac, error, label)
+    if otp.sub_type == HOTP:
+        counter = otp.matching_counter(code, now=0, window=policy.look_ahead_window)
+        otp = replace(otp, counter=(counter or 0) + 1)
+    await add_otp_device(ac.repos, ac.user, otp, label or None, now=ac.ctx.clock.now())
+    ac.tab.totp_secret = None
+    if form.get("logout-sessions") == "on":
+        await _end_other_sessions(ac)
+    ac.details["credential_type"] = "otp"
+    return DONE
+
+
 _CHALLENGES: dict[str, Callable[[ActionContext], Awaitable[Challenge]]] = {
     UPDATE_PASSWORD: _password_challenge,
     UPDATE_PROFILE: _profile_challenge,
     VERIFY_EMAIL: _verify_challenge,
     TERMS_AND_CONDITIONS: _terms_challenge,
+    CONFIGURE_TOTP: _totp_challenge,
 }
 _PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Outcome]]] = {
     UPDATE_PASSWORD: _password_process,
     UPDATE_PROFILE: _profile_process,
     VERIFY_EMAIL: _verify_process,
     TERMS_AND_CONDITIONS: _terms_process,
+    CONFIGURE_TOTP: _totp_process,
 }
 
 

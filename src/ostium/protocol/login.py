@@ -9,17 +9,20 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ostium.domain import Client, User
-from ostium.domain.brute_force import LoginFailure, is_locked, record_failure
+from ostium.domain.brute_force import is_locked
 from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.login_failures import count_failure
 from ostium.protocol.login_links import login_page_extras
+from ostium.protocol.otp_login import ask_for_code, otp_page, submitted_code
 from ostium.protocol.remember_me import remember_me_ticked, remembered_username
 from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sign_in import picked_locale, spend_tab
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
+from ostium.services.otp import otp_devices
 from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.users import check_password, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
@@ -117,13 +120,19 @@ async def check_credentials(
     username: str,
     password: str,
     info: RequestInfo,
+    *,
+    second_factor: bool = False,
     **details: str,
 ) -> CredentialCheck:
     """The browser form and the password grant fail the same way and are audited the
     same way (a LOGIN_ERROR event naming the reason). A user locked out by brute-force
     detection, temporarily or permanently, fails like a wrong password, without the
     password being tried. A disabled account is named (`user_disabled`) only to someone
-    who proved its password: Keycloak says "Account disabled" before checking it."""
+    who proved its password: Keycloak says "Account disabled" before checking it.
+
+    `second_factor`: a second factor may follow, so the failures counted so far stay
+    until the whole login succeeds (Keycloak clears them when authentication completes);
+    otherwise a correct password would reset the count before every guessed code."""
     guarded = ctx.realm.brute_force_protected and ctx.login_failures is not None
     target = await find_login_user(repos, ctx.realm, username) if guarded else None
     failure = (
@@ -152,7 +161,7 @@ async def check_credentials(
             and ctx.login_failures is not None
             and error == INVALID_USER_CREDENTIALS
         ):
-            await _count_failure(ctx, target, failure, info)
+            await count_failure(ctx, target, failure, info)
         ctx.record(
             "LOGIN_ERROR",
             client_id=client.client_id,
@@ -161,36 +170,9 @@ async def check_credentials(
             details={"username": username[:255], **details},
         )
         return CredentialCheck(None, error)
-    if failure is not None and ctx.login_failures is not None:
+    if failure is not None and ctx.login_failures is not None and not second_factor:
         await ctx.login_failures.clear(ctx.realm.id, user.id)
     return CredentialCheck(user)
-
-
-async def _count_failure(
-    ctx: RealmContext,
-    user: User,
-    failure: LoginFailure | None,
-    info: RequestInfo,
-) -> None:
-    assert ctx.login_failures is not None
-    realm = ctx.realm
-    verdict = record_failure(realm, failure or LoginFailure(), ctx.clock.now_ms(), info.ip_address)
-    keep = realm.max_delta_time_seconds + realm.max_failure_wait_seconds
-    await ctx.login_failures.put(realm.id, user.id, verdict.failure, keep_seconds=keep)
-    if verdict.disable_user and user.enabled:
-        # Keycloak's permanent lockout: the account is disabled until an admin enables it.
-        # In a transaction of its own, after the request's: that one may roll back.
-        async def disable() -> None:
-            async with ctx.storage.transaction() as own:
-                locked = await own.users.get(realm.id, user.id)
-                if locked is not None:
-                    locked.enabled = False
-                    await own.users.update(locked)
-
-        ctx.deferred.append(disable)
-        ctx.record(
-            "USER_DISABLED_BY_PERMANENT_LOCKOUT", user_id=user.id, ip_address=info.ip_address
-        )
 
 
 def plan_or_page(ctx: RealmContext) -> BrowserPlan | Page:
@@ -293,6 +275,13 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
     if client is None or not client.enabled:
         return error_page("clientNotFoundMessage")
     ctx.client = client
+    if tab.otp_user_id is not None:  # the code page is this tab's step now
+        async with ctx.storage.transaction() as repos:
+            user = await repos.users.get(ctx.realm.id, tab.otp_user_id)
+            devices = await otp_devices(repos, user) if user is not None else []
+        if devices:
+            return otp_page(ctx, client, root, tab, devices)
+        return error_page("expiredActionMessage")
     return login_page(
         ctx,
         client.client_id,
@@ -333,6 +322,12 @@ async def authenticate_form(
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
         ctx.client = client
+        if tab.otp_user_id is not None:
+            checked = await submitted_code(ctx, repos, root, tab, client, form, info)
+            if isinstance(checked, Page):
+                return checked
+            username = tab.login_username or checked.username
+            return await _sign_in(ctx, repos, root, tab, checked, username, info)
         if plan.x509 and tab.x509_user_id is not None and "cancel" not in form:
             user = await confirmed_user(ctx, repos, client, tab, info)
             if user is None:
@@ -355,7 +350,11 @@ async def authenticate_form(
             )
         username = form.get("username", "")
         password = form.get("password", "")
-        user = (await check_credentials(ctx, repos, client, username, password, info)).user
+        user = (
+            await check_credentials(
+                ctx, repos, client, username, password, info, second_factor=plan.otp is not None
+            )
+        ).user
         if user is None:
             return login_page(
                 ctx,
@@ -367,6 +366,9 @@ async def authenticate_form(
                 client_name=client.name,
             )
         tab.remember_me = remember_me_ticked(ctx.realm, form)
+        code_page = await ask_for_code(ctx, repos, root, tab, client, user, username, plan.otp)
+        if code_page is not None:
+            return code_page
         return await _sign_in(ctx, repos, root, tab, user, username, info)
 
 

@@ -39,6 +39,12 @@ class AuthenticationTab:
     # SHA-256 of that certificate, which the confirming request must present again.
     x509_user_id: str | None = None
     x509_thumbprint: str | None = None
+    # The password was right and the one-time code page is showing (protocol/otp_login.py):
+    # the user it was right for; nothing else counts as signed in yet.
+    otp_user_id: str | None = None
+    # CONFIGURE_TOTP's page is showing: the key it offered (kept here, never in the page's
+    # form, so the code must come from that key).
+    totp_secret: str | None = None
     # The user proved who they are; the required actions run before the code is issued
     # (protocol/required_actions.py). Until every one is done, this is all that marks
     # the tab as authenticated: no SSO session or cookie exists yet.

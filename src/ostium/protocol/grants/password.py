@@ -28,14 +28,16 @@ import logging
 from typing import ClassVar
 
 from ostium.domain import Client, User
-from ostium.domain.flow_plans import DirectGrantPlan, UnsupportedFlow, direct_grant_plan
-from ostium.domain.required_actions import pending_actions
+from ostium.domain.flow_plans import DirectGrantPlan, OtpStep, UnsupportedFlow, direct_grant_plan
+from ostium.domain.required_actions import CONFIGURE_TOTP, pending_actions
 from ostium.errors import InvalidGrant, InvalidRequest, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
 from ostium.protocol.login import USER_DISABLED, check_credentials
+from ostium.protocol.login_failures import clear_failures, login_failure
 from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
+from ostium.protocol.otp_login import code_is_right
 from ostium.protocol.scopes import granted_scopes
 from ostium.protocol.tokens import issue_tokens
 from ostium.protocol.x509_user import (
@@ -48,6 +50,7 @@ from ostium.protocol.x509_user import (
     parse_x509_config,
     x509_event_details,
 )
+from ostium.services.otp import otp_devices
 from ostium.services.required_actions import evaluate_triggers
 from ostium.services.sessions import attach_client, create_user_session
 from ostium.storage.interfaces import Repositories
@@ -71,7 +74,9 @@ class PasswordGrant:
             user, username = await _certificate_login(request, plan)
         else:
             username = required(form, "username")
-            user = await self._password_login(request, username, required(form, "password"))
+            password = required(form, "password")
+            user = await self._password_login(request, username, password, plan)
+            await _one_time_code(request, plan, user, username)
         await evaluate_triggers(repos, ctx.realm, user, now=now)
         if pending_actions(ctx.realm.required_actions, user.required_actions):
             # Keycloak's ResourceOwnerPasswordCredentialsGrantType: no tokens until the
@@ -121,7 +126,9 @@ class PasswordGrant:
             confirmation=confirmation_for(client, request.info.client_certificate_chain),
         )
 
-    async def _password_login(self, request: GrantRequest, username: str, password: str) -> User:
+    async def _password_login(
+        self, request: GrantRequest, username: str, password: str, plan: DirectGrantPlan
+    ) -> User:
         checked = await check_credentials(
             request.ctx,
             request.repos,
@@ -129,6 +136,7 @@ class PasswordGrant:
             username,
             password,
             request.info,
+            second_factor=plan.otp is not None,
             grant_type=self.GRANT_TYPE,
         )
         if checked.user is None:
@@ -136,6 +144,41 @@ class PasswordGrant:
                 raise InvalidGrant("Account disabled", event=USER_DISABLED)
             raise InvalidUserCredentials("Invalid user credentials", event=checked.error)
         return checked.user
+
+
+async def _one_time_code(
+    request: GrantRequest, plan: DirectGrantPlan, user: User, username: str
+) -> None:
+    """Keycloak's ValidateOTP in "Direct Grant - Conditional OTP": the `otp` parameter
+    (falling back to `totp`), checked against the user's preferred device; missing or
+    wrong is 401 "Invalid user credentials". A flow that asks for OTP outright gives a
+    user without a device CONFIGURE_TOTP, so the grant answers "Account is not fully set
+    up" until the browser login has set one up."""
+    ctx, repos = request.ctx, request.repos
+    if plan.otp is None:
+        return
+    devices = await otp_devices(repos, user)
+    if not devices:
+        if plan.otp == OtpStep.ALWAYS and CONFIGURE_TOTP not in user.required_actions:
+            user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
+            await repos.users.update(user)
+        if await login_failure(ctx, user) is not None:
+            await clear_failures(ctx, user)
+        return
+    code = request.form.get("otp") or request.form.get("totp") or ""
+    right = await code_is_right(
+        ctx,
+        repos,
+        request.client,
+        user,
+        devices[0],
+        code,
+        request.info,
+        username=username,
+        grant_type=PasswordGrant.GRANT_TYPE,
+    )
+    if not right:
+        raise InvalidUserCredentials("Invalid user credentials", event="invalid_user_credentials")
 
 
 def _plan(ctx: RealmContext) -> DirectGrantPlan:
