@@ -1,0 +1,148 @@
+"""An authenticator app, in Debian's Chromium against `ostium start-dev`, in English and
+简体中文: the administrator asks a user to set one up (CONFIGURE_TOTP), the user reads
+the key off the page (as an app scanning the QR code would — the code is computed with
+pyotp), enters a wrong code and then the right one and gets back to the application;
+the next sign-in asks for a code from that app after the password, by keyboard.
+Screenshots of each page are kept with the run's artefacts (tests/e2e/screenshots.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pyotp
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.page_language import expect_page_language
+from tests.e2e.screenshots import shoot
+from tests.e2e.test_forgot_password_browser import TIMEOUT_MS, chromium
+
+pytestmark = pytest.mark.e2e
+
+REALM = "twofactor"
+# What the pages show that is not ours to translate: the realm, the people, the apps'
+# brand names and the algorithm's name.
+NAMES = [REALM, "dana", "lei", "FreeOTP", "Google", "Microsoft Authenticator", "SHA1"]
+
+__all__ = ["chromium"]  # the shared browser fixture, used here too
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("ostium"), env=ADMIN_ENV)
+    try:
+        created = httpx.post(
+            f"{running.base_url}/admin/realms",
+            headers=admin_headers(running.base_url),
+            json={
+                "realm": REALM,
+                "enabled": True,
+                "internationalizationEnabled": True,
+                "supportedLocales": ["en", "zh-CN"],
+                "defaultLocale": "en",
+                "clients": [
+                    {
+                        "clientId": "web",
+                        "publicClient": True,
+                        "redirectUris": [f"{running.base_url}/callback"],
+                    }
+                ],
+                "users": [
+                    {
+                        "username": name,
+                        "enabled": True,
+                        "requiredActions": ["CONFIGURE_TOTP"],
+                        "credentials": [{"type": "password", "value": "open-sesame"}],
+                    }
+                    for name in ("dana", "lei")
+                ],
+            },
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        yield running
+    finally:
+        running.stop()
+
+
+def _authorize_url(base: str) -> str:
+    callback = quote(f"{base}/callback", safe="")
+    return (
+        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=web"
+        f"&response_type=code&scope=openid&redirect_uri={callback}"
+    )
+
+
+def _sign_in_with_password(page: Page, base: str, username: str) -> None:
+    page.goto(_authorize_url(base))
+    page.locator("#username").fill(username)
+    page.locator("#password").fill("open-sesame")
+    page.locator("#password").press("Enter")
+
+
+@pytest.mark.parametrize(("locale", "username"), [("en", "dana"), ("zh-CN", "lei")])
+def test_set_up_an_authenticator_app_then_sign_in_with_its_code(
+    server: RunningServer, chromium: Browser, locale: str, username: str
+) -> None:
+    base = server.base_url
+    context = chromium.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
+        page = context.new_page()
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-totp-settings-form")
+        expect(page.locator("#totp")).to_be_focused()
+        qr = page.locator("#kc-totp-secret-qr-code")
+        expect(qr).to_be_visible()
+        assert qr.evaluate("image => image.naturalWidth") > 100  # the SVG drew
+        expect_page_language(page, locale, NAMES)
+        shoot(page, f"otp-setup-{locale}")
+        # "Cannot scan the code?" opens the key to type, by keyboard.
+        page.locator("#kc-totp-manual summary").focus()
+        page.keyboard.press("Enter")
+        key = page.locator("#kc-totp-secret-key")
+        expect(key).to_be_visible()
+        shoot(page, f"otp-setup-manual-key-{locale}")
+        app = pyotp.TOTP(key.inner_text().replace(" ", ""))
+        page.locator("#totp").fill("000000")
+        page.locator("#totp").press("Enter")
+        page.wait_for_selector("#input-error")
+        expect(page.locator("#totp")).to_have_attribute("aria-invalid", "true")
+        expect_page_language(page, locale, NAMES)
+        shoot(page, f"otp-setup-wrong-code-{locale}")
+        page.locator("#totp").fill(app.now())
+        page.locator("#userLabel").fill("Phone")
+        page.locator("#kc-submit").click()
+        page.wait_for_url(f"{base}/callback*")
+        assert "code=" in page.url
+    finally:
+        context.close()
+
+    # A new browser: the password, then the app's code, typed and sent with Enter.
+    context = chromium.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
+        page = context.new_page()
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-otp-login-form")
+        expect(page.locator("#otp")).to_be_focused()
+        expect_page_language(page, locale, NAMES)
+        shoot(page, f"otp-login-{locale}")
+        page.keyboard.type("123")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#input-error")
+        shoot(page, f"otp-login-wrong-code-{locale}")
+        # A code of the next period (the app's clock may run ahead): inside the window.
+        page.locator("#otp").fill(app.at(int(time.time()) + 30))
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/callback*")
+        assert "code=" in page.url
+    finally:
+        context.close()
