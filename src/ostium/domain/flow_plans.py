@@ -42,9 +42,12 @@ from ostium.domain.realm import Realm
 __all__ = [
     "BrowserPlan",
     "DirectGrantPlan",
+    "OtpReset",
+    "OtpStep",
     "UnsupportedFlow",
     "browser_plan",
     "direct_grant_plan",
+    "reset_otp_plan",
 ]
 
 COOKIE = "auth-cookie"
@@ -299,3 +302,54 @@ def direct_grant_plan(realm: Realm) -> DirectGrantPlan:
         x509_config=_config_of(realm, flow, X509_GRANT),
         otp=_otp_of(realm, flow) if PASSWORD in steps else None,
     )
+
+
+RESET_OTP = "reset-otp"
+RESET_OTP_FLAG = "action_on_otp_reset_flag"  # Keycloak's ResetOTP configuration key
+
+
+@dataclass(frozen=True)
+class OtpReset:
+    """What the reset credentials flow does to OTP devices once the e-mailed link proved
+    the address (Keycloak's ResetOTP): keep them or remove them all, then ask for a new
+    one (CONFIGURE_TOTP) — for users with a device (`always` False: the flow's
+    "Reset - Conditional OTP" condition) or for everyone (the sub-flow REQUIRED)."""
+
+    remove_all: bool
+    always: bool
+
+
+def reset_otp_plan(realm: Realm) -> OtpReset | None:
+    """The reset credentials flow's `reset-otp` step, if an enabled one is there. Its
+    "Remove one" option (a page to choose the device) is refused by name for now."""
+    flow = _bound(realm, realm.reset_credentials_flow, "reset credentials")
+    pending: list[tuple[AuthenticationFlow, bool]] = [(flow, True)]
+    seen: set[str] = set()
+    while pending:
+        current, unconditional = pending.pop(0)
+        seen.add(current.id)
+        for execution in current.ordered():
+            if execution.requirement == Requirement.DISABLED:
+                continue
+            sub = realm.flow_by_id(execution.flow_id or "")
+            if sub is not None and sub.id not in seen:
+                conditional = execution.requirement == Requirement.CONDITIONAL
+                conditions = [e for e in sub.executions if _is_condition(e)]
+                if conditional and any(e.authenticator != USER_CONFIGURED for e in conditions):
+                    raise UnsupportedFlow(
+                        f"the reset credentials flow's sub-flow {sub.alias!r} has conditions"
+                        " Ostium cannot evaluate yet"
+                    )
+                pending.append((sub, unconditional and not conditional))
+                continue
+            if execution.authenticator != RESET_OTP:
+                continue
+            config = realm.config_by_id(execution.authenticator_config)
+            flag = (config.config if config else {}).get(RESET_OTP_FLAG, "Remove none")
+            if flag not in ("Remove none", "Remove all"):
+                raise UnsupportedFlow(
+                    f"the reset credentials flow's reset-otp step uses {flag!r},"
+                    " which is not supported yet"
+                )
+            return OtpReset(remove_all=flag == "Remove all", always=unconditional)
+    return None

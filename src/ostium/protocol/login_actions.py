@@ -28,9 +28,11 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from ostium.domain import Client, User
+from ostium.domain.flow_plans import UnsupportedFlow, reset_otp_plan
+from ostium.domain.required_actions import CONFIGURE_TOTP
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.info import info_page
-from ostium.protocol.required_actions import after_authentication
+from ostium.protocol.required_actions import NOT_SUPPORTED, after_authentication
 from ostium.protocol.results import Page, Result, error_page
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.services.action_mails import action_mail, action_token_url
@@ -44,6 +46,7 @@ from ostium.services.action_tokens import (
     read_action_token,
     spend_action_token,
 )
+from ostium.services.otp import otp_devices
 from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.user_locale import user_locale
 from ostium.services.users import find_login_user
@@ -297,7 +300,11 @@ async def action_token(
     back = token.redirect_uri or _client_home(client)
     actions = list(token.required_actions)
     if token.type == RESET_CREDENTIALS:
-        actions = [UPDATE_PASSWORD]
+        try:
+            actions = [UPDATE_PASSWORD, *await _reset_otp(ctx, user)]
+        except UnsupportedFlow as unsupported:
+            log.error("realm=%s: password reset refused: %s", ctx.realm.name, unsupported)
+            return error_page(NOT_SUPPORTED, 501)
     if token.type == VERIFY_EMAIL or VERIFY_EMAIL_ACTION in actions:
         # The link reached the address it was sent to, which proves it (and the
         # address is still the user's: `_checked_user` compared it).
@@ -319,6 +326,23 @@ async def action_token(
     return await start_required_actions(
         ctx, user, actions, back, token.client_id, auth_session=token.auth_session_id, info=info
     )
+
+
+async def _reset_otp(ctx: RealmContext, user: User) -> list[str]:
+    """Keycloak's ResetOTP after a password reset by e-mail: the address alone proved who
+    this is, so a user with an authenticator app sets up a new one (CONFIGURE_TOTP),
+    the old ones kept or, when the step is configured to, removed first."""
+    plan = reset_otp_plan(ctx.realm)
+    if plan is None:
+        return []
+    async with ctx.storage.transaction() as repos:
+        devices = await otp_devices(repos, user)
+        if not devices and not plan.always:
+            return []
+        if plan.remove_all:
+            for device in devices:
+                await repos.credentials.delete(device.id)
+    return [CONFIGURE_TOTP]
 
 
 def _client_home(client: Client | None) -> str | None:
