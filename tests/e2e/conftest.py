@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from keycloak import KeycloakAdmin
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.postgres import fresh_database
 from tests.support import realm_export
@@ -233,7 +234,9 @@ def client_credentials_claims(server: RunningServer, secret: str) -> dict[str, A
     )
     assert token.status_code == 200, token.text
     payload = token.json()["access_token"].split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
     return claims
 
 
@@ -291,3 +294,30 @@ http {{
 {server}
 }}
 """
+
+
+# Flags for a closed network: no sandbox (root), no background calls home.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright through `executable_path` (no browser is
+    downloaded); one per test module, each test in a context of its own."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=system_binary("chromium"), args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

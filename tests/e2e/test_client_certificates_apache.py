@@ -105,7 +105,6 @@ def apache(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
         yield base
 
 
-
 def test_without_a_client_certificate_the_client_is_refused(
     apache: str, pki: Pki, tmp_path: Path
 ) -> None:

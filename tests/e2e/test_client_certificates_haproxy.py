@@ -100,7 +100,6 @@ def haproxy(tmp_path: Path, pki: Pki, ostium: RunningServer) -> Iterator[str]:
         yield base
 
 
-
 def test_a_forged_header_sent_straight_to_ostium_authenticates_nobody(
     ostium: RunningServer, pki: Pki
 ) -> None:

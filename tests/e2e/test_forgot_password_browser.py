@@ -15,18 +15,16 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
     RunningServer,
     admin_headers,
     start_server,
-    system_binary,
 )
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.mail_server import MailServer, html_of, link_in, mail_server, wait_for_mail
 
 pytestmark = pytest.mark.e2e
@@ -83,16 +81,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=system_binary("chromium"), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def _authorize_url(base: str) -> str:

@@ -21,7 +21,6 @@ from tests.x509_ca import Pki, issue, make_pki
 pytestmark = pytest.mark.e2e
 
 
-
 @pytest.fixture(scope="module")
 def pki() -> Pki:
     return make_pki(datetime.now(UTC))
@@ -51,7 +50,6 @@ def requesting(
     running, url = _https_server(tmp_path_factory.mktemp("request"), pki, "request")
     yield running, url
     running.stop()
-
 
 
 def test_request_without_a_certificate_authenticates_nobody(

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
+    CHROMIUM_ARGS,
     RunningServer,
     admin_headers,
     free_port,
@@ -38,17 +39,6 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / "keycloak-js"  # git-ignored; npm fills it once
 KEYCLOAK_JS = "keycloak-js@26"
-# Flags for a closed network: no sandbox (root), no background calls home.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 10_000
 
 INDEX_HTML = """<!DOCTYPE html>

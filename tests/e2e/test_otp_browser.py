@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS, chromium
+from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,6 @@ REALM = "twofactor"
 # What the pages show that is not ours to translate: the realm, the people, the apps'
 # brand names and the algorithm's name.
 NAMES = [REALM, "dana", "lei", "FreeOTP", "Google", "Microsoft Authenticator", "SHA1"]
-
-__all__ = ["chromium"]  # the shared browser fixture, used here too
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ostium.locales import translate
 from tests.e2e.application import callback_application
-from tests.e2e.conftest import ADMIN_ENV, start_server, system_binary
+from tests.e2e.conftest import ADMIN_ENV, start_server
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.support import REALM, SECRET, query_of, realm_export
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +42,7 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    chromium = system_binary("chromium")
+def stack(tmp_path_factory: pytest.TempPathFactory, chromium: Browser) -> Iterator[Stack]:
     with callback_application() as callback:
         realm = realm_export()
         realm["clients"][0]["redirectUris"].append(callback)
@@ -64,12 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (data_dir / "import" / "test-realm.json").write_text(json.dumps(realm))
         server = start_server(data_dir, "--import-realm", env=ADMIN_ENV)
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-                try:
-                    yield Stack(server.base_url, browser, callback)
-                finally:
-                    browser.close()
+            yield Stack(server.base_url, chromium, callback)
         finally:
             server.stop()
 

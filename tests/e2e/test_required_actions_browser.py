@@ -15,18 +15,17 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
     RunningServer,
     admin_headers,
     start_server,
-    system_binary,
 )
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_keycloak_js import CHROMIUM_ARGS, TIMEOUT_MS
+from tests.e2e.test_keycloak_js import TIMEOUT_MS
 from tests.mail_server import MailServer, mail_server, wait_for_mail
 from tests.support import CALLBACK, REALM, realm_export
 
@@ -69,16 +68,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
         assert response.status_code == 204, response.text
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=system_binary("chromium"), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def _admin(server: RunningServer) -> httpx.Client:

@@ -23,7 +23,7 @@ from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS, chromium
+from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 from tests.mail_server import MailServer, link_in, mail_server, wait_for_mail
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +32,6 @@ REALM = "signup"
 # What the pages show that is not ours to translate: the realm, the people.
 NAMES = [REALM, "Erin", "Hart", "Wei", "Zhang", "erin", "wei"]
 PASSWORD = "Correct-Horse-7"
-
-__all__ = ["chromium"]  # the shared browser fixture, used here too
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.e2e.conftest import (
     RunningServer,
@@ -31,7 +31,6 @@ from tests.e2e.conftest import (
 from tests.e2e.mtls import PROXY, mtls_client, start_mtls_ostium
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_keycloak_js import CHROMIUM_ARGS
 from tests.x509_ca import Issued, Pki, issue, make_pki
 
 pytestmark = pytest.mark.e2e
@@ -168,16 +167,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[tuple[
             yield base, folder
     finally:
         ostium.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=system_binary("chromium"), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def _certificate_files(folder: Path, pki: Pki, cert: Issued) -> dict[str, str]:
