@@ -573,8 +573,8 @@ async def test_partial_import_warns_about_what_it_cannot_import_and_imports_the_
     assert body["added"] == 1
     assert body["warnings"] == [
         "realm 'test': identityProviders are not supported yet and were not imported (github)",
-        "realm 'test': credentials other than passwords and OTP are not supported yet and"
-        " were not imported (webauthn of key-user)",
+        "realm 'test': credentials other than passwords, OTP and recovery codes are not"
+        " supported yet and were not imported (webauthn of key-user)",
     ]
     assert response.headers.get_list("Warning") == [
         f'299 ostium "{text}"' for text in body["warnings"]

@@ -58,14 +58,45 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                         "credentials": [{"type": "password", "value": "open-sesame"}],
                     }
                     for name in ("dana", "lei")
+                ]
+                + [
+                    {
+                        "username": name,
+                        "enabled": True,
+                        "requiredActions": ["CONFIGURE_RECOVERY_AUTHN_CODES"],
+                        "credentials": [{"type": "password", "value": "open-sesame"}],
+                    }
+                    for name in ("max", "mei")
                 ],
             },
             timeout=10,
         )
         assert created.status_code == 201, created.text
+        _accept_recovery_codes(running.base_url)
         yield running
     finally:
         running.stop()
+
+
+def _accept_recovery_codes(base: str) -> None:
+    """The realm's 2FA sub-flow takes recovery codes too, and their set-up is registered
+    (neither is, in a new Keycloak realm)."""
+    admin = f"{base}/admin/realms/{REALM}/authentication"
+    headers = admin_headers(base)
+    executions = httpx.get(f"{admin}/flows/browser/executions", headers=headers).json()
+    recovery = next(e for e in executions if e.get("providerId") == "auth-recovery-authn-code-form")
+    changed = httpx.put(
+        f"{admin}/flows/browser/executions",
+        json={**recovery, "requirement": "ALTERNATIVE"},
+        headers=headers,
+    )
+    assert changed.status_code in (202, 204), changed.text
+    registered = httpx.post(
+        f"{admin}/register-required-action",
+        json={"providerId": "CONFIGURE_RECOVERY_AUTHN_CODES", "name": "Recovery codes"},
+        headers=headers,
+    )
+    assert registered.status_code == 204, registered.text
 
 
 def _authorize_url(base: str) -> str:
@@ -139,6 +170,53 @@ def test_set_up_an_authenticator_app_then_sign_in_with_its_code(
         shoot(page, f"otp-login-wrong-code-{locale}")
         # A code of the next period (the app's clock may run ahead): inside the window.
         page.locator("#otp").fill(app.at(int(time.time()) + 30))
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/callback*")
+        assert "code=" in page.url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("locale", "username"), [("en", "max"), ("zh-CN", "mei")])
+def test_save_recovery_codes_then_sign_in_with_one(
+    server: RunningServer, chromium: Browser, locale: str, username: str
+) -> None:
+    base = server.base_url
+    context = chromium.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
+        page = context.new_page()
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-recovery-codes-settings-form")
+        codes = page.locator("#kc-recovery-codes-list code").all_inner_texts()
+        assert len(codes) == 12
+        expect_page_language(page, locale, [*NAMES, "max", "mei", *codes])
+        shoot(page, f"recovery-codes-setup-{locale}")
+        # Submitting without ticking "I have saved these codes" is stopped by the browser
+        # (the box is required); the box by keyboard, then Enter.
+        page.locator("#kcRecoveryCodesConfirmationCheck").focus()
+        page.keyboard.press("Space")
+        page.locator("#kc-submit").click()
+        page.wait_for_url(f"{base}/callback*")
+    finally:
+        context.close()
+
+    context = chromium.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
+        page = context.new_page()
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-recovery-code-login-form")
+        expect(page.locator("#recoveryCodeInput")).to_be_focused()
+        expect_page_language(page, locale, [*NAMES, "max", "mei"])
+        shoot(page, f"recovery-code-login-{locale}")
+        page.keyboard.type(codes[1])  # number 2: refused
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#input-error")
+        shoot(page, f"recovery-code-login-wrong-{locale}")
+        page.locator("#recoveryCodeInput").fill(codes[0].lower())
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/callback*")
         assert "code=" in page.url

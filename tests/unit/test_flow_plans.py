@@ -11,7 +11,12 @@ from ostium.domain.authentication_flows import (
     AuthenticationFlow,
     AuthenticatorConfig,
 )
-from ostium.domain.flow_plans import OtpStep, UnsupportedFlow, browser_plan, direct_grant_plan
+from ostium.domain.flow_plans import (
+    SecondFactorStep,
+    UnsupportedFlow,
+    browser_plan,
+    direct_grant_plan,
+)
 from ostium.domain.realm import Realm
 
 
@@ -123,21 +128,21 @@ def test_a_required_second_factor_other_than_otp_is_refused_never_skipped() -> N
 
 def test_keycloaks_flows_ask_for_otp_when_configured_and_always_once_required() -> None:
     realm = Realm(id="r", name="r")
-    assert browser_plan(realm).otp == OtpStep.IF_CONFIGURED
-    assert direct_grant_plan(realm).otp == OtpStep.IF_CONFIGURED
+    assert browser_plan(realm).second_factor == SecondFactorStep.IF_CONFIGURED
+    assert direct_grant_plan(realm).second_factor == SecondFactorStep.IF_CONFIGURED
     forms = realm.flow("forms")
     assert forms is not None
     # Keycloak's documented way to force OTP: the 2FA sub-flow REQUIRED (its condition
     # then ignored), or the OTP form REQUIRED beside the password form.
     forms.executions[1].requirement = "REQUIRED"
-    assert browser_plan(realm).otp == OtpStep.ALWAYS
+    assert browser_plan(realm).second_factor == SecondFactorStep.ALWAYS
     forms.executions[1].requirement = "DISABLED"
-    assert browser_plan(realm).otp is None
+    assert browser_plan(realm).second_factor is None
     grant = realm.flow("direct grant")
     assert grant is not None
     conditional = next(e for e in grant.executions if e.flow_id is not None)
     conditional.requirement = "DISABLED"
-    assert direct_grant_plan(realm).otp is None
+    assert direct_grant_plan(realm).second_factor is None
 
 
 def test_a_direct_grant_checking_a_password_before_a_user_is_refused() -> None:

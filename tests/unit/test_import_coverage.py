@@ -241,8 +241,8 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
         " (corp-ldap)",
         f"{where}: client authorization services (authorizationSettings) are not supported"
         " yet and were not imported (acme-api)",
-        f"{where}: credentials other than passwords and OTP are not supported yet and were not"
-        " imported (webauthn of arne)",
+        f"{where}: credentials other than passwords, OTP and recovery codes are not supported"
+        " yet and were not imported (webauthn of arne)",
     ]
     # No secret of a dropped section reaches the text.
     assert not any("secret" in w for w in bundle.warnings)

@@ -22,8 +22,9 @@ administrator enabled is never skipped in silence. Recognised today:
   Grant - Conditional OTP") runs its OTP step for a user who has an OTP credential and is
   passed over for one who has none. An OTP step REQUIRED outright asks every user: one
   without a device is sent to CONFIGURE_TOTP first (Keycloak's OTPFormAuthenticator
-  `setRequiredActions`). WebAuthn and recovery codes inside such a sub-flow count as not
-  configured (no Ostium user has them yet); REQUIRED outright they are refused.
+  `setRequiredActions`). Recovery codes beside OTP in such a sub-flow are the other way
+  through it; WebAuthn there counts as not configured (no Ostium user has it yet), and
+  REQUIRED outright it is refused.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ __all__ = [
     "BrowserPlan",
     "DirectGrantPlan",
     "OtpReset",
-    "OtpStep",
+    "SecondFactorStep",
     "UnsupportedFlow",
     "browser_plan",
     "direct_grant_plan",
@@ -62,18 +63,20 @@ USER_CONFIGURED = "conditional-user-configured"
 OTP_FORM = "auth-otp-form"
 OTP_GRANT = "direct-grant-validate-otp"
 OTP_STEPS = frozenset({OTP_FORM, OTP_GRANT})
+RECOVERY_CODE_FORM = "auth-recovery-authn-code-form"
 SECOND_FACTORS = frozenset(
     {
         *OTP_STEPS,
         "webauthn-authenticator",
         "webauthn-authenticator-passwordless",
-        "auth-recovery-authn-code-form",
+        RECOVERY_CODE_FORM,
     }
 )
 
 
-class OtpStep(StrEnum):
-    """When the one-time code is asked for, after the first factor."""
+class SecondFactorStep(StrEnum):
+    """When the second factor (a one-time code, or a recovery code) is asked for, after
+    the first factor."""
 
     IF_CONFIGURED = "if-configured"  # a conditional "user configured" sub-flow
     ALWAYS = "always"  # REQUIRED outright: a user without a device must set one up
@@ -91,7 +94,8 @@ class BrowserPlan:
     x509: bool
     x509_config: AuthenticatorConfig | None
     password_form: bool
-    otp: OtpStep | None = None  # after the password form
+    second_factor: SecondFactorStep | None = None  # after the password form
+    recovery_codes: bool = False  # accepted as the second factor
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class DirectGrantPlan:
     password: bool
     x509: bool
     x509_config: AuthenticatorConfig | None
-    otp: OtpStep | None = None
+    second_factor: SecondFactorStep | None = None
 
 
 def _bound(realm: Realm, alias: str, binding: str) -> AuthenticationFlow:
@@ -119,17 +123,40 @@ def _name(execution: AuthenticationExecution, realm: Realm) -> str:
     return str(execution.authenticator)
 
 
-def _otp_step(realm: Realm, execution: AuthenticationExecution) -> OtpStep | None:
-    """What a second-factor execution asks: its OTP step, or None when no Ostium user
-    can satisfy it (so it never runs)."""
+def _second_factor_step(
+    realm: Realm, execution: AuthenticationExecution
+) -> SecondFactorStep | None:
+    """When a second-factor execution asks: of everyone, of users with a device, or never
+    (no Ostium user can satisfy it)."""
     if execution.flow_id is None or execution.requirement == Requirement.REQUIRED:
-        return OtpStep.ALWAYS
+        return SecondFactorStep.ALWAYS
     sub = realm.flow_by_id(execution.flow_id)
     assert sub is not None  # _second_factor checked it
-    enabled = [e for e in sub.executions if e.requirement != Requirement.DISABLED]
-    if any(e.authenticator in OTP_STEPS for e in enabled):
-        return OtpStep.IF_CONFIGURED
+    enabled = {e.authenticator for e in sub.executions if e.requirement != Requirement.DISABLED}
+    if enabled & (OTP_STEPS | {RECOVERY_CODE_FORM}):
+        return SecondFactorStep.IF_CONFIGURED
     return None
+
+
+def _recovery_codes_in(realm: Realm, flow: AuthenticationFlow) -> bool:
+    """Whether a second-factor sub-flow of the flow's tree accepts recovery codes."""
+    pending, seen = [flow], set()
+    while pending:
+        current = pending.pop(0)
+        seen.add(current.id)
+        for execution in current.ordered():
+            if execution.requirement == Requirement.DISABLED:
+                continue
+            sub = realm.flow_by_id(execution.flow_id or "")
+            if sub is None or sub.id in seen:
+                continue
+            if _second_factor(realm, execution) and any(
+                e.authenticator == RECOVERY_CODE_FORM and e.requirement != Requirement.DISABLED
+                for e in sub.executions
+            ):
+                return True
+            pending.append(sub)
+    return False
 
 
 def _is_condition(execution: AuthenticationExecution) -> bool:
@@ -166,9 +193,9 @@ def _second_factor(realm: Realm, execution: AuthenticationExecution) -> bool:
     return False
 
 
-def _otp_of(realm: Realm, flow: AuthenticationFlow) -> OtpStep | None:
+def _second_factor_of(realm: Realm, flow: AuthenticationFlow) -> SecondFactorStep | None:
     """The OTP step the flow's tree asks for, if any (ALWAYS wins over IF_CONFIGURED)."""
-    found: OtpStep | None = None
+    found: SecondFactorStep | None = None
     pending, seen = [flow], set()
     while pending:
         current = pending.pop(0)
@@ -177,8 +204,12 @@ def _otp_of(realm: Realm, flow: AuthenticationFlow) -> OtpStep | None:
             if execution.requirement == Requirement.DISABLED:
                 continue
             if _second_factor(realm, execution):
-                step = _otp_step(realm, execution)
-                found = OtpStep.ALWAYS if OtpStep.ALWAYS in (found, step) else step or found
+                step = _second_factor_step(realm, execution)
+                found = (
+                    SecondFactorStep.ALWAYS
+                    if SecondFactorStep.ALWAYS in (found, step)
+                    else step or found
+                )
                 continue
             sub = realm.flow_by_id(execution.flow_id or "")
             if sub is not None and sub.id not in seen:
@@ -261,7 +292,8 @@ def browser_plan(realm: Realm) -> BrowserPlan:
         x509=X509_FORM in alternatives,
         x509_config=_config_of(realm, flow, X509_FORM),
         password_form=PASSWORD_FORM in alternatives,
-        otp=_otp_of(realm, flow) if PASSWORD_FORM in alternatives else None,
+        second_factor=_second_factor_of(realm, flow) if PASSWORD_FORM in alternatives else None,
+        recovery_codes=_recovery_codes_in(realm, flow),
     )
 
 
@@ -300,7 +332,7 @@ def direct_grant_plan(realm: Realm) -> DirectGrantPlan:
         password=PASSWORD in steps,
         x509=X509_GRANT in steps,
         x509_config=_config_of(realm, flow, X509_GRANT),
-        otp=_otp_of(realm, flow) if PASSWORD in steps else None,
+        second_factor=_second_factor_of(realm, flow) if PASSWORD in steps else None,
     )
 
 

@@ -56,9 +56,16 @@ MAX_AUTH_AGE = "max_auth_age"
 DEFAULT_MAX_AUTH_AGE = 300
 
 # The actions the login pages of this server carry out. The others are refused with a
-# clear page until their issue lands (WebAuthn, recovery codes), never skipped.
+# clear page until their issue lands (WebAuthn), never skipped.
 RUNNABLE = frozenset(
-    {UPDATE_PASSWORD, UPDATE_PROFILE, VERIFY_EMAIL, TERMS_AND_CONDITIONS, CONFIGURE_TOTP}
+    {
+        UPDATE_PASSWORD,
+        UPDATE_PROFILE,
+        VERIFY_EMAIL,
+        TERMS_AND_CONDITIONS,
+        CONFIGURE_TOTP,
+        CONFIGURE_RECOVERY_AUTHN_CODES,
+    }
 )
 
 # The providers whose configuration Keycloak 26 describes (`max_auth_age`).

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
+from urllib.parse import quote
 
 import segno
 
@@ -24,7 +25,9 @@ from ostium.domain.otp import (
     otpauth_uri,
     supported_applications,
 )
+from ostium.domain.recovery_codes import display, generate_codes
 from ostium.domain.required_actions import (
+    CONFIGURE_RECOVERY_AUTHN_CODES,
     CONFIGURE_TOTP,
     TERMS_AND_CONDITIONS,
     UPDATE_PASSWORD,
@@ -43,6 +46,7 @@ from ostium.services.logout import end_sessions
 from ostium.services.mail import EMAIL_SEND_FAILED
 from ostium.services.new_password import check_new_password, store_new_password
 from ostium.services.otp import add_otp_device, otp_devices
+from ostium.services.recovery_codes import set_recovery_codes
 from ostium.services.user_profile import (
     editable_attributes,
     update_profile_form,
@@ -382,8 +386,7 @@ async def _totp_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
     elif existing and not label:
         error = "missingTotpDeviceNameMessage"
     elif (
-        otp.matching_counter(code, now=ac.ctx.clock.now(), window=policy.look_ahead_window)
-        is None
+        otp.matching_counter(code, now=ac.ctx.clock.now(), window=policy.look_ahead_window) is None
     ):
         error = "invalidTotpMessage"
     if error is not None:
@@ -406,12 +409,54 @@ async def _totp_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
     return DONE
 
 
+# --- CONFIGURE_RECOVERY_AUTHN_CODES -------------------------------------------------------
+
+
+def _codes_page(ac: ActionContext, error: str | None = None) -> Page:
+    """The codes, shown this once (the tab keeps them until they are confirmed; only their
+    hashes are stored), with a text file of them to download — no script needed."""
+    codes = [display(code) for code in ac.tab.recovery_codes or []]
+    realm = ac.ctx.realm.display_name or ac.ctx.realm.name
+    text = "\n".join([realm, ac.user.username, ""] + [f"{i}. {c}" for i, c in enumerate(codes, 1)])
+    return ac.page(
+        "login_recovery_codes_setup.html",
+        400 if error else 200,
+        error=error,
+        codes=codes,
+        download_url="data:text/plain;charset=utf-8," + quote(text + "\n"),
+        download_name=f"{ac.ctx.realm.name}-recovery-codes.txt",
+    )
+
+
+async def _codes_challenge(ac: ActionContext) -> Challenge:
+    if not ac.tab.recovery_codes:
+        ac.tab.recovery_codes = generate_codes()
+    return _codes_page(ac)
+
+
+async def _codes_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """Keycloak's RecoveryAuthnCodesAction: the person confirms the codes are saved; the
+    new set then replaces any old one."""
+    codes = ac.tab.recovery_codes
+    if not codes:
+        return await _codes_challenge(ac)  # type: ignore[return-value]
+    if form.get("kcRecoveryCodesConfirmationCheck") != "on":
+        return _codes_page(ac, "recoveryCodesConfirmMissing")
+    await set_recovery_codes(ac.repos, ac.user, codes, now=ac.ctx.clock.now())
+    ac.tab.recovery_codes = None
+    if form.get("logout-sessions") == "on":
+        await _end_other_sessions(ac)
+    ac.details["credential_type"] = "recovery-authn-codes"
+    return DONE
+
+
 _CHALLENGES: dict[str, Callable[[ActionContext], Awaitable[Challenge]]] = {
     UPDATE_PASSWORD: _password_challenge,
     UPDATE_PROFILE: _profile_challenge,
     VERIFY_EMAIL: _verify_challenge,
     TERMS_AND_CONDITIONS: _terms_challenge,
     CONFIGURE_TOTP: _totp_challenge,
+    CONFIGURE_RECOVERY_AUTHN_CODES: _codes_challenge,
 }
 _PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Outcome]]] = {
     UPDATE_PASSWORD: _password_process,
@@ -419,6 +464,7 @@ _PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Ou
     VERIFY_EMAIL: _verify_process,
     TERMS_AND_CONDITIONS: _terms_process,
     CONFIGURE_TOTP: _totp_process,
+    CONFIGURE_RECOVERY_AUTHN_CODES: _codes_process,
 }
 
 

@@ -15,14 +15,17 @@ from ostium.protocol.authorization.request import AuthorizationRequest, PendingA
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login_failures import count_failure
 from ostium.protocol.login_links import login_page_extras
-from ostium.protocol.otp_login import ask_for_code, otp_page, submitted_code
 from ostium.protocol.remember_me import remember_me_ticked, remembered_username
 from ostium.protocol.required_actions import KC_ACTION, after_authentication
 from ostium.protocol.results import Page, Result, error_page
+from ostium.protocol.second_factor import (
+    ask_for_second_factor,
+    current_page,
+    submitted_second_factor,
+)
 from ostium.protocol.sign_in import picked_locale, spend_tab
 from ostium.protocol.sso import auth_session_cookie, auth_session_id
 from ostium.protocol.x509_login import FAILED, REQUIRED, certificate_step, confirmed_user
-from ostium.services.otp import otp_devices
 from ostium.services.sessions import new_id, new_secret_token
 from ostium.services.users import check_password, find_login_user
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
@@ -275,13 +278,9 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
     if client is None or not client.enabled:
         return error_page("clientNotFoundMessage")
     ctx.client = client
-    if tab.otp_user_id is not None:  # the code page is this tab's step now
+    if tab.otp_user_id is not None:  # the second factor's page is this tab's step now
         async with ctx.storage.transaction() as repos:
-            user = await repos.users.get(ctx.realm.id, tab.otp_user_id)
-            devices = await otp_devices(repos, user) if user is not None else []
-        if devices:
-            return otp_page(ctx, client, root, tab, devices)
-        return error_page("expiredActionMessage")
+            return await current_page(ctx, repos, root, tab, client, plan.recovery_codes)
     return login_page(
         ctx,
         client.client_id,
@@ -323,7 +322,9 @@ async def authenticate_form(
             return error_page("clientNotFoundMessage")
         ctx.client = client
         if tab.otp_user_id is not None:
-            checked = await submitted_code(ctx, repos, root, tab, client, form, info)
+            checked = await submitted_second_factor(
+                ctx, repos, root, tab, client, form, info, plan.recovery_codes
+            )
             if isinstance(checked, Page):
                 return checked
             username = tab.login_username or checked.username
@@ -352,7 +353,13 @@ async def authenticate_form(
         password = form.get("password", "")
         user = (
             await check_credentials(
-                ctx, repos, client, username, password, info, second_factor=plan.otp is not None
+                ctx,
+                repos,
+                client,
+                username,
+                password,
+                info,
+                second_factor=plan.second_factor is not None,
             )
         ).user
         if user is None:
@@ -366,7 +373,9 @@ async def authenticate_form(
                 client_name=client.name,
             )
         tab.remember_me = remember_me_ticked(ctx.realm, form)
-        code_page = await ask_for_code(ctx, repos, root, tab, client, user, username, plan.otp)
+        code_page = await ask_for_second_factor(
+            ctx, repos, root, tab, client, user, username, plan.second_factor, plan.recovery_codes
+        )
         if code_page is not None:
             return code_page
         return await _sign_in(ctx, repos, root, tab, user, username, info)

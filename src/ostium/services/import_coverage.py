@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ostium.domain.otp import OTP
+from ostium.domain.recovery_codes import RECOVERY_CODES
 from ostium.domain.required_actions import known_provider
 from ostium.domain.user import PASSWORD, PASSWORD_HISTORY
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
@@ -221,6 +223,7 @@ def _one(*values: Any) -> frozenset[Any]:
 _NOT_SPECIFIED = _one("not specified", "")
 _NO_LIST = _one(frozenset())
 
+
 def _webauthn_defaults(prefix: str, passwordless: bool) -> dict[str, frozenset[Any]]:
     """Keycloak's WebAuthn policy defaults; the passwordless policy's resident key and user
     verification defaults changed to Yes/required in Keycloak 26, so both are accepted."""
@@ -413,15 +416,20 @@ def _users_with(predicate: Callable[[Mapping[str, Any]], bool]) -> Check:
     return check
 
 
+# The credential types a user's `credentials` bring in (services/realm_import.py); the
+# others are named in a warning.
+IMPORTED_CREDENTIALS = frozenset({PASSWORD, PASSWORD_HISTORY, OTP, RECOVERY_CODES})
+
+
 def _credential_types(data: Mapping[str, Any]) -> list[str] | None:
-    """WebAuthn, recovery codes…: the user is imported without them (passwords and OTP
-    credentials are imported)."""
+    """WebAuthn…: the user is imported without them (passwords, OTP credentials and
+    recovery codes are imported)."""
     names = sorted(
         {
             f"{_name_of(c, 'type')} of {_name_of(u, 'username')}"
             for u in _objects(data, "users")
             for c in _objects(u, "credentials")
-            if c.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY, "otp")
+            if c.get("type", PASSWORD) not in IMPORTED_CREDENTIALS
         }
     )
     return names or None
@@ -458,7 +466,7 @@ _NESTED_SECTIONS = (
         _clients_with(lambda c: bool(c.get("authenticationFlowBindingOverrides"))),
     ),
     Section(
-        "credentials other than passwords and OTP",
+        "credentials other than passwords, OTP and recovery codes",
         (),
         _credential_types,
     ),

@@ -33,6 +33,7 @@ from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.otp import OTP, OtpCredential, OtpError
 from ostium.domain.password_policy import PolicyConfigError
+from ostium.domain.recovery_codes import RECOVERY_CODES, RecoveryCodes, RecoveryCodesError
 from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.user import PASSWORD
 from ostium.domain.user_profile import (
@@ -51,7 +52,7 @@ from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
 from ostium.protocol.mappers import MAPPER_TYPES
 from ostium.services.authentication_flows import FlowError
 from ostium.services.flow_import import apply_bindings, parse_flows
-from ostium.services.import_coverage import find_unsupported, warning_text
+from ostium.services.import_coverage import IMPORTED_CREDENTIALS, find_unsupported, warning_text
 from ostium.services.keys import key_from_representation
 from ostium.services.password_policy import (
     PASSWORD_HISTORY,
@@ -867,7 +868,7 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
             bundle.memberships.append((group.id, user.id))
         _parse_consents(bundle, user, raw, path, now)
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
-            if credential.get("type", PASSWORD) not in (PASSWORD, PASSWORD_HISTORY, OTP):
+            if credential.get("type", PASSWORD) not in IMPORTED_CREDENTIALS:
                 # WebAuthn…: the user comes without it rather than the file failing;
                 # the bundle's warnings name it (import_coverage).
                 continue
@@ -915,8 +916,8 @@ def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
-    if kind == OTP:
-        return _otp_credential(raw, user, path, now)
+    if kind in (OTP, RECOVERY_CODES):
+        return _second_factor_credential(raw, user, path, now)
     if kind not in (PASSWORD, PASSWORD_HISTORY):
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
     if kind == PASSWORD_HISTORY and "value" in raw:
@@ -951,22 +952,30 @@ def _created_ms(raw: Mapping[str, Any], now: int) -> int:
     return created if isinstance(created, int) and not isinstance(created, bool) else now * 1000
 
 
-def _otp_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
-    """Keycloak's `otp` credential as its export writes it (OTPSecretData and
-    OTPCredentialData), kept as written so it exports back unchanged."""
+def _second_factor_credential(
+    raw: Mapping[str, Any], user: User, path: str, now: int
+) -> Credential:
+    """Keycloak's `otp` and `recovery-authn-codes` credentials as its export writes them,
+    checked and kept as written, so they work here and export back unchanged."""
+    kind = raw["type"]
     secret, data = raw.get("secretData"), raw.get("credentialData")
     if "value" in raw or not isinstance(secret, str) or not isinstance(data, str):
-        raise RealmImportError(f"{path}: an OTP credential needs 'secretData' and 'credentialData'")
+        raise RealmImportError(
+            f"{path}: a {kind} credential needs 'secretData' and 'credentialData'"
+        )
     try:
-        OtpCredential.parse(secret, data)
-    except OtpError as exc:
+        if kind == OTP:
+            OtpCredential.parse(secret, data)
+        else:
+            RecoveryCodes.parse(secret, data)
+    except (OtpError, RecoveryCodesError) as exc:
         raise RealmImportError(f"{path}: {exc}") from None
     label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
     priority = raw.get("priority")
     return Credential(
         _given_id(raw),
         user.id,
-        OTP,
+        kind,
         secret,
         data,
         created_date=_created_ms(raw, now),

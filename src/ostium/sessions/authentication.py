@@ -42,9 +42,13 @@ class AuthenticationTab:
     # The password was right and the one-time code page is showing (protocol/otp_login.py):
     # the user it was right for; nothing else counts as signed in yet.
     otp_user_id: str | None = None
+    second_factor_kind: str | None = None  # "otp" or "recovery": the page showing
     # CONFIGURE_TOTP's page is showing: the key it offered (kept here, never in the page's
     # form, so the code must come from that key).
     totp_secret: str | None = None
+    # CONFIGURE_RECOVERY_AUTHN_CODES's page is showing: the codes it shows (only their
+    # hashes are stored, once the person confirms they saved them).
+    recovery_codes: list[str] | None = None
     # The user proved who they are; the required actions run before the code is issued
     # (protocol/required_actions.py). Until every one is done, this is all that marks
     # the tab as authenticated: no SSO session or cookie exists yet.

@@ -28,7 +28,12 @@ import logging
 from typing import ClassVar
 
 from ostium.domain import Client, User
-from ostium.domain.flow_plans import DirectGrantPlan, OtpStep, UnsupportedFlow, direct_grant_plan
+from ostium.domain.flow_plans import (
+    DirectGrantPlan,
+    SecondFactorStep,
+    UnsupportedFlow,
+    direct_grant_plan,
+)
 from ostium.domain.required_actions import CONFIGURE_TOTP, pending_actions
 from ostium.errors import InvalidGrant, InvalidRequest, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.context import RealmContext, RequestInfo
@@ -37,8 +42,8 @@ from ostium.protocol.login import USER_DISABLED, check_credentials
 from ostium.protocol.login_failures import clear_failures, login_failure
 from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
-from ostium.protocol.otp_login import code_is_right
 from ostium.protocol.scopes import granted_scopes
+from ostium.protocol.second_factor import code_is_right, otp_check
 from ostium.protocol.tokens import issue_tokens
 from ostium.protocol.x509_user import (
     CERTIFICATE_INVALID,
@@ -136,7 +141,7 @@ class PasswordGrant:
             username,
             password,
             request.info,
-            second_factor=plan.otp is not None,
+            second_factor=plan.second_factor is not None,
             grant_type=self.GRANT_TYPE,
         )
         if checked.user is None:
@@ -155,11 +160,14 @@ async def _one_time_code(
     user without a device CONFIGURE_TOTP, so the grant answers "Account is not fully set
     up" until the browser login has set one up."""
     ctx, repos = request.ctx, request.repos
-    if plan.otp is None:
+    if plan.second_factor is None:
         return
     devices = await otp_devices(repos, user)
     if not devices:
-        if plan.otp == OtpStep.ALWAYS and CONFIGURE_TOTP not in user.required_actions:
+        if (
+            plan.second_factor == SecondFactorStep.ALWAYS
+            and CONFIGURE_TOTP not in user.required_actions
+        ):
             user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
             await repos.users.update(user)
         if await login_failure(ctx, user) is not None:
@@ -168,13 +176,12 @@ async def _one_time_code(
     code = request.form.get("otp") or request.form.get("totp") or ""
     right = await code_is_right(
         ctx,
-        repos,
         request.client,
         user,
-        devices[0],
-        code,
         request.info,
+        otp_check(ctx, repos, devices[0], code),
         username=username,
+        auth_type="otp",
         grant_type=PasswordGrant.GRANT_TYPE,
     )
     if not right:

@@ -1,0 +1,275 @@
+"""The second factor of a browser login, after the password (Keycloak's "Browser -
+Conditional 2FA" sub-flow): a one-time code from an authenticator app
+(OTPFormAuthenticator) or, where the flow accepts them, one of the user's recovery codes
+(RecoveryAuthnCodesFormAuthenticator).
+
+The tab remembers whom the password was right for, and nothing else counts as signed in
+until the second factor is. A user with an app is asked for its code first (a chooser
+when there are several, the preferred one selected) and can switch to a recovery code,
+and back. A wrong code shows the page again, counts as a failed login for brute-force
+detection and records LOGIN_ERROR `invalid_user_credentials`; a locked-out user's codes
+are not even checked. Using the last recovery code asks for a new set
+(CONFIGURE_RECOVERY_AUTHN_CODES), as Keycloak does. A flow that asks for the second
+factor outright gives a user with neither CONFIGURE_TOTP instead, as Keycloak's
+`setRequiredActions` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlencode
+
+from ostium.domain import Client, Credential, User
+from ostium.domain.brute_force import is_locked
+from ostium.domain.flow_plans import SecondFactorStep
+from ostium.domain.recovery_codes import RecoveryCodes
+from ostium.domain.required_actions import CONFIGURE_RECOVERY_AUTHN_CODES, CONFIGURE_TOTP
+from ostium.protocol.context import RealmContext, RequestInfo
+from ostium.protocol.login_failures import clear_failures, count_failure, login_failure
+from ostium.protocol.results import Page, error_page
+from ostium.protocol.sso import auth_session_cookie
+from ostium.services.otp import check_otp, otp_devices
+from ostium.services.recovery_codes import recovery_codes_of, use_recovery_code
+from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
+from ostium.storage.interfaces import Repositories
+
+__all__ = [
+    "INVALID_TOTP",
+    "ask_for_second_factor",
+    "code_is_right",
+    "second_factor_page",
+    "submitted_second_factor",
+]
+
+INVALID_TOTP = "invalidTotpMessage"
+MISSING_TOTP = "missingTotpMessage"
+INVALID_RECOVERY_CODE = "recoveryCodeInvalidMessage"
+OTP: Final = "otp"
+RECOVERY: Final = "recovery"
+RECOVERY_CODE_FIELD = "recoveryCodeInput"  # Keycloak's form field
+
+
+@dataclass(frozen=True)
+class Factors:
+    """What the user can give as the second factor in this login."""
+
+    devices: list[Credential]
+    codes: tuple[Credential, RecoveryCodes] | None
+
+    @property
+    def kinds(self) -> list[str]:
+        return [k for k, has in ((OTP, self.devices), (RECOVERY, self.codes)) if has]
+
+
+async def _factors(repos: Repositories, user: User, recovery_codes: bool) -> Factors:
+    codes = await recovery_codes_of(repos, user) if recovery_codes else None
+    return Factors(await otp_devices(repos, user), codes)
+
+
+def _action_url(ctx: RealmContext, client_id: str, tab_id: str) -> str:
+    query = urlencode({"client_id": client_id, "tab_id": tab_id})
+    return f"{ctx.issuer}/login-actions/authenticate?{query}"
+
+
+def second_factor_page(
+    ctx: RealmContext,
+    client: Client,
+    root: AuthenticationSession,
+    tab: AuthenticationTab,
+    factors: Factors,
+    *,
+    selected: str | None = None,
+    error: str | None = None,
+) -> Page:
+    """The page of the tab's current kind: the app's code, or the next recovery code."""
+    action_url = _action_url(ctx, client.client_id, tab.tab_id)
+    kind = tab.second_factor_kind if tab.second_factor_kind in factors.kinds else None
+    kind = kind or factors.kinds[0]
+    context: dict[str, object] = {
+        "action_url": action_url,
+        "csrf_token": tab.csrf_token,
+        "error": error,
+        "client_name": client.name,
+        "other_kinds": [k for k in factors.kinds if k != kind],
+    }
+    if kind == OTP:
+        devices = factors.devices
+        context["devices"] = [
+            {"id": d.id, "label": d.user_label, "number": i + 1} for i, d in enumerate(devices)
+        ]
+        context["selected"] = selected if any(d.id == selected for d in devices) else devices[0].id
+    else:
+        assert factors.codes is not None
+        context["code_number"] = factors.codes[1].next_number
+    return Page(
+        "login_otp.html" if kind == OTP else "login_recovery_code.html",
+        context,
+        status_code=401 if error else 200,
+        cookies=[auth_session_cookie(ctx, root.id)],
+        locale=tab.params.get("ui_locales"),
+        selected_locale=tab.locale,
+        locale_url=action_url,
+    )
+
+
+async def current_page(
+    ctx: RealmContext,
+    repos: Repositories,
+    root: AuthenticationSession,
+    tab: AuthenticationTab,
+    client: Client,
+    recovery_codes: bool,
+) -> Page:
+    """The second-factor page again (a GET of the login step: the language picker)."""
+    user = await repos.users.get(ctx.realm.id, tab.otp_user_id or "")
+    factors = await _factors(repos, user, recovery_codes) if user else Factors([], None)
+    if user is None or not factors.kinds:
+        return error_page("expiredActionMessage")
+    return second_factor_page(ctx, client, root, tab, factors)
+
+
+async def ask_for_second_factor(
+    ctx: RealmContext,
+    repos: Repositories,
+    root: AuthenticationSession,
+    tab: AuthenticationTab,
+    client: Client,
+    user: User,
+    username: str,
+    step: SecondFactorStep | None,
+    recovery_codes: bool,
+) -> Page | None:
+    """After the password: the second factor's page, or None when this user has none to
+    give (with the factor asked for outright, CONFIGURE_TOTP is added for the
+    required-action pages that follow)."""
+    if step is None:
+        return None
+    factors = await _factors(repos, user, recovery_codes)
+    if not factors.kinds:
+        if step == SecondFactorStep.ALWAYS and CONFIGURE_TOTP not in user.required_actions:
+            user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
+            await repos.users.update(user)
+        if await login_failure(ctx, user) is not None:
+            await clear_failures(ctx, user)  # the password was the whole login
+        return None
+    tab.otp_user_id = user.id
+    tab.login_username = username
+    tab.second_factor_kind = factors.kinds[0]
+    await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+    return second_factor_page(ctx, client, root, tab, factors)
+
+
+async def submitted_second_factor(
+    ctx: RealmContext,
+    repos: Repositories,
+    root: AuthenticationSession,
+    tab: AuthenticationTab,
+    client: Client,
+    form: Mapping[str, str],
+    info: RequestInfo,
+    recovery_codes: bool,
+) -> User | Page:
+    """The page's POST: the user, once the code is right; else a page (again, or the
+    other kind the person switched to)."""
+    user = await repos.users.get(ctx.realm.id, tab.otp_user_id or "")
+    factors = await _factors(repos, user, recovery_codes) if user else Factors([], None)
+    if user is None or not user.enabled or not factors.kinds:
+        tab.otp_user_id = None
+        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+        # The factors went away while the page showed (an administrator removed them,
+        # or the account was disabled): this login cannot go on.
+        return error_page("expiredActionMessage")
+    if form.get("switch") in factors.kinds:
+        tab.second_factor_kind = form["switch"]
+        await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
+        return second_factor_page(ctx, client, root, tab, factors)
+    kind = tab.second_factor_kind if tab.second_factor_kind in factors.kinds else factors.kinds[0]
+    username = tab.login_username or user.username
+    if kind == RECOVERY:
+        assert factors.codes is not None
+        credential, codes = factors.codes
+        typed = form.get(RECOVERY_CODE_FIELD, "")[:64]
+        left: list[RecoveryCodes] = []
+
+        async def spend() -> bool:
+            used = await use_recovery_code(repos, credential, codes, typed)
+            left.extend([used] if used is not None else [])
+            return used is not None
+
+        if not typed.strip() or not await code_is_right(
+            ctx, client, user, info, spend, username=username, auth_type="recovery-code"
+        ):
+            return second_factor_page(ctx, client, root, tab, factors, error=INVALID_RECOVERY_CODE)
+        if left and left[0].next_number is None:
+            user.required_actions = [*user.required_actions, CONFIGURE_RECOVERY_AUTHN_CODES]
+            await repos.users.update(user)
+    else:
+        selected = form.get("selectedCredentialId") or factors.devices[0].id
+        device = next((d for d in factors.devices if d.id == selected), factors.devices[0])
+        code = form.get("otp", "").strip()[:16]
+        if not code:
+            return second_factor_page(
+                ctx, client, root, tab, factors, selected=device.id, error=MISSING_TOTP
+            )
+        if not await code_is_right(
+            ctx,
+            client,
+            user,
+            info,
+            otp_check(ctx, repos, device, code),
+            username=username,
+            auth_type="otp",
+        ):
+            return second_factor_page(
+                ctx, client, root, tab, factors, selected=device.id, error=INVALID_TOTP
+            )
+    tab.otp_user_id = None
+    return user
+
+
+def otp_check(
+    ctx: RealmContext, repos: Repositories, device: Credential, code: str
+) -> Callable[[], Awaitable[bool]]:
+    """The check of one code against one device, spending it when right."""
+
+    async def check() -> bool:
+        assert ctx.action_tokens is not None  # the single-use store, in every running server
+        now = ctx.clock.now()
+        return await check_otp(repos, ctx.action_tokens, ctx.realm, device, code, now=now)
+
+    return check
+
+
+async def code_is_right(
+    ctx: RealmContext,
+    client: Client,
+    user: User,
+    info: RequestInfo,
+    check: Callable[[], Awaitable[bool]],
+    *,
+    username: str,
+    auth_type: str,
+    **details: str,
+) -> bool:
+    """A second factor's `check`, for the browser and the password grant alike: a
+    locked-out user's code is not tried; a wrong one counts toward the lockout and is a
+    LOGIN_ERROR; a right one ends the login's failure count (the login is complete)."""
+    failure = await login_failure(ctx, user)
+    right = not is_locked(failure, ctx.clock.now()) and await check()
+    if not right:
+        if ctx.realm.brute_force_protected and ctx.login_failures is not None:
+            await count_failure(ctx, user, failure, info)
+        ctx.record(
+            "LOGIN_ERROR",
+            client_id=client.client_id,
+            user_id=user.id,
+            ip_address=info.ip_address,
+            error="invalid_user_credentials",
+            details={"username": username[:255], "auth_type": auth_type, **details},
+        )
+        return False
+    if failure is not None:
+        await clear_failures(ctx, user)
+    return True
