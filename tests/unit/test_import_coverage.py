@@ -312,15 +312,12 @@ def test_non_default_settings_warn(change: dict[str, Any], expected: str) -> Non
 
 def test_nested_client_and_user_fields_warn_naming_whom() -> None:
     data = realm_export()
-    data["clients"][0]["authenticationFlowBindingOverrides"] = {"browser": "some-flow-id"}
     data["users"][0]["federationLink"] = "ldap-id"
     data["users"][0]["federatedIdentities"] = [{"identityProvider": "github", "userId": "1"}]
     # Consents are imported now (services/realm_import.py): no warning for them.
     data["users"][1]["clientConsents"] = [{"clientId": "app", "grantedClientScopes": ["email"]}]
-    client, alice = data["clients"][0]["clientId"], data["users"][0]["username"]
+    alice = data["users"][0]["username"]
     assert [w.split(": ", 1)[1] for w in warnings_of(data, "")] == [
-        "client authentication flow overrides (authenticationFlowBindingOverrides) are not"
-        f" supported yet and were not imported ({client})",
         "users' identity provider links (federatedIdentities) are not supported yet and were"
         f" not imported ({alice})",
         "users' user federation links (federationLink) are not supported yet and were not"

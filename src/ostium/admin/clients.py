@@ -28,6 +28,7 @@ from ostium.services.clients import (
 from ostium.services.clients import regenerate_secret as new_secret_for
 from ostium.services.realm_import import (
     apply_client,
+    check_flow_overrides,
     mapper_representation,
     parse_client,
     parse_protocol_mapper,
@@ -90,6 +91,7 @@ async def create_client(realm: str, request: Request, a: Admin = Depends(admin))
     async with a.transaction() as repos:
         loaded = await a.realm(repos, realm, "manage-clients")
         client = parse_client(body, loaded.id)
+        check_flow_overrides(loaded, client)
         if isinstance(body.get("id"), str) and body["id"]:
             client.id = body["id"]
         if await repos.clients.get_by_client_id(loaded.id, client.client_id) is not None:
@@ -118,6 +120,7 @@ async def update_client(
         if isinstance(body.get("clientId"), str) and body["clientId"]:
             client.client_id = body["clientId"]
         apply_client(client, body, "client")
+        check_flow_overrides(loaded, client)
         await repos.clients.update(client)
         await ensure_client_service_account(repos, client, a.now)
     return _warn_about_redirect_uris(Response(status_code=204), loaded.name, client)

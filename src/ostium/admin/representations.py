@@ -205,6 +205,7 @@ def client_representation(client: Client) -> dict[str, Any]:
             "defaultClientScopes": list(client.default_client_scopes),
             "optionalClientScopes": list(client.optional_client_scopes),
             "protocolMappers": [mapper_representation(m) for m in client.protocol_mappers],
+            "authenticationFlowBindingOverrides": dict(client.flow_overrides),
             "surrogateAuthRequired": False,
             "alwaysDisplayInConsole": False,
             "notBefore": 0,

@@ -81,6 +81,9 @@ class Client:
     full_scope_allowed: bool = True
     protocol: str = "openid-connect"
     attributes: dict[str, str] = field(default_factory=dict)
+    # Keycloak's authenticationFlowBindingOverrides: "browser" / "direct_grant" → the id of
+    # a top-level flow this client's logins run instead of the realm's binding.
+    flow_overrides: dict[str, str] = field(default_factory=dict)
     default_client_scopes: list[str] = field(default_factory=list)
     optional_client_scopes: list[str] = field(default_factory=list)
     protocol_mappers: list[ProtocolMapper] = field(default_factory=list)

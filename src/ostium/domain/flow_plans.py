@@ -48,6 +48,7 @@ __all__ = [
     "UnsupportedFlow",
     "browser_plan",
     "direct_grant_plan",
+    "override_problem",
     "reset_otp_plan",
 ]
 
@@ -109,11 +110,37 @@ class DirectGrantPlan:
     second_factor: SecondFactorStep | None = None
 
 
-def _bound(realm: Realm, alias: str, binding: str) -> AuthenticationFlow:
+BROWSER_OVERRIDE = "browser"
+DIRECT_GRANT_OVERRIDE = "direct_grant"
+OVERRIDE_BINDINGS = frozenset({BROWSER_OVERRIDE, DIRECT_GRANT_OVERRIDE})
+
+
+def _bound(
+    realm: Realm, alias: str, binding: str, override: str | None = None
+) -> AuthenticationFlow:
+    """The realm's flow for `binding`, or the client's override (a flow id) for it."""
+    if override:
+        flow = realm.flow_by_id(override)
+        if flow is None or not flow.top_level:
+            raise UnsupportedFlow(f"the client's {binding} flow override {override!r} is gone")
+        return flow
     flow = realm.flow(alias)
     if flow is None:
         raise UnsupportedFlow(f"the realm's {binding} flow {alias!r} does not exist")
     return flow
+
+
+def override_problem(realm: Realm, overrides: dict[str, str]) -> str | None:
+    """Why a client's authenticationFlowBindingOverrides cannot be kept, if it cannot:
+    Keycloak takes only the browser and direct-grant bindings, each naming a top-level
+    flow of the realm by id."""
+    for binding, flow_id in overrides.items():
+        if binding not in OVERRIDE_BINDINGS:
+            return f"authenticationFlowBindingOverrides: unknown binding {binding!r}"
+        flow = realm.flow_by_id(flow_id)
+        if flow is None or not flow.top_level:
+            return f"authenticationFlowBindingOverrides.{binding}: no top-level flow {flow_id!r}"
+    return None
 
 
 def _name(execution: AuthenticationExecution, realm: Realm) -> str:
@@ -268,8 +295,8 @@ def _config_of(
     return None
 
 
-def browser_plan(realm: Realm) -> BrowserPlan:
-    flow = _bound(realm, realm.browser_flow, "browser")
+def browser_plan(realm: Realm, override: str | None = None) -> BrowserPlan:
+    flow = _bound(realm, realm.browser_flow, "browser", override)
     alternatives = []
     for step in _steps(realm, flow, frozenset()):
         if step == IDP_REDIRECTOR:
@@ -302,8 +329,8 @@ def _redirects_to_provider(realm: Realm, flow: AuthenticationFlow) -> bool:
     return bool(config and config.config.get("defaultProvider"))
 
 
-def direct_grant_plan(realm: Realm) -> DirectGrantPlan:
-    flow = _bound(realm, realm.direct_grant_flow, "direct grant")
+def direct_grant_plan(realm: Realm, override: str | None = None) -> DirectGrantPlan:
+    flow = _bound(realm, realm.direct_grant_flow, "direct grant", override)
     enabled = [e for e in flow.ordered() if e.requirement != Requirement.DISABLED]
     steps: list[str] = []
     for execution in enabled:

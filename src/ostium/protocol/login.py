@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ostium.domain import Client, User
 from ostium.domain.brute_force import is_locked
-from ostium.domain.flow_plans import BrowserPlan, UnsupportedFlow, browser_plan
+from ostium.domain.flow_plans import BROWSER_OVERRIDE, BrowserPlan, UnsupportedFlow, browser_plan
 from ostium.protocol.authorization.request import AuthorizationRequest, PendingAuthorization
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.login_failures import count_failure
@@ -178,11 +178,12 @@ async def check_credentials(
     return CredentialCheck(user)
 
 
-def plan_or_page(ctx: RealmContext) -> BrowserPlan | Page:
-    """The realm's browser flow as Ostium runs it, or the error page of a flow it cannot
-    run (the administrator finds what and why in the log)."""
+def plan_or_page(ctx: RealmContext, client: Client) -> BrowserPlan | Page:
+    """The browser flow as Ostium runs it — the client's override, else the realm's — or
+    the error page of a flow it cannot run (the administrator finds what and why in the
+    log)."""
     try:
-        return browser_plan(ctx.realm)
+        return browser_plan(ctx.realm, client.flow_overrides.get(BROWSER_OVERRIDE))
     except UnsupportedFlow as error:
         log.warning("realm=%s: cannot run the browser flow: %s", ctx.realm.name, error)
         return error_page("loginFlowNotSupportedMessage", 501)
@@ -264,7 +265,12 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
     # A tab that holds no authorization request (a pending logout's) has no login step.
     if root is None or tab is None or "redirect_uri" not in tab.params:
         return error_page("expiredActionMessage")
-    plan = plan_or_page(ctx)
+    async with ctx.storage.transaction() as repos:
+        client = await repos.clients.get(ctx.realm.id, tab.client_id)
+    if client is None or not client.enabled:
+        return error_page("clientNotFoundMessage")
+    ctx.client = client
+    plan = plan_or_page(ctx, client)
     if isinstance(plan, Page):
         return plan
     if not plan.password_form:
@@ -273,11 +279,6 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
     if picked is not None and picked != tab.locale:
         tab.locale = picked
         await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
-    async with ctx.storage.transaction() as repos:
-        client = await repos.clients.get(ctx.realm.id, tab.client_id)
-    if client is None or not client.enabled:
-        return error_page("clientNotFoundMessage")
-    ctx.client = client
     if tab.otp_user_id is not None:  # the second factor's page is this tab's step now
         async with ctx.storage.transaction() as repos:
             return await current_page(ctx, repos, root, tab, client, plan.recovery_codes)
@@ -313,14 +314,14 @@ async def authenticate_form(
     # cross-site POST carries the cookie but cannot know it.
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), tab.csrf_token.encode()):
         return error_page("expiredActionMessage")
-    plan = plan_or_page(ctx)
-    if isinstance(plan, Page):
-        return plan
     async with ctx.storage.transaction() as repos:
         client = await repos.clients.get(ctx.realm.id, tab.client_id)
         if client is None or not client.enabled:
             return error_page("clientNotFoundMessage")
         ctx.client = client
+        plan = plan_or_page(ctx, client)
+        if isinstance(plan, Page):
+            return plan
         if tab.otp_user_id is not None:
             checked = await submitted_second_factor(
                 ctx, repos, root, tab, client, form, info, plan.recovery_codes

@@ -461,11 +461,6 @@ _NESTED_SECTIONS = (
         ),
     ),
     Section(
-        "client authentication flow overrides (authenticationFlowBindingOverrides)",
-        (),
-        _clients_with(lambda c: bool(c.get("authenticationFlowBindingOverrides"))),
-    ),
-    Section(
         "credentials other than passwords, OTP and recovery codes",
         (),
         _credential_types,

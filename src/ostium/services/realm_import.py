@@ -29,6 +29,7 @@ from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DE
 from ostium.domain.browser_security_headers import LEGACY_KEYS as BROWSER_HEADER_LEGACY_KEYS
 from ostium.domain.browser_security_headers import invalid_value as invalid_header_value
 from ostium.domain.consent import UserConsent
+from ostium.domain.flow_plans import override_problem
 from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.otp import OTP, OtpCredential, OtpError
@@ -82,6 +83,7 @@ __all__ = [
     "apply_client",
     "apply_realm",
     "apply_user",
+    "check_flow_overrides",
     "import_directory",
     "localization_map",
     "localization_texts",
@@ -513,6 +515,13 @@ def apply_client(
         client.optional_client_scopes = _strings(raw, "optionalClientScopes", path)
     if "protocolMappers" in raw:
         client.protocol_mappers = _parse_mappers(raw, path, known_only, client.protocol_mappers)
+    if raw.get("authenticationFlowBindingOverrides") is not None:
+        # The flows are checked against the realm once they are all known
+        # (`check_flow_overrides`); an empty value is no override, as the console sends it.
+        overrides = _dict(raw, "authenticationFlowBindingOverrides", path)
+        if not all(isinstance(v, str) for v in overrides.values()):
+            raise RealmImportError(f"{path}.authenticationFlowBindingOverrides: expected flow ids")
+        client.flow_overrides = {k: v for k, v in overrides.items() if v}
     if (
         client.confidential
         and not client.secret
@@ -579,6 +588,14 @@ def mapper_representation(mapper: ProtocolMapper) -> dict[str, Any]:
     }
 
 
+def check_flow_overrides(realm: Realm, client: Client, path: str = "client") -> None:
+    """A client's flow overrides name the realm's top-level flows (Keycloak refuses an
+    unknown flow id), else the whole update or import is refused."""
+    problem = override_problem(realm, client.flow_overrides)
+    if problem is not None:
+        raise RealmImportError(f"{path}.{problem}")
+
+
 def parse_client(
     raw: Mapping[str, Any], realm_id: str, path: str = "client", *, known_only: bool = True
 ) -> Client:
@@ -640,6 +657,7 @@ def parse_clients(bundle: RealmBundle, data: Mapping[str, Any]) -> None:
             client = parse_client(raw, bundle.realm.id, path, known_only=False)
             client.id = _given_id(raw)
             bundle.clients.append(client)
+        check_flow_overrides(bundle.realm, existing or bundle.clients[-1], path)
         seen.add(str(client_id))
     for client in bundle.clients:
         for warning in client.redirect_uri_warnings():

@@ -54,7 +54,8 @@ async def authorization(ctx: RealmContext, params: Mapping[str, str], info: Requ
             for step in STEPS:
                 step(request)
             pending = PendingAuthorization.from_request(request)
-            plan = plan_or_page(ctx)
+            assert request.client is not None  # check_client found it
+            plan = plan_or_page(ctx, request.client)
             if isinstance(plan, Page):
                 return plan
             found = None

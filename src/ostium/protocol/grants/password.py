@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from ostium.domain import Client, User
 from ostium.domain.flow_plans import (
+    DIRECT_GRANT_OVERRIDE,
     DirectGrantPlan,
     SecondFactorStep,
     UnsupportedFlow,
@@ -73,7 +74,7 @@ class PasswordGrant:
         ctx, repos, client, form = request.ctx, request.repos, request.client, request.form
         if not client.direct_access_grants_enabled:
             raise UnauthorizedClient("Client not allowed for direct access grants")
-        plan = _plan(ctx)
+        plan = _plan(ctx, client)
         now = ctx.clock.now()
         if plan.x509:
             user, username = await _certificate_login(request, plan)
@@ -188,10 +189,10 @@ async def _one_time_code(
         raise InvalidUserCredentials("Invalid user credentials", event="invalid_user_credentials")
 
 
-def _plan(ctx: RealmContext) -> DirectGrantPlan:
+def _plan(ctx: RealmContext, client: Client) -> DirectGrantPlan:
     """The realm's direct grant flow as steps this grant runs, else 400 invalid_request."""
     try:
-        plan = direct_grant_plan(ctx.realm)
+        plan = direct_grant_plan(ctx.realm, client.flow_overrides.get(DIRECT_GRANT_OVERRIDE))
         if plan.x509 and plan.username:
             raise UnsupportedFlow(
                 f"the direct grant flow {ctx.realm.direct_grant_flow!r} asks for both a"
