@@ -351,7 +351,7 @@ _ALL: tuple[Provider, ...] = (
             ConfigProperty(
                 "condUserRole",
                 "User role",
-                "The role, as 'name' for a realm role or 'client-id role' for a client role.",
+                "The role: a realm role's name, or 'clientId.role' for a client role.",
             ),
             ConfigProperty("negate", "Negate output", "Invert the condition.", "boolean", False),
         ),

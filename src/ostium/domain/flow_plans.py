@@ -44,6 +44,7 @@ __all__ = [
     "BrowserPlan",
     "DirectGrantPlan",
     "OtpReset",
+    "RoleCondition",
     "SecondFactorStep",
     "UnsupportedFlow",
     "browser_plan",
@@ -61,6 +62,7 @@ PASSWORD = "direct-grant-validate-password"  # noqa: S105 (a provider id)
 X509_GRANT = "direct-grant-auth-x509-username"
 
 USER_CONFIGURED = "conditional-user-configured"
+USER_ROLE = "conditional-user-role"
 OTP_FORM = "auth-otp-form"
 OTP_GRANT = "direct-grant-validate-otp"
 OTP_STEPS = frozenset({OTP_FORM, OTP_GRANT})
@@ -88,6 +90,15 @@ class UnsupportedFlow(Exception):
 
 
 @dataclass(frozen=True)
+class RoleCondition:
+    """Keycloak's "Condition - user role": `role` as its configuration writes it (a realm
+    role's name, or `clientId.role`), true when the user holds it (`negate`: when not)."""
+
+    role: str
+    negate: bool = False
+
+
+@dataclass(frozen=True)
 class BrowserPlan:
     """The browser flow's alternatives: SSO cookie, then X.509, then the password form."""
 
@@ -97,6 +108,7 @@ class BrowserPlan:
     password_form: bool
     second_factor: SecondFactorStep | None = None  # after the password form
     recovery_codes: bool = False  # accepted as the second factor
+    second_factor_roles: tuple[RoleCondition, ...] = ()  # only for users these hold for
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ class DirectGrantPlan:
     x509: bool
     x509_config: AuthenticatorConfig | None
     second_factor: SecondFactorStep | None = None
+    second_factor_roles: tuple[RoleCondition, ...] = ()
 
 
 BROWSER_OVERRIDE = "browser"
@@ -160,9 +173,44 @@ def _second_factor_step(
     sub = realm.flow_by_id(execution.flow_id)
     assert sub is not None  # _second_factor checked it
     enabled = {e.authenticator for e in sub.executions if e.requirement != Requirement.DISABLED}
-    if enabled & (OTP_STEPS | {RECOVERY_CODE_FORM}):
-        return SecondFactorStep.IF_CONFIGURED
-    return None
+    if not enabled & (OTP_STEPS | {RECOVERY_CODE_FORM}):
+        return None
+    # Conditions on the user's role alone: those users must give a second factor (and set
+    # one up first); with "user configured" too, only users who have one.
+    return SecondFactorStep.IF_CONFIGURED if USER_CONFIGURED in enabled else SecondFactorStep.ALWAYS
+
+
+def _role_conditions(realm: Realm, flow: AuthenticationFlow) -> tuple[RoleCondition, ...]:
+    """The "user role" conditions of the flow's second-factor sub-flow: all must hold for
+    it to run (Keycloak ANDs a CONDITIONAL flow's conditions)."""
+    pending, seen = [flow], set()
+    while pending:
+        current = pending.pop(0)
+        seen.add(current.id)
+        for execution in current.ordered():
+            sub = realm.flow_by_id(execution.flow_id or "")
+            if execution.requirement == Requirement.DISABLED or sub is None or sub.id in seen:
+                continue
+            if execution.requirement == Requirement.CONDITIONAL and _second_factor(
+                realm, execution
+            ):
+                found = []
+                for condition in sub.executions:
+                    if condition.requirement == Requirement.DISABLED:
+                        continue
+                    if condition.authenticator == USER_ROLE:
+                        config = realm.config_by_id(condition.authenticator_config)
+                        values = config.config if config else {}
+                        role = values.get("condUserRole", "")
+                        if not role:
+                            raise UnsupportedFlow(
+                                f"flow {sub.alias!r} has a user-role condition without a role"
+                            )
+                        negate = values.get("negate", "false").lower() == "true"
+                        found.append(RoleCondition(role, negate))
+                return tuple(found)
+            pending.append(sub)
+    return ()
 
 
 def _recovery_codes_in(realm: Realm, flow: AuthenticationFlow) -> bool:
@@ -211,7 +259,9 @@ def _second_factor(realm: Realm, execution: AuthenticationExecution) -> bool:
     if not all(e.flow_id is None and e.authenticator in SECOND_FACTORS for e in others):
         return False
     if execution.requirement == Requirement.CONDITIONAL:
-        return bool(conditions) and all(e.authenticator == USER_CONFIGURED for e in conditions)
+        return bool(conditions) and all(
+            e.authenticator in (USER_CONFIGURED, USER_ROLE) for e in conditions
+        )
     if execution.requirement == Requirement.REQUIRED:
         required = [e for e in others if e.requirement == Requirement.REQUIRED]
         return any(e.authenticator in OTP_STEPS for e in others) and all(
@@ -321,6 +371,7 @@ def browser_plan(realm: Realm, override: str | None = None) -> BrowserPlan:
         password_form=PASSWORD_FORM in alternatives,
         second_factor=_second_factor_of(realm, flow) if PASSWORD_FORM in alternatives else None,
         recovery_codes=_recovery_codes_in(realm, flow),
+        second_factor_roles=_role_conditions(realm, flow),
     )
 
 
@@ -360,6 +411,7 @@ def direct_grant_plan(realm: Realm, override: str | None = None) -> DirectGrantP
         x509=X509_GRANT in steps,
         x509_config=_config_of(realm, flow, X509_GRANT),
         second_factor=_second_factor_of(realm, flow) if PASSWORD in steps else None,
+        second_factor_roles=_role_conditions(realm, flow),
     )
 
 

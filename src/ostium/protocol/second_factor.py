@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from ostium.domain import Client, Credential, User
 from ostium.domain.brute_force import is_locked
-from ostium.domain.flow_plans import SecondFactorStep
+from ostium.domain.flow_plans import RoleCondition, SecondFactorStep
 from ostium.domain.recovery_codes import RecoveryCodes
 from ostium.domain.required_actions import CONFIGURE_RECOVERY_AUTHN_CODES, CONFIGURE_TOTP
 from ostium.protocol.context import RealmContext, RequestInfo
@@ -32,6 +32,7 @@ from ostium.protocol.results import Page, error_page
 from ostium.protocol.sso import auth_session_cookie
 from ostium.services.otp import check_otp, otp_devices
 from ostium.services.recovery_codes import recovery_codes_of, use_recovery_code
+from ostium.services.roles import holds_role
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
 
@@ -39,6 +40,7 @@ __all__ = [
     "INVALID_TOTP",
     "ask_for_second_factor",
     "code_is_right",
+    "conditions_hold",
     "second_factor_page",
     "submitted_second_factor",
 ]
@@ -130,6 +132,17 @@ async def current_page(
     return second_factor_page(ctx, client, root, tab, factors)
 
 
+async def conditions_hold(
+    repos: Repositories, user: User, roles: tuple[RoleCondition, ...]
+) -> bool:
+    """The second-factor sub-flow's "user role" conditions, all of them (Keycloak ANDs a
+    CONDITIONAL flow's conditions)."""
+    for condition in roles:
+        if await holds_role(repos, user, condition.role) == condition.negate:
+            return False
+    return True
+
+
 async def ask_for_second_factor(
     ctx: RealmContext,
     repos: Repositories,
@@ -140,11 +153,14 @@ async def ask_for_second_factor(
     username: str,
     step: SecondFactorStep | None,
     recovery_codes: bool,
+    roles: tuple[RoleCondition, ...] = (),
 ) -> Page | None:
     """After the password: the second factor's page, or None when this user has none to
-    give (with the factor asked for outright, CONFIGURE_TOTP is added for the
-    required-action pages that follow)."""
-    if step is None:
+    give or the flow's role conditions leave them out (with the factor asked for
+    outright, CONFIGURE_TOTP is added for the required-action pages that follow)."""
+    if step is None or not await conditions_hold(repos, user, roles):
+        if step is not None and await login_failure(ctx, user) is not None:
+            await clear_failures(ctx, user)  # the password was the whole login
         return None
     factors = await _factors(repos, user, recovery_codes)
     if not factors.kinds:

@@ -18,6 +18,8 @@ __all__ = [
     "effective_group_roles",
     "effective_roles",
     "expand_composites",
+    "find_role",
+    "holds_role",
     "role_claims",
 ]
 
@@ -26,6 +28,31 @@ async def effective_roles(repos: Repositories, user: User) -> list[Role]:
     direct = await repos.roles.user_roles(user.id)
     inherited = await _lineage_roles(repos, await repos.groups.user_groups(user.id))
     return await expand_composites(repos, [*direct, *inherited])
+
+
+async def find_role(repos: Repositories, realm_id: str, reference: str) -> Role | None:
+    """A role as Keycloak's configuration strings name it (KeycloakModelUtils
+    .getRoleFromString): a realm role's name, else `clientId.role` — the client id may
+    itself hold dots, so every split is tried."""
+    role = await repos.roles.get_realm_role(realm_id, reference)
+    if role is not None:
+        return role
+    for index, char in enumerate(reference):
+        if char != ".":
+            continue
+        client = await repos.clients.get_by_client_id(realm_id, reference[:index])
+        if client is not None:
+            role = await repos.roles.get_client_role(client.id, reference[index + 1 :])
+            if role is not None:
+                return role
+    return None
+
+
+async def holds_role(repos: Repositories, user: User, reference: str) -> bool:
+    """Keycloak's UserModel.hasRole over a configured role name: directly, through a
+    group or a composite. A role that does not exist is held by no one."""
+    role = await find_role(repos, user.realm_id, reference)
+    return role is not None and any(r.id == role.id for r in await effective_roles(repos, user))
 
 
 async def effective_group_roles(repos: Repositories, group: Group) -> list[Role]:

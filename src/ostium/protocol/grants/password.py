@@ -44,7 +44,7 @@ from ostium.protocol.login_failures import clear_failures, login_failure
 from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
 from ostium.protocol.scopes import granted_scopes
-from ostium.protocol.second_factor import code_is_right, otp_check
+from ostium.protocol.second_factor import code_is_right, conditions_hold, otp_check
 from ostium.protocol.tokens import issue_tokens
 from ostium.protocol.x509_user import (
     CERTIFICATE_INVALID,
@@ -161,7 +161,11 @@ async def _one_time_code(
     user without a device CONFIGURE_TOTP, so the grant answers "Account is not fully set
     up" until the browser login has set one up."""
     ctx, repos = request.ctx, request.repos
-    if plan.second_factor is None:
+    if plan.second_factor is None or not await conditions_hold(
+        repos, user, plan.second_factor_roles
+    ):
+        if plan.second_factor is not None and await login_failure(ctx, user) is not None:
+            await clear_failures(ctx, user)
         return
     devices = await otp_devices(repos, user)
     if not devices:
