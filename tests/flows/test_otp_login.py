@@ -363,3 +363,30 @@ async def test_the_reset_can_remove_every_device_first(
         await _mail_realm(server, smtp)
         _, refused = await _open_reset_link(server, smtp, "bob")
     assert refused.status_code == 501
+
+
+async def test_an_administrator_renames_and_removes_a_device(server: OstiumUnderTest) -> None:
+    headers = await admin_headers(server)
+    users = (await server.client.get(f"{TEST}/users?username=alice", headers=headers)).json()
+    base = f"{TEST}/users/{users[0]['id']}/credentials"
+    (device,) = [
+        c for c in (await server.client.get(base, headers=headers)).json() if c["type"] == "otp"
+    ]
+    assert "secretData" not in device  # the key never leaves the server
+    renamed = await server.client.put(
+        f"{base}/{device['id']}/userLabel",
+        content="Old phone",
+        headers={**headers, "Content-Type": "text/plain"},
+    )
+    assert renamed.status_code == 204, renamed.text
+    listed = (await server.client.get(base, headers=headers)).json()
+    assert [c.get("userLabel") for c in listed if c["type"] == "otp"] == ["Old phone"]
+    browser = server.browser()
+    page = await _to_code_page(server, browser)
+    assert 'type="radio"' not in page.text  # one device: no chooser
+    removed = await server.client.delete(f"{base}/{device['id']}", headers=headers)
+    assert removed.status_code == 204
+    # The page that was showing cannot be completed; a new login needs the password only.
+    gone = await _submit(browser, page, otp=_code(server))
+    assert gone.status_code == 400
+    assert "code" in await server.browser().login()
