@@ -17,6 +17,7 @@ import pyotp
 import pytest
 
 from tests.admin.helpers import TEST, admin_headers
+from tests.flows.test_email_links import _ask_reset as ask_reset
 from tests.mail_server import MailServer, follow_link, link_in, mail_server
 from tests.support import (
     CALLBACK,
@@ -281,12 +282,7 @@ async def _open_reset_link(
 ) -> tuple[Browser, httpx.Response]:
     """Someone forgets their password and opens the mailed link in the same browser."""
     browser = server.browser()
-    login = await browser.authorize()
-    link = re.search(r'id="kc-forgot-password" href="([^"]+)"', login.text)
-    assert link
-    form = await browser.http.get(link.group(1).replace("&amp;", "&"))
-    action, hidden = form_of(form.text, "kc-reset-password-form")
-    await browser.http.post(action, data={**hidden, "username": username})
+    await ask_reset(browser, username)
     await server.runtime.mail.drain()
     opened = await follow_link(browser.http, link_in(smtp.inbox.to(f"{username}@example.com")[-1]))
     return browser, opened
