@@ -15,7 +15,8 @@ response back. What the policy asks is honoured here, where Keycloak honours it
 - AcceptableAaguids: another authenticator model is refused at registration;
 - ExtraOrigins: accepted beside the server's own origins.
 
-"not specified" leaves the option out, so the browser applies the WebAuthn default.
+"not specified" leaves the option out, so the browser applies the WebAuthn default (for
+attestation, "none" is sent: it is that default, §5.4).
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def verify_registration(
         credential_public_key=b64encode(verified.credential_public_key),
         # Keycloak no longer keeps the attestation statement, only its format.
         attestation_statement=None,
-        attestation_statement_format=verified.fmt.value,
+        attestation_statement_format=str(getattr(verified.fmt, "value", verified.fmt)),
         transports=tuple(transports),
     )
 
