@@ -337,3 +337,24 @@ def test_nested_client_and_user_fields_warn_naming_whom() -> None:
         f" imported ({alice})",
     ]
     assert warnings_of(data, "")[0].startswith("realm 'test': ")
+
+
+def test_webauthn_policies_and_credentials_are_read_without_a_warning() -> None:
+    data = json.loads((VECTORS / "keycloak26-acme-extras-realm.json").read_text())
+    data.update(
+        webAuthnPolicyRpEntityName="Acme",
+        webAuthnPolicyRpId="acme.test",
+        webAuthnPolicyExtraOrigins=["https://app.acme.test"],
+        webAuthnPolicyPasswordlessUserVerificationRequirement="preferred",
+    )
+    bundle = parse_realm(data, now=1000, env={}, source="acme-extras-realm.json")
+    assert not any("WebAuthn" in w for w in bundle.warnings)
+    assert bundle.realm.webauthn_policy.rp_entity_name == "Acme"
+    assert bundle.realm.webauthn_policy.extra_origins == ("https://app.acme.test",)
+    assert bundle.realm.webauthn_policy_passwordless.user_verification_requirement == "preferred"
+    (key,) = [c for c in bundle.credentials if c.type == "webauthn"]
+    original = next(u for u in data["users"] if u["username"] == "arne")["credentials"][-1]
+    assert (key.secret_data, key.credential_data) == (
+        original["secretData"],
+        original["credentialData"],
+    )
