@@ -374,7 +374,16 @@ async def authenticate_form(
             )
         tab.remember_me = remember_me_ticked(ctx.realm, form)
         code_page = await ask_for_second_factor(
-            ctx, repos, root, tab, client, user, username, plan.second_factor, plan.recovery_codes
+            ctx,
+            repos,
+            root,
+            tab,
+            client,
+            user,
+            username,
+            plan.second_factor,
+            plan.recovery_codes,
+            plan.webauthn_types,
         )
         if code_page is not None:
             return code_page
