@@ -100,7 +100,7 @@ def test_a_credential_registered_already_is_refused() -> None:
             [ORIGIN],
             CHALLENGE,
             authenticator.create(options, ORIGIN),
-            registered_ids={first.credential_id},
+            registered=[first],
         )
 
 
@@ -287,6 +287,9 @@ def test_every_policy_setting_reaches_the_registration_options() -> None:
     options = registration_options(policy, HOST, ALICE, [known], CHALLENGE)
     assert options["rp"] == {"name": "Acme", "id": HOST}
     assert [p["alg"] for p in options["pubKeyCredParams"]] == [-8, -36, -65535]
+    twice = dataclasses.replace(policy, signature_algorithms=("ES256", "ES256"))
+    params = registration_options(twice, HOST, ALICE, [], CHALLENGE)["pubKeyCredParams"]
+    assert params == [{"type": "public-key", "alg": -7}]
     assert options["attestation"] == "direct"
     assert options["timeout"] == 90000
     assert options["authenticatorSelection"] == {

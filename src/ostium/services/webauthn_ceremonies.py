@@ -112,9 +112,9 @@ def rp_id_for(policy: WebAuthnPolicy, host: str) -> str:
 
 
 def _algorithms(policy: WebAuthnPolicy) -> list[COSEAlgorithmIdentifier]:
-    return [
-        COSEAlgorithmIdentifier(SIGNATURE_ALGORITHMS[name]) for name in policy.signature_algorithms
-    ]
+    """The policy's algorithms as COSE ids, in its order, each once (as Keycloak lists them)."""
+    names = dict.fromkeys(policy.signature_algorithms)
+    return [COSEAlgorithmIdentifier(SIGNATURE_ALGORITHMS[name]) for name in names]
 
 
 def _specified(value: str) -> str | None:
@@ -201,13 +201,13 @@ def verify_registration(
     challenge: bytes,
     response_json: str | dict[str, Any],
     *,
-    registered_ids: Collection[str] = (),
+    registered: Collection[WebAuthnCredentialData] = (),
 ) -> WebAuthnCredentialData:
     """The browser's attestation, checked (WebAuthn §7.1): the challenge, the origin (the
     server's own or one of ExtraOrigins), the RP ID hash, user presence and — when the
     policy requires it — user verification, an algorithm of the policy, the attestation
     statement, an AAGUID among AcceptableAaguids, and a credential id not already
-    registered (`registered_ids`, Base64 as stored; §7.1 step 22). Returns the
+    registered (`registered`: the realm's credentials with that id; §7.1 step 22). Returns the
     credential to store, in Keycloak's shape."""
     try:
         verified = verify_registration_response(
@@ -227,7 +227,7 @@ def verify_registration(
             f"policy's {policy.prefix}AcceptableAaguids"
         )
     credential_id = b64encode(verified.credential_id)
-    if credential_id in registered_ids:
+    if any(c.credential_id_bytes == verified.credential_id for c in registered):
         raise WebAuthnCeremonyError("registration refused: this credential is already registered")
     transports = [t.value for t in parsed.response.transports or []]
     return WebAuthnCredentialData(
