@@ -558,7 +558,8 @@ async def test_partial_import_warns_about_what_it_cannot_import_and_imports_the_
     )
     assert status == 200 and "warnings" not in body  # Keycloak's shape when all is imported
     other = {**NEW_USER, "username": "key-user", "email": "key-user@example.test"}
-    other["credentials"] = [{"type": "webauthn", "secretData": "{}", "credentialData": "{}"}]
+    # Keycloak's kerberos credential type: Ostium has no use for it (WebAuthn is imported).
+    other["credentials"] = [{"type": "kerberos", "secretData": "{}", "credentialData": "{}"}]
     response = await ostium.client.post(
         f"{ADMIN}/test/partialImport",
         json={
@@ -573,8 +574,8 @@ async def test_partial_import_warns_about_what_it_cannot_import_and_imports_the_
     assert body["added"] == 1
     assert body["warnings"] == [
         "realm 'test': identityProviders are not supported yet and were not imported (github)",
-        "realm 'test': credentials other than passwords, OTP and recovery codes are not"
-        " supported yet and were not imported (webauthn of key-user)",
+        "realm 'test': credentials other than passwords, OTP, recovery codes and WebAuthn are"
+        " not supported yet and were not imported (kerberos of key-user)",
     ]
     assert response.headers.get_list("Warning") == [
         f'299 ostium "{text}"' for text in body["warnings"]

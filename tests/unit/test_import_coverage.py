@@ -241,16 +241,19 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
         " (corp-ldap)",
         f"{where}: client authorization services (authorizationSettings) are not supported"
         " yet and were not imported (acme-api)",
-        f"{where}: credentials other than passwords, OTP and recovery codes are not supported"
-        " yet and were not imported (webauthn of arne)",
     ]
     # No secret of a dropped section reaches the text.
     assert not any("secret" in w for w in bundle.warnings)
-    # Everything supported is there: users (arne with his password and his OTP device),
+    # Everything supported is there: users (arne with his password, his OTP device and his
+    # security key),
     # clients, roles, groups.
     assert sorted(u.username for u in bundle.users) == ["arne", "paula", "service-account-acme-api"]
     arne = next(u for u in bundle.users if u.username == "arne")
-    assert [c.type for c in bundle.credentials if c.user_id == arne.id] == ["password", "otp"]
+    assert [c.type for c in bundle.credentials if c.user_id == arne.id] == [
+        "password",
+        "otp",
+        "webauthn",
+    ]
     assert {"acme-web", "acme-api"} <= {c.client_id for c in bundle.clients}
     assert [g.name for g in bundle.groups if g.parent_id is None] == ["engineering"]
     # Flows are read now: the custom browser flow is there and bound.
@@ -275,9 +278,16 @@ def test_a_file_with_unsupported_sections_warns_once_per_section_and_keeps_the_r
             "custom required actions are not supported yet and were not imported (acme-sms)",
         ),
         (
-            {"webAuthnPolicyRpEntityName": "Acme", "webAuthnPolicyRpId": "acme.test"},
-            "WebAuthn policy is not supported yet and was not imported"
-            " (webAuthnPolicyRpEntityName, webAuthnPolicyRpId)",
+            {
+                "users": [
+                    {
+                        "username": "kim",
+                        "credentials": [{"type": "kerberos", "credentialData": "{}"}],
+                    }
+                ]
+            },
+            "credentials other than passwords, OTP, recovery codes and WebAuthn are not"
+            " supported yet and were not imported (kerberos of kim)",
         ),
         (
             {"eventsEnabled": True},
@@ -324,3 +334,24 @@ def test_nested_client_and_user_fields_warn_naming_whom() -> None:
         f" imported ({alice})",
     ]
     assert warnings_of(data, "")[0].startswith("realm 'test': ")
+
+
+def test_webauthn_policies_and_credentials_are_read_without_a_warning() -> None:
+    data = json.loads((VECTORS / "keycloak26-acme-extras-realm.json").read_text())
+    data.update(
+        webAuthnPolicyRpEntityName="Acme",
+        webAuthnPolicyRpId="acme.test",
+        webAuthnPolicyExtraOrigins=["https://app.acme.test"],
+        webAuthnPolicyPasswordlessUserVerificationRequirement="preferred",
+    )
+    bundle = parse_realm(data, now=1000, env={}, source="acme-extras-realm.json")
+    assert not any("WebAuthn" in w for w in bundle.warnings)
+    assert bundle.realm.webauthn_policy.rp_entity_name == "Acme"
+    assert bundle.realm.webauthn_policy.extra_origins == ("https://app.acme.test",)
+    assert bundle.realm.webauthn_policy_passwordless.user_verification_requirement == "preferred"
+    (key,) = [c for c in bundle.credentials if c.type == "webauthn"]
+    original = next(u for u in data["users"] if u["username"] == "arne")["credentials"][-1]
+    assert (key.secret_data, key.credential_data) == (
+        original["secretData"],
+        original["credentialData"],
+    )

@@ -23,7 +23,7 @@ from ostium.domain.required_actions import ordered
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
 from ostium.domain.user_profile import component_representation
 from ostium.keys.providers import PROVIDER_TYPE, component_config
-from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS
+from ostium.services.realm_import import REALM_FIELDS, USER_FIELDS, webauthn_policy_lists
 from ostium.services.required_actions import representation as required_action_representation
 from ostium.storage.interfaces import Repositories
 
@@ -164,6 +164,7 @@ async def export_realm(
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
+    body.update(webauthn_policy_lists(realm))
     body["otpSupportedApplications"] = supported_applications(realm.otp_policy)
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)
     # In full, as `kc.sh export` writes it (client secrets too); partial-export masks it.

@@ -24,6 +24,7 @@ from ostium.services.realm_import import (
     REALM_FIELDS,
     USER_FIELDS,
     mapper_representation,
+    webauthn_policy_lists,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ def realm_representation(realm: Realm) -> dict[str, Any]:
     body: dict[str, Any] = {"id": realm.id, "realm": realm.name}
     body.update(fields_of(realm, REALM_FIELDS))
     body["supportedLocales"] = list(realm.supported_locales)
+    body.update(webauthn_policy_lists(realm))
     body["otpSupportedApplications"] = supported_applications(realm.otp_policy)
     body["defaultRole"] = {"name": realm.default_role_name, "composite": True, "clientRole": False}
     body["browserSecurityHeaders"] = dict(realm.browser_security_headers)

@@ -23,7 +23,9 @@ administrator enabled is never skipped in silence. Recognised today:
   passed over for one who has none. An OTP step REQUIRED outright asks every user: one
   without a device is sent to CONFIGURE_TOTP first (Keycloak's OTPFormAuthenticator
   `setRequiredActions`). Recovery codes beside OTP in such a sub-flow are the other way
-  through it; WebAuthn there counts as not configured (no Ostium user has it yet), and
+  through it. WebAuthn there cannot be asked for yet (its login pages come next): a
+  user who has the WebAuthn credential such a step would ask for is stopped with a "not
+  supported" page rather than let through on the password alone (`webauthn_types`);
   REQUIRED outright it is refused.
 """
 
@@ -67,14 +69,12 @@ OTP_FORM = "auth-otp-form"
 OTP_GRANT = "direct-grant-validate-otp"
 OTP_STEPS = frozenset({OTP_FORM, OTP_GRANT})
 RECOVERY_CODE_FORM = "auth-recovery-authn-code-form"
-SECOND_FACTORS = frozenset(
-    {
-        *OTP_STEPS,
-        "webauthn-authenticator",
-        "webauthn-authenticator-passwordless",
-        RECOVERY_CODE_FORM,
-    }
-)
+# Keycloak's WebAuthn steps → the credential type each finds configured (configuredFor).
+WEBAUTHN_STEPS = {
+    "webauthn-authenticator": "webauthn",
+    "webauthn-authenticator-passwordless": "webauthn-passwordless",
+}
+SECOND_FACTORS = frozenset({*OTP_STEPS, *WEBAUTHN_STEPS, RECOVERY_CODE_FORM})
 
 
 class SecondFactorStep(StrEnum):
@@ -109,6 +109,8 @@ class BrowserPlan:
     second_factor: SecondFactorStep | None = None  # after the password form
     recovery_codes: bool = False  # accepted as the second factor
     second_factor_roles: tuple[RoleCondition, ...] = ()  # only for users these hold for
+    # The credential types of the enabled WebAuthn steps among the second factors.
+    webauthn_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,19 @@ def _role_conditions(realm: Realm, flow: AuthenticationFlow) -> tuple[RoleCondit
 
 def _recovery_codes_in(realm: Realm, flow: AuthenticationFlow) -> bool:
     """Whether a second-factor sub-flow of the flow's tree accepts recovery codes."""
+    return bool(_second_factors_in(realm, flow) & {RECOVERY_CODE_FORM})
+
+
+def _webauthn_types_in(realm: Realm, flow: AuthenticationFlow) -> frozenset[str]:
+    """The credential types the enabled WebAuthn steps of the second-factor sub-flows ask
+    for (Keycloak's "user configured" condition counts them as a way through)."""
+    found = _second_factors_in(realm, flow)
+    return frozenset(kind for step, kind in WEBAUTHN_STEPS.items() if step in found)
+
+
+def _second_factors_in(realm: Realm, flow: AuthenticationFlow) -> set[str]:
+    """The enabled authenticators of the second-factor sub-flows of the flow's tree."""
+    found: set[str] = set()
     pending, seen = [flow], set()
     while pending:
         current = pending.pop(0)
@@ -225,13 +240,15 @@ def _recovery_codes_in(realm: Realm, flow: AuthenticationFlow) -> bool:
             sub = realm.flow_by_id(execution.flow_id or "")
             if sub is None or sub.id in seen:
                 continue
-            if _second_factor(realm, execution) and any(
-                e.authenticator == RECOVERY_CODE_FORM and e.requirement != Requirement.DISABLED
-                for e in sub.executions
-            ):
-                return True
+            if _second_factor(realm, execution):
+                found |= {
+                    str(e.authenticator)
+                    for e in sub.executions
+                    if e.requirement != Requirement.DISABLED
+                }
+                continue
             pending.append(sub)
-    return False
+    return found
 
 
 def _is_condition(execution: AuthenticationExecution) -> bool:
@@ -372,6 +389,9 @@ def browser_plan(realm: Realm, override: str | None = None) -> BrowserPlan:
         second_factor=_second_factor_of(realm, flow) if PASSWORD_FORM in alternatives else None,
         recovery_codes=_recovery_codes_in(realm, flow),
         second_factor_roles=_role_conditions(realm, flow),
+        webauthn_types=_webauthn_types_in(realm, flow)
+        if PASSWORD_FORM in alternatives
+        else frozenset(),
     )
 
 

@@ -12,8 +12,20 @@ from ostium.domain.authentication_flows import (
 from ostium.domain.browser_security_headers import DEFAULTS as BROWSER_HEADER_DEFAULTS
 from ostium.domain.otp import OtpPolicy
 from ostium.domain.required_actions import RequiredActionProvider, default_required_actions
+from ostium.domain.webauthn_policy import (
+    LIST_FIELDS as WEBAUTHN_LIST_FIELDS,
+)
+from ostium.domain.webauthn_policy import (
+    SCALAR_FIELDS as WEBAUTHN_SCALAR_FIELDS,
+)
+from ostium.domain.webauthn_policy import WebAuthnPolicy
 
-__all__ = ["Realm"]
+__all__ = ["Realm", "webauthn_attribute_stem"]
+
+
+def webauthn_attribute_stem(*, passwordless: bool) -> str:
+    """The start of the Realm attributes that hold one WebAuthn policy's settings."""
+    return "webauthn_policy_passwordless_" if passwordless else "webauthn_policy_"
 
 
 @dataclass
@@ -91,6 +103,35 @@ class Realm:
     otp_policy_period: int = 30
     otp_policy_initial_counter: int = 0
     otp_policy_code_reusable: bool = False
+    # Keycloak's two WebAuthn policies (domain/webauthn_policy.py), with Keycloak 26's
+    # defaults: `webAuthnPolicy…` for WebAuthn as a second factor and
+    # `webAuthnPolicyPasswordless…` for passkeys (a discoverable credential, user verified).
+    webauthn_policy_rp_entity_name: str = "keycloak"
+    webauthn_policy_signature_algorithms: list[str] = field(
+        default_factory=lambda: ["ES256", "RS256"]
+    )
+    webauthn_policy_rp_id: str = ""
+    webauthn_policy_attestation_conveyance_preference: str = "not specified"
+    webauthn_policy_authenticator_attachment: str = "not specified"
+    webauthn_policy_require_resident_key: str = "not specified"
+    webauthn_policy_user_verification_requirement: str = "not specified"
+    webauthn_policy_create_timeout: int = 0
+    webauthn_policy_avoid_same_authenticator_register: bool = False
+    webauthn_policy_acceptable_aaguids: list[str] = field(default_factory=list)
+    webauthn_policy_extra_origins: list[str] = field(default_factory=list)
+    webauthn_policy_passwordless_rp_entity_name: str = "keycloak"
+    webauthn_policy_passwordless_signature_algorithms: list[str] = field(
+        default_factory=lambda: ["ES256", "RS256"]
+    )
+    webauthn_policy_passwordless_rp_id: str = ""
+    webauthn_policy_passwordless_attestation_conveyance_preference: str = "not specified"
+    webauthn_policy_passwordless_authenticator_attachment: str = "not specified"
+    webauthn_policy_passwordless_require_resident_key: str = "Yes"
+    webauthn_policy_passwordless_user_verification_requirement: str = "required"
+    webauthn_policy_passwordless_create_timeout: int = 0
+    webauthn_policy_passwordless_avoid_same_authenticator_register: bool = False
+    webauthn_policy_passwordless_acceptable_aaguids: list[str] = field(default_factory=list)
+    webauthn_policy_passwordless_extra_origins: list[str] = field(default_factory=list)
     # Keycloak's passwordPolicy string (domain/password_policy.py), canonical form; None:
     # no policy.
     password_policy: str | None = None
@@ -159,6 +200,25 @@ class Realm:
             initial_counter=self.otp_policy_initial_counter,
             code_reusable=self.otp_policy_code_reusable,
         )
+
+    @property
+    def webauthn_policy(self) -> WebAuthnPolicy:
+        """`webAuthnPolicy…`: WebAuthn as a second factor (credential type `webauthn`)."""
+        return self._webauthn_policy(passwordless=False)
+
+    @property
+    def webauthn_policy_passwordless(self) -> WebAuthnPolicy:
+        """`webAuthnPolicyPasswordless…`: passkeys (credential type `webauthn-passwordless`)."""
+        return self._webauthn_policy(passwordless=True)
+
+    def _webauthn_policy(self, *, passwordless: bool) -> WebAuthnPolicy:
+        stem = webauthn_attribute_stem(passwordless=passwordless)
+        values: dict[str, object] = {
+            name: getattr(self, stem + name) for name, _ in WEBAUTHN_SCALAR_FIELDS.values()
+        }
+        for name in WEBAUTHN_LIST_FIELDS.values():
+            values[name] = tuple(getattr(self, stem + name))
+        return WebAuthnPolicy(passwordless=passwordless, **values)  # type: ignore[arg-type]
 
     @property
     def default_role_name(self) -> str:

@@ -384,7 +384,8 @@ async def authenticate_form(
             username,
             plan.second_factor,
             plan.recovery_codes,
-            plan.second_factor_roles,
+            roles=plan.second_factor_roles,
+            webauthn_types=plan.webauthn_types,
         )
         if code_page is not None:
             return code_page

@@ -16,7 +16,7 @@ factor outright gives a user with neither CONFIGURE_TOTP instead, as Keycloak's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode
@@ -154,16 +154,26 @@ async def ask_for_second_factor(
     step: SecondFactorStep | None,
     recovery_codes: bool,
     roles: tuple[RoleCondition, ...] = (),
+    webauthn_types: Collection[str] = (),
 ) -> Page | None:
     """After the password: the second factor's page, or None when this user has none to
     give or the flow's role conditions leave them out (with the factor asked for
-    outright, CONFIGURE_TOTP is added for the required-action pages that follow)."""
-    if step is None or not await conditions_hold(repos, user, roles):
+    outright, CONFIGURE_TOTP is added for the required-action pages that follow). A user
+    with none Ostium can ask for but with a WebAuthn credential the flow's WebAuthn step
+    would ask for gets the "not supported" page: Keycloak would ask for the security key,
+    and the password alone is not the login the realm set up (the WebAuthn pages come
+    with the next step of issue 15)."""
+    if (step is None and not webauthn_types) or not await conditions_hold(repos, user, roles):
         if step is not None and await login_failure(ctx, user) is not None:
             await clear_failures(ctx, user)  # the password was the whole login
         return None
-    factors = await _factors(repos, user, recovery_codes)
+    factors = await _factors(repos, user, recovery_codes) if step is not None else Factors([], None)
     if not factors.kinds:
+        for kind in webauthn_types:
+            if await repos.credentials.list_for_user(user.id, kind):
+                return error_page("loginFlowNotSupportedMessage", 501)
+        if step is None:
+            return None
         if step == SecondFactorStep.ALWAYS and CONFIGURE_TOTP not in user.required_actions:
             user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
             await repos.users.update(user)

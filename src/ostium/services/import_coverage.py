@@ -23,6 +23,14 @@ from ostium.domain.recovery_codes import RECOVERY_CODES
 from ostium.domain.required_actions import known_provider
 from ostium.domain.user import PASSWORD, PASSWORD_HISTORY
 from ostium.domain.user_profile import PROVIDER_TYPE as PROFILE_PROVIDER_TYPE
+from ostium.domain.webauthn_policy import LIST_FIELDS as WEBAUTHN_LIST_FIELDS
+from ostium.domain.webauthn_policy import (
+    PASSWORDLESS_PREFIX,
+    TWO_FACTOR_PREFIX,
+    WEBAUTHN,
+    WEBAUTHN_PASSWORDLESS,
+)
+from ostium.domain.webauthn_policy import SCALAR_FIELDS as WEBAUTHN_SCALAR_FIELDS
 from ostium.keys.providers import PROVIDER_TYPE as KEY_PROVIDER_TYPE
 from ostium.keys.providers import PROVIDERS as KEY_PROVIDERS
 from ostium.services.realm_setup import DEFAULT_CLIENT_SCOPES, OPTIONAL_CLIENT_SCOPES
@@ -122,6 +130,12 @@ SUPPORTED_REALM_KEYS = frozenset(
         "otpPolicyLookAheadWindow",
         "otpPolicyPeriod",
         "otpPolicyCodeReusable",
+        # The two WebAuthn policies (domain/webauthn_policy.py).
+        *(
+            prefix + suffix
+            for prefix in (TWO_FACTOR_PREFIX, PASSWORDLESS_PREFIX)
+            for suffix in (*WEBAUTHN_SCALAR_FIELDS, *WEBAUTHN_LIST_FIELDS)
+        ),
     }
 )
 
@@ -220,33 +234,8 @@ def _one(*values: Any) -> frozenset[Any]:
     return frozenset(values)
 
 
-_NOT_SPECIFIED = _one("not specified", "")
 _NO_LIST = _one(frozenset())
 
-
-def _webauthn_defaults(prefix: str, passwordless: bool) -> dict[str, frozenset[Any]]:
-    """Keycloak's WebAuthn policy defaults; the passwordless policy's resident key and user
-    verification defaults changed to Yes/required in Keycloak 26, so both are accepted."""
-    return {
-        f"{prefix}RpEntityName": _one("keycloak", ""),
-        f"{prefix}SignatureAlgorithms": _one(
-            frozenset({"ES256", "RS256"}), frozenset({"ES256"}), frozenset()
-        ),
-        f"{prefix}RpId": _one(""),
-        f"{prefix}AttestationConveyancePreference": _NOT_SPECIFIED,
-        f"{prefix}AuthenticatorAttachment": _NOT_SPECIFIED,
-        f"{prefix}RequireResidentKey": _NOT_SPECIFIED | (_one("Yes") if passwordless else _one()),
-        f"{prefix}UserVerificationRequirement": _NOT_SPECIFIED
-        | (_one("required") if passwordless else _one()),
-        f"{prefix}CreateTimeout": _one(0),
-        f"{prefix}AvoidSameAuthenticatorRegister": _one(False),
-        f"{prefix}AcceptableAaguids": _NO_LIST,
-        f"{prefix}ExtraOrigins": _NO_LIST,
-    }
-
-
-_WEBAUTHN_DEFAULTS = _webauthn_defaults("webAuthnPolicy", False)
-_PASSWORDLESS_DEFAULTS = _webauthn_defaults("webAuthnPolicyPasswordless", True)
 
 _EVENT_DEFAULTS = {
     "eventsEnabled": _one(False),
@@ -418,12 +407,14 @@ def _users_with(predicate: Callable[[Mapping[str, Any]], bool]) -> Check:
 
 # The credential types a user's `credentials` bring in (services/realm_import.py); the
 # others are named in a warning.
-IMPORTED_CREDENTIALS = frozenset({PASSWORD, PASSWORD_HISTORY, OTP, RECOVERY_CODES})
+IMPORTED_CREDENTIALS = frozenset(
+    {PASSWORD, PASSWORD_HISTORY, OTP, RECOVERY_CODES, WEBAUTHN, WEBAUTHN_PASSWORDLESS}
+)
 
 
 def _credential_types(data: Mapping[str, Any]) -> list[str] | None:
-    """WebAuthn…: the user is imported without them (passwords, OTP credentials and
-    recovery codes are imported)."""
+    """Keycloak's `kerberos` type, a custom credential provider's: the user is imported
+    without them (passwords, OTP, recovery codes and WebAuthn credentials are imported)."""
     names = sorted(
         {
             f"{_name_of(c, 'type')} of {_name_of(u, 'username')}"
@@ -461,7 +452,7 @@ _NESTED_SECTIONS = (
         ),
     ),
     Section(
-        "credentials other than passwords, OTP and recovery codes",
+        "credentials other than passwords, OTP, recovery codes and WebAuthn",
         (),
         _credential_types,
     ),
@@ -486,15 +477,6 @@ REALM_SECTIONS: tuple[Section, ...] = (
         plural=False,
     ),
     Section("custom required actions", (), _required_actions),
-    Section(
-        "WebAuthn policy", tuple(_WEBAUTHN_DEFAULTS), _differs(_WEBAUTHN_DEFAULTS), plural=False
-    ),
-    Section(
-        "WebAuthn passwordless policy",
-        tuple(_PASSWORDLESS_DEFAULTS),
-        _differs(_PASSWORDLESS_DEFAULTS),
-        plural=False,
-    ),
     Section(
         "client policies and profiles",
         ("clientPolicies", "clientProfiles"),

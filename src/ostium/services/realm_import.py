@@ -34,6 +34,7 @@ from ostium.domain.identifiers import bad_identifier, realm_name_problem
 from ostium.domain.localization import locale_problem, message_key_problem, text_problem
 from ostium.domain.otp import OTP, OtpCredential, OtpError
 from ostium.domain.password_policy import PolicyConfigError
+from ostium.domain.realm import webauthn_attribute_stem
 from ostium.domain.recovery_codes import RECOVERY_CODES, RecoveryCodes, RecoveryCodesError
 from ostium.domain.smtp import keep_masked_secrets
 from ostium.domain.user import PASSWORD
@@ -47,6 +48,22 @@ from ostium.domain.user_profile import (
     ProfileConfigError,
     canonical_config,
     config_text_of_component,
+)
+from ostium.domain.webauthn_credential import WebAuthnCredentialData, WebAuthnCredentialError
+from ostium.domain.webauthn_policy import (
+    LIST_FIELDS as WEBAUTHN_LIST_FIELDS,
+)
+from ostium.domain.webauthn_policy import (
+    PASSWORDLESS_PREFIX,
+    TWO_FACTOR_PREFIX,
+    WEBAUTHN,
+    WEBAUTHN_PASSWORDLESS,
+    WebAuthnPolicyError,
+    passwordless_defaults,
+    two_factor_defaults,
+)
+from ostium.domain.webauthn_policy import (
+    SCALAR_FIELDS as WEBAUTHN_SCALAR_FIELDS,
 )
 from ostium.json_input import JsonInputError, loads
 from ostium.keys.providers import PROVIDER_TYPE, PROVIDERS, KeyProviderError
@@ -99,6 +116,7 @@ __all__ = [
     "parse_roles",
     "parse_users",
     "resolve_placeholders",
+    "webauthn_policy_lists",
 ]
 
 _log = logging.getLogger("ostium.import")
@@ -156,6 +174,13 @@ REALM_FIELDS: dict[str, tuple[str, type]] = {
     "otpPolicyPeriod": ("otp_policy_period", int),
     "otpPolicyInitialCounter": ("otp_policy_initial_counter", int),
     "otpPolicyCodeReusable": ("otp_policy_code_reusable", bool),
+    # The scalar settings of the two WebAuthn policies (webAuthnPolicy…RpId → the Realm's
+    # webauthn_policy_rp_id, …); their lists are read by `_apply_webauthn_policies`.
+    **{
+        prefix + suffix: (webauthn_attribute_stem(passwordless=passwordless) + attribute, kind)
+        for passwordless, prefix in ((False, TWO_FACTOR_PREFIX), (True, PASSWORDLESS_PREFIX))
+        for suffix, (attribute, kind) in WEBAUTHN_SCALAR_FIELDS.items()
+    },
     "loginTheme": ("login_theme", str),
     "accountTheme": ("account_theme", str),
     "adminTheme": ("admin_theme", str),
@@ -297,6 +322,7 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
         realm.otp_policy.check()
     except OtpError as exc:
         raise RealmImportError(f"realm: {exc}") from None
+    _apply_webauthn_policies(realm, raw)
     if "supportedLocales" in raw:
         realm.supported_locales = _strings(raw, "supportedLocales", "realm")
     if "attributes" in raw:
@@ -318,6 +344,40 @@ def apply_realm(realm: Realm, raw: Mapping[str, Any]) -> None:
             realm.password_policy = checked_policy_text(raw["passwordPolicy"])
         except PolicyConfigError as exc:
             raise RealmImportError(exc.message) from None
+
+
+def webauthn_policy_lists(realm: Realm) -> dict[str, list[str]]:
+    """The WebAuthn policies' list fields as the representation carries them (REALM_FIELDS
+    holds only scalars): `webAuthnPolicySignatureAlgorithms`, …"""
+    return {
+        prefix + suffix: list(getattr(realm, webauthn_attribute_stem(passwordless=pl) + name))
+        for pl, prefix in ((False, TWO_FACTOR_PREFIX), (True, PASSWORDLESS_PREFIX))
+        for suffix, name in WEBAUTHN_LIST_FIELDS.items()
+    }
+
+
+def _apply_webauthn_policies(realm: Realm, raw: Mapping[str, Any]) -> None:
+    """The WebAuthn policies' lists, then both policies checked (a policy Keycloak would not
+    take refuses the whole update or file). As Keycloak's RepresentationToModel does, an
+    empty value given for a setting means that policy's default (`webAuthnPolicyRpEntityName:
+    ""` is "keycloak", an empty algorithm list is ES256 and RS256)."""
+    for passwordless, prefix in ((False, TWO_FACTOR_PREFIX), (True, PASSWORDLESS_PREFIX)):
+        stem = webauthn_attribute_stem(passwordless=passwordless)
+        defaults = passwordless_defaults() if passwordless else two_factor_defaults()
+        for suffix, attribute in WEBAUTHN_LIST_FIELDS.items():
+            if raw.get(prefix + suffix) is not None:
+                values = _strings(raw, prefix + suffix, "realm")
+                if not values:
+                    values = list(getattr(defaults, attribute))
+                setattr(realm, stem + attribute, values)
+        for suffix, (attribute, kind) in WEBAUTHN_SCALAR_FIELDS.items():
+            if kind is str and raw.get(prefix + suffix) == "":
+                setattr(realm, stem + attribute, getattr(defaults, attribute))
+        policy = realm.webauthn_policy_passwordless if passwordless else realm.webauthn_policy
+        try:
+            policy.check()
+        except WebAuthnPolicyError as exc:
+            raise RealmImportError(f"realm: {exc}") from None
 
 
 def _smtp_server(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -887,8 +947,8 @@ def parse_users(bundle: RealmBundle, data: Mapping[str, Any], now: int) -> None:
         _parse_consents(bundle, user, raw, path, now)
         for cred_index, credential in enumerate(_list(raw, "credentials", path)):
             if credential.get("type", PASSWORD) not in IMPORTED_CREDENTIALS:
-                # WebAuthn…: the user comes without it rather than the file failing;
-                # the bundle's warnings name it (import_coverage).
+                # A type Ostium cannot use (kerberos, a custom provider's): the user comes
+                # without it rather than the file failing; the warnings name it.
                 continue
             where = f"{path}.credentials[{cred_index}]"
             _check_plain_password(bundle, user, credential, where)
@@ -934,7 +994,7 @@ def _add_missing_service_accounts(bundle: RealmBundle, now: int) -> None:
 
 def parse_credential(raw: Mapping[str, Any], user: User, path: str, now: int) -> Credential:
     kind = raw.get("type", PASSWORD)
-    if kind in (OTP, RECOVERY_CODES):
+    if kind in (OTP, RECOVERY_CODES, WEBAUTHN, WEBAUTHN_PASSWORDLESS):
         return _second_factor_credential(raw, user, path, now)
     if kind not in (PASSWORD, PASSWORD_HISTORY):
         raise RealmImportError(f"{path}.type: unsupported credential type '{kind}'")
@@ -973,8 +1033,9 @@ def _created_ms(raw: Mapping[str, Any], now: int) -> int:
 def _second_factor_credential(
     raw: Mapping[str, Any], user: User, path: str, now: int
 ) -> Credential:
-    """Keycloak's `otp` and `recovery-authn-codes` credentials as its export writes them,
-    checked and kept as written, so they work here and export back unchanged."""
+    """Keycloak's `otp`, `recovery-authn-codes`, `webauthn` and `webauthn-passwordless`
+    credentials as its export writes them, checked and kept as written, so they work here
+    and export back unchanged."""
     kind = raw["type"]
     secret, data = raw.get("secretData"), raw.get("credentialData")
     if "value" in raw or not isinstance(secret, str) or not isinstance(data, str):
@@ -984,9 +1045,11 @@ def _second_factor_credential(
     try:
         if kind == OTP:
             OtpCredential.parse(secret, data)
-        else:
+        elif kind == RECOVERY_CODES:
             RecoveryCodes.parse(secret, data)
-    except (OtpError, RecoveryCodesError) as exc:
+        else:
+            WebAuthnCredentialData.parse(secret, data)
+    except (OtpError, RecoveryCodesError, WebAuthnCredentialError) as exc:
         raise RealmImportError(f"{path}: {exc}") from None
     label = raw.get("userLabel") if isinstance(raw.get("userLabel"), str) else None
     priority = raw.get("priority")
