@@ -22,7 +22,6 @@ SECTIONS = [
     "identityProviders",
     "user federation (LDAP, Kerberos)",
     "client authorization services (authorizationSettings)",
-    "credentials other than passwords, OTP and recovery codes",
 ]
 
 
@@ -131,7 +130,6 @@ def test_admin_api_answers_warnings_and_keycloak_clients_still_work(tmp_path: Pa
         assert _sections_named(results["warnings"], "realm 'acme'") == [
             "identityProviders",
             "client authorization services (authorizationSettings)",
-            "credentials other than passwords, OTP and recovery codes",
         ]
         assert answer.headers.get_list("Warning") == [
             f'299 ostium "{text}"' for text in results["warnings"]
