@@ -70,6 +70,7 @@ OTP_GRANT = "direct-grant-validate-otp"
 OTP_STEPS = frozenset({OTP_FORM, OTP_GRANT})
 RECOVERY_CODE_FORM = "auth-recovery-authn-code-form"
 # Keycloak's WebAuthn steps → the credential type each finds configured (configuredFor).
+WEBAUTHN_FORM = "webauthn-authenticator"
 WEBAUTHN_STEPS = {
     "webauthn-authenticator": "webauthn",
     "webauthn-authenticator-passwordless": "webauthn-passwordless",
@@ -175,7 +176,7 @@ def _second_factor_step(
     sub = realm.flow_by_id(execution.flow_id)
     assert sub is not None  # _second_factor checked it
     enabled = {e.authenticator for e in sub.executions if e.requirement != Requirement.DISABLED}
-    if not enabled & (OTP_STEPS | {RECOVERY_CODE_FORM}):
+    if not enabled & (OTP_STEPS | {RECOVERY_CODE_FORM, WEBAUTHN_FORM}):
         return None
     # Conditions on the user's role alone: those users must give a second factor (and set
     # one up first); with "user configured" too, only users who have one.

@@ -56,7 +56,7 @@ MAX_AUTH_AGE = "max_auth_age"
 DEFAULT_MAX_AUTH_AGE = 300
 
 # The actions the login pages of this server carry out. The others are refused with a
-# clear page until their issue lands (WebAuthn), never skipped.
+# clear page until their issue lands (passwordless WebAuthn), never skipped.
 RUNNABLE = frozenset(
     {
         UPDATE_PASSWORD,
@@ -65,6 +65,7 @@ RUNNABLE = frozenset(
         TERMS_AND_CONDITIONS,
         CONFIGURE_TOTP,
         CONFIGURE_RECOVERY_AUTHN_CODES,
+        WEBAUTHN_REGISTER,
     }
 )
 

@@ -9,14 +9,15 @@ Ostium's own.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import segno
 
-from ostium.domain import User
+from ostium.domain import Credential, User
 from ostium.domain.otp import (
     HOTP,
     OtpCredential,
@@ -33,9 +34,13 @@ from ostium.domain.required_actions import (
     UPDATE_PASSWORD,
     UPDATE_PROFILE,
     VERIFY_EMAIL,
+    WEBAUTHN_REGISTER,
 )
 from ostium.domain.smtp import SmtpSettingsError, smtp_settings
 from ostium.domain.user_profile import ProfileError
+from ostium.domain.webauthn_credential import WebAuthnCredentialData, WebAuthnCredentialError
+from ostium.domain.webauthn_credential import b64decode as webauthn_b64decode
+from ostium.domain.webauthn_credential import b64encode as webauthn_b64encode
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.results import Page, error_page
 from ostium.protocol.sso import sso_session
@@ -47,10 +52,16 @@ from ostium.services.mail import EMAIL_SEND_FAILED
 from ostium.services.new_password import check_new_password, store_new_password
 from ostium.services.otp import add_otp_device, otp_devices
 from ostium.services.recovery_codes import set_recovery_codes
+from ostium.services.sessions import new_id
 from ostium.services.user_profile import (
     editable_attributes,
     update_profile_form,
     user_profile_values,
+)
+from ostium.services.webauthn_ceremonies import (
+    WebAuthnCeremonyError,
+    registration_options,
+    verify_registration,
 )
 from ostium.sessions.authentication import AuthenticationSession, AuthenticationTab
 from ostium.storage.interfaces import Repositories
@@ -58,6 +69,7 @@ from ostium.storage.interfaces import Repositories
 __all__ = ["DONE", "REFUSED", "ActionContext", "challenge", "process"]
 
 log = logging.getLogger("ostium.email")
+WEBAUTHN_TYPE = "webauthn"  # the credential a second-factor security key is
 
 DONE: Final = "done"  # the action is complete
 REFUSED: Final = "refused"  # the user declined: the client is told access_denied
@@ -450,6 +462,92 @@ async def _codes_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
     return DONE
 
 
+# --- webauthn-register -------------------------------------------------------------------
+
+
+def _webauthn_host(ac: ActionContext) -> tuple[str, list[str]]:
+    parts = urlsplit(ac.ctx.base_url)
+    return parts.hostname or "", [f"{parts.scheme}://{parts.netloc}"]
+
+
+async def _user_keys(ac: ActionContext) -> list[WebAuthnCredentialData]:
+    found = []
+    for key in await ac.repos.credentials.list_for_user(ac.user.id, WEBAUTHN_TYPE):
+        try:
+            found.append(WebAuthnCredentialData.parse(key.secret_data, key.credential_data))
+        except WebAuthnCredentialError:
+            continue
+    return found
+
+
+async def _key_page(ac: ActionContext, error: str | None = None, label: str = "") -> Page:
+    """Keycloak's WebAuthnRegister: the creation options under the realm's (second-factor)
+    WebAuthn policy, with a new single-use challenge each time the page is shown."""
+    challenge = secrets.token_bytes(32)
+    ac.tab.webauthn_challenge = webauthn_b64encode(challenge)
+    host, _ = _webauthn_host(ac)
+    options = registration_options(
+        ac.ctx.realm.webauthn_policy, host, ac.user, await _user_keys(ac), challenge
+    )
+    return ac.page(
+        "login_webauthn_register.html",
+        400 if error else 200,
+        error=error,
+        options=options,
+        label=label,
+    )
+
+
+async def _key_challenge(ac: ActionContext) -> Challenge:
+    return await _key_page(ac)
+
+
+async def _key_process(ac: ActionContext, form: Mapping[str, str]) -> Outcome:
+    """The browser's attestation, checked against this page's challenge (used once) and
+    the policy; the key is then the user's, under the name given."""
+    label = form.get("authenticatorLabel", "").strip()[:255]
+    challenge, ac.tab.webauthn_challenge = ac.tab.webauthn_challenge, None
+    response = form.get("credential", "")[:65536]
+    host, origins = _webauthn_host(ac)
+    try:
+        if not challenge or not response:
+            raise WebAuthnCeremonyError("no credential was sent")
+        data = verify_registration(
+            ac.ctx.realm.webauthn_policy,
+            host,
+            origins,
+            webauthn_b64decode(challenge, "challenge"),
+            response,
+            registered=await _user_keys(ac),
+        )
+    except WebAuthnCeremonyError as problem:
+        log.info("realm=%s user=%s: %s", ac.ctx.realm.name, ac.user.id, problem)
+        ac.ctx.record(
+            "UPDATE_CREDENTIAL_ERROR",
+            client_id=ac.client_id,
+            user_id=ac.user.id,
+            ip_address=ac.info.ip_address,
+            error="invalid_registration",
+            details={"credential_type": WEBAUTHN_TYPE},
+        )
+        return await _key_page(ac, "webauthnErrorMessage", label)
+    existing = await ac.repos.credentials.list_for_user(ac.user.id)
+    await ac.repos.credentials.add(
+        Credential(
+            id=new_id(),
+            user_id=ac.user.id,
+            type=WEBAUTHN_TYPE,
+            secret_data=data.secret_data(),
+            credential_data=data.credential_data(),
+            created_date=ac.ctx.clock.now() * 1000,
+            user_label=label or None,
+            priority=max((c.priority for c in existing), default=0) + 10,
+        )
+    )
+    ac.details["credential_type"] = WEBAUTHN_TYPE
+    return DONE
+
+
 _CHALLENGES: dict[str, Callable[[ActionContext], Awaitable[Challenge]]] = {
     UPDATE_PASSWORD: _password_challenge,
     UPDATE_PROFILE: _profile_challenge,
@@ -457,6 +555,7 @@ _CHALLENGES: dict[str, Callable[[ActionContext], Awaitable[Challenge]]] = {
     TERMS_AND_CONDITIONS: _terms_challenge,
     CONFIGURE_TOTP: _totp_challenge,
     CONFIGURE_RECOVERY_AUTHN_CODES: _codes_challenge,
+    WEBAUTHN_REGISTER: _key_challenge,
 }
 _PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Outcome]]] = {
     UPDATE_PASSWORD: _password_process,
@@ -465,6 +564,7 @@ _PROCESSORS: dict[str, Callable[[ActionContext, Mapping[str, str]], Awaitable[Ou
     TERMS_AND_CONDITIONS: _terms_process,
     CONFIGURE_TOTP: _totp_process,
     CONFIGURE_RECOVERY_AUTHN_CODES: _codes_process,
+    WEBAUTHN_REGISTER: _key_process,
 }
 
 

@@ -281,7 +281,7 @@ async def show_login_form(ctx: RealmContext, query: Mapping[str, str], info: Req
         await ctx.auth_sessions.put(root, ttl=ctx.realm.access_code_lifespan_login)
     if tab.otp_user_id is not None:  # the second factor's page is this tab's step now
         async with ctx.storage.transaction() as repos:
-            return await current_page(ctx, repos, root, tab, client, plan.recovery_codes)
+            return await current_page(ctx, repos, root, tab, client, plan)
     return login_page(
         ctx,
         client.client_id,
@@ -323,9 +323,7 @@ async def authenticate_form(
         if isinstance(plan, Page):
             return plan
         if tab.otp_user_id is not None:
-            checked = await submitted_second_factor(
-                ctx, repos, root, tab, client, form, info, plan.recovery_codes
-            )
+            checked = await submitted_second_factor(ctx, repos, root, tab, client, form, info, plan)
             if isinstance(checked, Page):
                 return checked
             username = tab.login_username or checked.username
@@ -374,19 +372,7 @@ async def authenticate_form(
                 client_name=client.name,
             )
         tab.remember_me = remember_me_ticked(ctx.realm, form)
-        code_page = await ask_for_second_factor(
-            ctx,
-            repos,
-            root,
-            tab,
-            client,
-            user,
-            username,
-            plan.second_factor,
-            plan.recovery_codes,
-            roles=plan.second_factor_roles,
-            webauthn_types=plan.webauthn_types,
-        )
+        code_page = await ask_for_second_factor(ctx, repos, root, tab, client, user, username, plan)
         if code_page is not None:
             return code_page
         return await _sign_in(ctx, repos, root, tab, user, username, info)

@@ -42,7 +42,9 @@ class AuthenticationTab:
     # The password was right and the one-time code page is showing (protocol/otp_login.py):
     # the user it was right for; nothing else counts as signed in yet.
     otp_user_id: str | None = None
-    second_factor_kind: str | None = None  # "otp" or "recovery": the page showing
+    second_factor_kind: str | None = None  # "otp", "webauthn" or "recovery": the page
+    # The security-key page's WebAuthn challenge (Base64), single-use.
+    webauthn_challenge: str | None = None
     # CONFIGURE_TOTP's page is showing: the key it offered (kept here, never in the page's
     # form, so the code must come from that key).
     totp_secret: str | None = None
