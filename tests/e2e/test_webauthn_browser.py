@@ -1,0 +1,131 @@
+"""A security key as the second factor in Debian's Chromium, with Chromium's own virtual
+authenticator (DevTools `WebAuthn.addVirtualAuthenticator`): the user registers the key
+on the `webauthn-register` page, signs out, and signs in again with the password and the
+key — in English and 简体中文. The page is served on `localhost`, as WebAuthn refuses an IP
+address as a relying party. Screenshots are kept with the run's artefacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.page_language import expect_page_language
+from tests.e2e.screenshots import shoot
+from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+REALM = "keys"
+NAMES = [REALM, "kai", "yun"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("ostium"), env=ADMIN_ENV)
+    base = running.base_url.replace("127.0.0.1", "localhost")
+    try:
+        headers = admin_headers(running.base_url)
+        created = httpx.post(
+            f"{running.base_url}/admin/realms",
+            headers=headers,
+            json={
+                "realm": REALM,
+                "enabled": True,
+                "internationalizationEnabled": True,
+                "supportedLocales": ["en", "zh-CN"],
+                "defaultLocale": "en",
+                "webAuthnPolicyRpEntityName": "Keys Inc",
+                "clients": [
+                    {"clientId": "web", "publicClient": True, "redirectUris": [f"{base}/callback"]}
+                ],
+                "users": [
+                    {
+                        "username": name,
+                        "enabled": True,
+                        "requiredActions": ["webauthn-register"],
+                        "credentials": [{"type": "password", "value": "open-sesame"}],
+                    }
+                    for name in ("kai", "yun")
+                ],
+            },
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        flows = f"{running.base_url}/admin/realms/{REALM}/authentication/flows"
+        executions = httpx.get(f"{flows}/browser/executions", headers=headers).json()
+        step = next(e for e in executions if e.get("providerId") == "webauthn-authenticator")
+        changed = httpx.put(
+            f"{flows}/browser/executions",
+            json={**step, "requirement": "ALTERNATIVE"},
+            headers=headers,
+        )
+        assert changed.status_code in (202, 204), changed.text
+        yield running
+    finally:
+        running.stop()
+
+
+def _sign_in_with_password(page: Page, base: str, username: str) -> None:
+    callback = quote(f"{base}/callback", safe="")
+    page.goto(
+        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=web"
+        f"&response_type=code&scope=openid&redirect_uri={callback}"
+    )
+    page.locator("#username").fill(username)
+    page.locator("#password").fill("open-sesame")
+    page.locator("#password").press("Enter")
+
+
+@pytest.mark.parametrize(("locale", "username"), [("en", "kai"), ("zh-CN", "yun")])
+def test_register_a_security_key_then_sign_in_with_it(
+    server: RunningServer, chromium: Browser, locale: str, username: str
+) -> None:
+    base = server.base_url.replace("127.0.0.1", "localhost")
+    context = chromium.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
+        page = context.new_page()
+        devtools = context.new_cdp_session(page)
+        devtools.send("WebAuthn.enable")
+        devtools.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "usb",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                    "automaticPresenceSimulation": True,
+                }
+            },
+        )
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-webauthn-form")
+        expect(page.locator("#kc-webauthn-register")).to_be_focused()
+        expect_page_language(page, locale, NAMES)
+        shoot(page, f"webauthn-register-{locale}")
+        page.locator("#authenticatorLabel").fill("USB key")
+        page.locator("#kc-webauthn-register").click()
+        page.wait_for_url(f"{base}/callback*")
+        assert "code=" in page.url
+
+        # Signed out (a new browser session), in again: the password, then the key.
+        context.clear_cookies()
+        _sign_in_with_password(page, base, username)
+        page.wait_for_selector("#kc-webauthn-login")
+        expect(page.locator("#kc-webauthn-login")).to_be_focused()
+        expect_page_language(page, locale, NAMES)
+        shoot(page, f"webauthn-login-{locale}")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/callback*")
+        assert "code=" in page.url
+    finally:
+        context.close()
