@@ -11,7 +11,6 @@ the run's artefacts for a person to look at (tests/e2e/screenshots.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -23,6 +22,7 @@ from tests.e2e.conftest import (
     admin_headers,
     start_server,
 )
+from tests.e2e.login_pages import authorize_url
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.mail_server import MailServer, html_of, link_in, mail_server, wait_for_mail
@@ -83,14 +83,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
         running.stop()
 
 
-def _authorize_url(base: str) -> str:
-    callback = quote(f"{base}/callback", safe="")
-    return (
-        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=web"
-        f"&response_type=code&scope=openid&redirect_uri={callback}"
-    )
-
-
 @pytest.mark.parametrize(("locale", "username"), [("en", "alice"), ("zh-CN", "lin")])
 def test_forgot_password_mail_and_link(
     server: RunningServer, smtp: MailServer, chromium: Browser, locale: str, username: str
@@ -101,7 +93,7 @@ def test_forgot_password_mail_and_link(
         context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(_authorize_url(base))
+        page.goto(authorize_url(base, REALM))
         forgot = page.locator("#kc-forgot-password")
         expect_page_language(page, locale, NAMES)
         shoot(page, f"mail-login-with-forgot-link-{locale}")
@@ -164,7 +156,7 @@ def test_an_unknown_account_sees_the_same_page_and_gets_no_mail(
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(_authorize_url(base))
+        page.goto(authorize_url(base, REALM))
         page.locator("#kc-forgot-password").click()
         page.fill("#username", "nobody@example.com")
         page.get_by_role("button").click()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import httpx
 import pyotp
@@ -18,9 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.login_pages import TIMEOUT_MS, sign_in_with_password
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -166,14 +165,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 def _sign_in(page: Page, base: str, username: str) -> None:
-    callback = quote(f"{base}/callback", safe="")
-    page.goto(
-        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=portal"
-        f"&response_type=code&scope=openid&redirect_uri={callback}"
-    )
-    page.locator("#username").fill(username)
-    page.locator("#password").fill("Corp-passw0rd")
-    page.locator("#password").press("Enter")
+    sign_in_with_password(page, base, REALM, username, "Corp-passw0rd", "portal")
 
 
 def test_the_exported_device_signs_in_through_the_exported_flow(

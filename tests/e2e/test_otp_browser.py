@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import httpx
 import pyotp
@@ -18,9 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.login_pages import browser_session, sign_in_with_password
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -99,19 +98,8 @@ def _accept_recovery_codes(base: str) -> None:
     assert registered.status_code == 204, registered.text
 
 
-def _authorize_url(base: str) -> str:
-    callback = quote(f"{base}/callback", safe="")
-    return (
-        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=web"
-        f"&response_type=code&scope=openid&redirect_uri={callback}"
-    )
-
-
 def _sign_in_with_password(page: Page, base: str, username: str) -> None:
-    page.goto(_authorize_url(base))
-    page.locator("#username").fill(username)
-    page.locator("#password").fill("open-sesame")
-    page.locator("#password").press("Enter")
+    sign_in_with_password(page, base, REALM, username, "open-sesame")
 
 
 @pytest.mark.parametrize(("locale", "username"), [("en", "dana"), ("zh-CN", "lei")])
@@ -119,11 +107,7 @@ def test_set_up_an_authenticator_app_then_sign_in_with_its_code(
     server: RunningServer, chromium: Browser, locale: str, username: str
 ) -> None:
     base = server.base_url
-    context = chromium.new_context(locale=locale)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
-        page = context.new_page()
+    with browser_session(chromium, base, locale) as page:
         _sign_in_with_password(page, base, username)
         page.wait_for_selector("#kc-totp-settings-form")
         expect(page.locator("#totp")).to_be_focused()
@@ -150,15 +134,9 @@ def test_set_up_an_authenticator_app_then_sign_in_with_its_code(
         page.locator("#kc-submit").click()
         page.wait_for_url(f"{base}/callback*")
         assert "code=" in page.url
-    finally:
-        context.close()
 
     # A new browser: the password, then the app's code, typed and sent with Enter.
-    context = chromium.new_context(locale=locale)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
-        page = context.new_page()
+    with browser_session(chromium, base, locale) as page:
         _sign_in_with_password(page, base, username)
         page.wait_for_selector("#kc-otp-login-form")
         expect(page.locator("#otp")).to_be_focused()
@@ -173,8 +151,6 @@ def test_set_up_an_authenticator_app_then_sign_in_with_its_code(
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/callback*")
         assert "code=" in page.url
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize(("locale", "username"), [("en", "max"), ("zh-CN", "mei")])
@@ -182,11 +158,7 @@ def test_save_recovery_codes_then_sign_in_with_one(
     server: RunningServer, chromium: Browser, locale: str, username: str
 ) -> None:
     base = server.base_url
-    context = chromium.new_context(locale=locale)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
-        page = context.new_page()
+    with browser_session(chromium, base, locale) as page:
         _sign_in_with_password(page, base, username)
         page.wait_for_selector("#kc-recovery-codes-settings-form")
         codes = page.locator("#kc-recovery-codes-list code").all_inner_texts()
@@ -199,14 +171,8 @@ def test_save_recovery_codes_then_sign_in_with_one(
         page.keyboard.press("Space")
         page.locator("#kc-submit").click()
         page.wait_for_url(f"{base}/callback*")
-    finally:
-        context.close()
 
-    context = chromium.new_context(locale=locale)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
-        page = context.new_page()
+    with browser_session(chromium, base, locale) as page:
         _sign_in_with_password(page, base, username)
         page.wait_for_selector("#kc-recovery-code-login-form")
         expect(page.locator("#recoveryCodeInput")).to_be_focused()
@@ -220,5 +186,3 @@ def test_save_recovery_codes_then_sign_in_with_one(
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/callback*")
         assert "code=" in page.url
-    finally:
-        context.close()

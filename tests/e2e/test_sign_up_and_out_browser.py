@@ -13,7 +13,6 @@ Screenshots of each page are kept with the run's artefacts (tests/e2e/screenshot
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -21,9 +20,9 @@ from playwright.sync_api import Browser, expect
 
 from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.login_pages import TIMEOUT_MS, authorize_url
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 from tests.mail_server import MailServer, link_in, mail_server, wait_for_mail
 
 pytestmark = pytest.mark.e2e
@@ -72,14 +71,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
         running.stop()
 
 
-def _authorize_url(base: str, client_id: str = "web") -> str:
-    callback = quote(f"{base}/callback", safe="")
-    return (
-        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id={client_id}"
-        f"&response_type=code&scope=openid&redirect_uri={callback}"
-    )
-
-
 def _user(server: RunningServer, username: str) -> dict[str, object]:
     found = httpx.get(
         f"{server.base_url}/admin/realms/{REALM}/users",
@@ -113,7 +104,7 @@ def test_register_verify_the_address_then_sign_out(
     try:
         context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
         page = context.new_page()
-        page.goto(_authorize_url(base))
+        page.goto(authorize_url(base, REALM))
         page.locator("#kc-register-link").click()
         page.wait_for_url("**/login-actions/registration?**")
         page.locator("#username").fill(username)
@@ -158,7 +149,7 @@ def test_register_verify_the_address_then_sign_out(
         expect_page_language(page, locale, NAMES)
         shoot(page, f"logged-out-{locale}")
         # Signed out: the application's link shows the login form again.
-        page.goto(_authorize_url(base))
+        page.goto(authorize_url(base, REALM))
         expect(page.locator("#kc-form-login")).to_be_visible()
     finally:
         context.close()
@@ -172,7 +163,7 @@ def test_a_link_to_an_unknown_application_shows_the_error_page(
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
-        response = page.goto(_authorize_url(server.base_url, "no-such-app"))
+        response = page.goto(authorize_url(server.base_url, REALM, "no-such-app"))
         assert response is not None and response.status == 400
         expect(page.get_by_role("alert")).to_be_visible()
         expect_page_language(page, locale, NAMES)

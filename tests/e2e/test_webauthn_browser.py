@@ -8,16 +8,15 @@ address as a relying party. Screenshots are kept with the run's artefacts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
+from tests.e2e.login_pages import browser_session, sign_in_with_password
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
-from tests.e2e.test_forgot_password_browser import TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -72,14 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 def _sign_in_with_password(page: Page, base: str, username: str) -> None:
-    callback = quote(f"{base}/callback", safe="")
-    page.goto(
-        f"{base}/realms/{REALM}/protocol/openid-connect/auth?client_id=web"
-        f"&response_type=code&scope=openid&redirect_uri={callback}"
-    )
-    page.locator("#username").fill(username)
-    page.locator("#password").fill("open-sesame")
-    page.locator("#password").press("Enter")
+    sign_in_with_password(page, base, REALM, username, "open-sesame")
 
 
 @pytest.mark.parametrize(("locale", "username"), [("en", "kai"), ("zh-CN", "yun")])
@@ -87,12 +79,8 @@ def test_register_a_security_key_then_sign_in_with_it(
     server: RunningServer, chromium: Browser, locale: str, username: str
 ) -> None:
     base = server.base_url.replace("127.0.0.1", "localhost")
-    context = chromium.new_context(locale=locale)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        context.route(f"{base}/callback*", lambda route: route.fulfill(body="signed in"))
-        page = context.new_page()
-        devtools = context.new_cdp_session(page)
+    with browser_session(chromium, base, locale) as page:
+        devtools = page.context.new_cdp_session(page)
         devtools.send("WebAuthn.enable")
         devtools.send(
             "WebAuthn.addVirtualAuthenticator",
@@ -118,7 +106,7 @@ def test_register_a_security_key_then_sign_in_with_it(
         assert "code=" in page.url
 
         # Signed out (a new browser session), in again: the password, then the key.
-        context.clear_cookies()
+        page.context.clear_cookies()
         _sign_in_with_password(page, base, username)
         page.wait_for_selector("#kc-webauthn-login")
         expect(page.locator("#kc-webauthn-login")).to_be_focused()
@@ -127,5 +115,3 @@ def test_register_a_security_key_then_sign_in_with_it(
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/callback*")
         assert "code=" in page.url
-    finally:
-        context.close()
