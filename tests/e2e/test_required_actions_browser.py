@@ -176,7 +176,7 @@ def test_terms_profile_verify_email_and_an_unsupported_action(
             },
         )
         carol = _user_id(admin, "carol")
-        admin.put(f"/users/{carol}", json={"requiredActions": ["webauthn-register"]})
+        admin.put(f"/users/{carol}", json={"requiredActions": ["webauthn-register-passwordless"]})
     context = chromium.new_context(locale=locale)
     try:
         context.route(f"{CALLBACK}*", lambda route: route.fulfill(body="signed in"))

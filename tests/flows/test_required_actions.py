@@ -224,7 +224,7 @@ async def test_an_action_added_to_a_signed_in_user_runs_at_the_next_sso_login(
 
 
 async def test_an_action_the_server_cannot_run_stops_the_login(ostium: OstiumUnderTest) -> None:
-    await _require(ostium, "alice", "webauthn-register")
+    await _require(ostium, "alice", "webauthn-register-passwordless")
     browser = ostium.browser()
     page = await browser.authorize()
     response = await browser.submit_login(page, "alice", "wonderland")
