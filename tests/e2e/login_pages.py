@@ -1,6 +1,6 @@
-"""What every browser test of the login pages does: open the application's sign-in link
-in a fresh browser profile of a given language, whose callback the test answers itself,
-and get past the password form."""
+"""What every browser test of the login pages does: set up its realm through the admin
+API, open the application's sign-in link in a fresh browser profile of a given language,
+whose callback the test answers itself, and get past the password form."""
 
 from __future__ import annotations
 
@@ -8,9 +8,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
+import httpx
 from playwright.sync_api import Browser, Page
 
-__all__ = ["TIMEOUT_MS", "authorize_url", "browser_session", "sign_in_with_password"]
+from tests.e2e.conftest import admin_headers
+
+__all__ = [
+    "TIMEOUT_MS",
+    "authorize_url",
+    "browser_session",
+    "create_realm",
+    "set_browser_step",
+    "sign_in_with_password",
+]
 
 TIMEOUT_MS = 10_000
 
@@ -44,3 +54,30 @@ def sign_in_with_password(
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
+
+
+def create_realm(server_url: str, representation: dict[str, object]) -> None:
+    """The test's realm, imported as a Keycloak realm file would be (POST /admin/realms)."""
+    created = httpx.post(
+        f"{server_url}/admin/realms",
+        headers=admin_headers(server_url),
+        json=representation,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+
+
+def set_browser_step(server_url: str, realm: str, provider: str, requirement: str) -> None:
+    """One execution of the realm's browser flow set to `requirement` (the 2FA sub-flow's
+    WebAuthn or recovery-code step, DISABLED in a new Keycloak realm)."""
+    flows = f"{server_url}/admin/realms/{realm}/authentication/flows"
+    headers = admin_headers(server_url)
+    executions = httpx.get(f"{flows}/browser/executions", headers=headers, timeout=10).json()
+    step = next(e for e in executions if e.get("providerId") == provider)
+    changed = httpx.put(
+        f"{flows}/browser/executions",
+        json={**step, "requirement": requirement},
+        headers=headers,
+        timeout=10,
+    )
+    assert changed.status_code in (202, 204), changed.text

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import (
     ADMIN_ENV,
     RunningServer,
-    admin_headers,
     start_server,
 )
-from tests.e2e.login_pages import authorize_url
+from tests.e2e.login_pages import authorize_url, create_realm
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.mail_server import MailServer, html_of, link_in, mail_server, wait_for_mail
@@ -55,10 +53,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
             }
             for name, locale in (("alice", "en"), ("lin", "zh-CN"), ("bob", "en"))
         ]
-        created = httpx.post(
-            f"{running.base_url}/admin/realms",
-            headers=admin_headers(running.base_url),
-            json={
+        create_realm(
+            running.base_url,
+            {
                 "realm": REALM,
                 "enabled": True,
                 "resetPasswordAllowed": True,
@@ -75,9 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
                 ],
                 "users": users,
             },
-            timeout=10,
         )
-        assert created.status_code == 201, created.text
         yield running
     finally:
         running.stop()

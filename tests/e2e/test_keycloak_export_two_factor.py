@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
-from tests.e2e.login_pages import TIMEOUT_MS, sign_in_with_password
+from tests.e2e.login_pages import TIMEOUT_MS, create_realm, sign_in_with_password
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 
@@ -153,13 +153,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(data_dir, env=ADMIN_ENV)
     # The application's callback is on the server's origin (the browser test answers it).
     callback = f"{running.base_url}/callback"
-    created = httpx.post(
-        f"{running.base_url}/admin/realms",
-        headers=admin_headers(running.base_url),
-        json=keycloak_export(callback),
-        timeout=10,
+    create_realm(
+        running.base_url,
+        keycloak_export(callback),
     )
-    assert created.status_code == 201, created.text
     yield running
     running.stop()
 

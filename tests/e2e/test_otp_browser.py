@@ -17,7 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
-from tests.e2e.login_pages import browser_session, sign_in_with_password
+from tests.e2e.login_pages import (
+    browser_session,
+    create_realm,
+    set_browser_step,
+    sign_in_with_password,
+)
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 
@@ -33,10 +38,9 @@ NAMES = [REALM, "dana", "lei", "FreeOTP", "Google", "Microsoft Authenticator", "
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(tmp_path_factory.mktemp("ostium"), env=ADMIN_ENV)
     try:
-        created = httpx.post(
-            f"{running.base_url}/admin/realms",
-            headers=admin_headers(running.base_url),
-            json={
+        create_realm(
+            running.base_url,
+            {
                 "realm": REALM,
                 "enabled": True,
                 "internationalizationEnabled": True,
@@ -68,9 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                     for name in ("max", "mei")
                 ],
             },
-            timeout=10,
         )
-        assert created.status_code == 201, created.text
         _accept_recovery_codes(running.base_url)
         yield running
     finally:
@@ -80,16 +82,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 def _accept_recovery_codes(base: str) -> None:
     """The realm's 2FA sub-flow takes recovery codes too, and their set-up is registered
     (neither is, in a new Keycloak realm)."""
+    set_browser_step(base, REALM, "auth-recovery-authn-code-form", "ALTERNATIVE")
     admin = f"{base}/admin/realms/{REALM}/authentication"
     headers = admin_headers(base)
-    executions = httpx.get(f"{admin}/flows/browser/executions", headers=headers).json()
-    recovery = next(e for e in executions if e.get("providerId") == "auth-recovery-authn-code-form")
-    changed = httpx.put(
-        f"{admin}/flows/browser/executions",
-        json={**recovery, "requirement": "ALTERNATIVE"},
-        headers=headers,
-    )
-    assert changed.status_code in (202, 204), changed.text
     registered = httpx.post(
         f"{admin}/register-required-action",
         json={"providerId": "CONFIGURE_RECOVERY_AUTHN_CODES", "name": "Recovery codes"},

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, expect
 
 from ostium.locales import translate
 from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
-from tests.e2e.login_pages import TIMEOUT_MS, authorize_url
+from tests.e2e.login_pages import TIMEOUT_MS, authorize_url, create_realm
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 from tests.mail_server import MailServer, link_in, mail_server, wait_for_mail
@@ -43,10 +43,9 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
 def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterator[RunningServer]:
     running = start_server(tmp_path_factory.mktemp("ostium"), env=ADMIN_ENV)
     try:
-        created = httpx.post(
-            f"{running.base_url}/admin/realms",
-            headers=admin_headers(running.base_url),
-            json={
+        create_realm(
+            running.base_url,
+            {
                 "realm": REALM,
                 "enabled": True,
                 "registrationAllowed": True,
@@ -63,9 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, smtp: MailServer) -> Iterat
                     }
                 ],
             },
-            timeout=10,
         )
-        assert created.status_code == 201, created.text
         yield running
     finally:
         running.stop()

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ADMIN_ENV, RunningServer, admin_headers, start_server
-from tests.e2e.login_pages import browser_session, sign_in_with_password
+from tests.e2e.conftest import ADMIN_ENV, RunningServer, start_server
+from tests.e2e.login_pages import (
+    browser_session,
+    create_realm,
+    set_browser_step,
+    sign_in_with_password,
+)
 from tests.e2e.page_language import expect_page_language
 from tests.e2e.screenshots import shoot
 
@@ -29,11 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(tmp_path_factory.mktemp("ostium"), env=ADMIN_ENV)
     base = running.base_url.replace("127.0.0.1", "localhost")
     try:
-        headers = admin_headers(running.base_url)
-        created = httpx.post(
-            f"{running.base_url}/admin/realms",
-            headers=headers,
-            json={
+        create_realm(
+            running.base_url,
+            {
                 "realm": REALM,
                 "enabled": True,
                 "internationalizationEnabled": True,
@@ -53,18 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                     for name in ("kai", "yun")
                 ],
             },
-            timeout=10,
         )
-        assert created.status_code == 201, created.text
-        flows = f"{running.base_url}/admin/realms/{REALM}/authentication/flows"
-        executions = httpx.get(f"{flows}/browser/executions", headers=headers).json()
-        step = next(e for e in executions if e.get("providerId") == "webauthn-authenticator")
-        changed = httpx.put(
-            f"{flows}/browser/executions",
-            json={**step, "requirement": "ALTERNATIVE"},
-            headers=headers,
-        )
-        assert changed.status_code in (202, 204), changed.text
+        set_browser_step(running.base_url, REALM, "webauthn-authenticator", "ALTERNATIVE")
         yield running
     finally:
         running.stop()

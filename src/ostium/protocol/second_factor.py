@@ -54,6 +54,7 @@ __all__ = [
     "ask_for_second_factor",
     "code_is_right",
     "conditions_hold",
+    "password_was_enough",
     "second_factor_page",
     "submitted_second_factor",
 ]
@@ -199,6 +200,20 @@ async def conditions_hold(
     return True
 
 
+async def password_was_enough(
+    ctx: RealmContext, repos: Repositories, user: User, *, set_up: bool
+) -> None:
+    """No second factor is asked of this user in this login, for the browser and the
+    password grant alike: the login is complete, so the failure count ends; `set_up`
+    (the flow asks for one outright) gives the user CONFIGURE_TOTP first, as Keycloak's
+    `setRequiredActions`."""
+    if set_up and CONFIGURE_TOTP not in user.required_actions:
+        user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
+        await repos.users.update(user)
+    if await login_failure(ctx, user) is not None:
+        await clear_failures(ctx, user)
+
+
 async def ask_for_second_factor(
     ctx: RealmContext,
     repos: Repositories,
@@ -215,20 +230,17 @@ async def ask_for_second_factor(
     whose only way through is a passkey credential in the 2FA sub-flow gets the "not
     supported" page: the password alone is not the login the realm set up."""
     step = plan.second_factor
-    if step is None or not await conditions_hold(repos, user, plan.second_factor_roles):
-        if step is not None and await login_failure(ctx, user) is not None:
-            await clear_failures(ctx, user)  # the password was the whole login
+    if step is None:
+        return None
+    if not await conditions_hold(repos, user, plan.second_factor_roles):
+        await password_was_enough(ctx, repos, user, set_up=False)
         return None
     factors = await _factors(repos, user, plan)
     if not factors.kinds:
         for kind in plan.webauthn_types - {WEBAUTHN}:
             if await repos.credentials.list_for_user(user.id, kind):
                 return error_page("loginFlowNotSupportedMessage", 501)
-        if step == SecondFactorStep.ALWAYS and CONFIGURE_TOTP not in user.required_actions:
-            user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
-            await repos.users.update(user)
-        if await login_failure(ctx, user) is not None:
-            await clear_failures(ctx, user)  # the password was the whole login
+        await password_was_enough(ctx, repos, user, set_up=step == SecondFactorStep.ALWAYS)
         return None
     tab.otp_user_id = user.id
     tab.login_username = username

@@ -35,16 +35,20 @@ from ostium.domain.flow_plans import (
     UnsupportedFlow,
     direct_grant_plan,
 )
-from ostium.domain.required_actions import CONFIGURE_TOTP, pending_actions
+from ostium.domain.required_actions import pending_actions
 from ostium.errors import InvalidGrant, InvalidRequest, InvalidUserCredentials, UnauthorizedClient
 from ostium.protocol.context import RealmContext, RequestInfo
 from ostium.protocol.grants.base import GrantRequest, GrantResult, required
 from ostium.protocol.login import USER_DISABLED, check_credentials
-from ostium.protocol.login_failures import clear_failures, login_failure
 from ostium.protocol.mtls import confirmation_for
 from ostium.protocol.offline_access import token_session
 from ostium.protocol.scopes import granted_scopes
-from ostium.protocol.second_factor import code_is_right, conditions_hold, otp_check
+from ostium.protocol.second_factor import (
+    code_is_right,
+    conditions_hold,
+    otp_check,
+    password_was_enough,
+)
 from ostium.protocol.tokens import issue_tokens
 from ostium.protocol.x509_user import (
     CERTIFICATE_INVALID,
@@ -161,22 +165,15 @@ async def _one_time_code(
     user without a device CONFIGURE_TOTP, so the grant answers "Account is not fully set
     up" until the browser login has set one up."""
     ctx, repos = request.ctx, request.repos
-    if plan.second_factor is None or not await conditions_hold(
-        repos, user, plan.second_factor_roles
-    ):
-        if plan.second_factor is not None and await login_failure(ctx, user) is not None:
-            await clear_failures(ctx, user)
+    if plan.second_factor is None:
+        return
+    if not await conditions_hold(repos, user, plan.second_factor_roles):
+        await password_was_enough(ctx, repos, user, set_up=False)
         return
     devices = await otp_devices(repos, user)
     if not devices:
-        if (
-            plan.second_factor == SecondFactorStep.ALWAYS
-            and CONFIGURE_TOTP not in user.required_actions
-        ):
-            user.required_actions = [*user.required_actions, CONFIGURE_TOTP]
-            await repos.users.update(user)
-        if await login_failure(ctx, user) is not None:
-            await clear_failures(ctx, user)
+        always = plan.second_factor == SecondFactorStep.ALWAYS
+        await password_was_enough(ctx, repos, user, set_up=always)
         return
     code = request.form.get("otp") or request.form.get("totp") or ""
     right = await code_is_right(
